@@ -1,0 +1,122 @@
+#include "algorithms/baseline.h"
+
+#include <cmath>
+#include <vector>
+
+#include <fmt/format.h>
+
+#include "core/error.h"
+
+namespace reco::algorithms {
+namespace {
+
+// Surprise's ir: each item's (user, rating) pairs in training-list order.
+struct ItemRatings {
+  std::vector<uint64_t> offsets;
+  std::vector<uint32_t> user;
+  std::vector<float> rating;
+};
+
+ItemRatings group_by_item(const TrainingSet& set) {
+  const Dataset& data = *set.dataset;
+  ItemRatings ir;
+  ir.offsets.assign(size_t{set.n_items()} + 1, 0);
+  for (const uint32_t k : set.indices) ++ir.offsets[set.model_item[data.item[k]] + 1];
+  for (size_t i = 0; i < set.n_items(); ++i) ir.offsets[i + 1] += ir.offsets[i];
+  std::vector<uint64_t> next(ir.offsets.begin(), ir.offsets.end() - 1);
+  ir.user.resize(set.indices.size());
+  ir.rating.resize(set.indices.size());
+  for (const uint32_t k : set.indices) {
+    const uint64_t pos = next[set.model_item[data.item[k]]]++;
+    ir.user[pos] = set.model_user[data.user[k]];
+    ir.rating[pos] = data.rating[k];
+  }
+  return ir;
+}
+
+void check_finite(const std::vector<double>& bu, const std::vector<double>& bi, int epoch,
+                  int n_epochs) {
+  for (const auto* v : {&bu, &bi}) {
+    for (const double x : *v) {
+      if (!std::isfinite(x)) {
+        throw Error(ErrorKind::kInput,
+                    fmt::format("baseline training diverged in epoch {} of {} (biases became NaN "
+                                "or infinite); lower learning_rate or raise reg",
+                                epoch, n_epochs));
+      }
+    }
+  }
+}
+
+}  // namespace
+
+BaselineOptions BaselineOptions::from_params(const Params& params) {
+  if (params.algorithm() != "baseline") {
+    throw Error(ErrorKind::kInternal,
+                "BaselineOptions built from " + params.algorithm() + " params");
+  }
+  BaselineOptions o;
+  o.method = params.get_enum("method") == "sgd" ? Method::kSgd : Method::kAls;
+  o.n_epochs = static_cast<int>(params.get_int("n_epochs"));
+  if (o.method == Method::kAls) {
+    o.reg_u = params.get_float("reg_u");
+    o.reg_i = params.get_float("reg_i");
+  } else {
+    o.reg = params.get_float("reg");
+    o.learning_rate = params.get_float("learning_rate");
+  }
+  return o;
+}
+
+FactorModel fit_baseline(const BaselineOptions& options, const TrainingSet& set,
+                         RatingScale scale, const EpochProgress& progress) {
+  FactorModel model = make_model_shell(set, "baseline", scale);
+  model.biased = true;
+  model.n_factors = 0;
+  const uint32_t nu = set.n_users(), ni = set.n_items();
+  const double mu = set.global_mean;
+  std::vector<double> bu(nu, 0.0), bi(ni, 0.0);
+
+  if (options.method == BaselineOptions::Method::kAls) {
+    const ItemRatings ir = group_by_item(set);
+    for (int epoch = 1; epoch <= options.n_epochs; ++epoch) {
+      for (uint32_t i = 0; i < ni; ++i) {
+        double dev = 0.0;
+        for (uint64_t k = ir.offsets[i]; k < ir.offsets[i + 1]; ++k) {
+          dev += ir.rating[k] - mu - bu[ir.user[k]];
+        }
+        bi[i] = dev / (options.reg_i + static_cast<double>(ir.offsets[i + 1] - ir.offsets[i]));
+      }
+      for (uint32_t u = 0; u < nu; ++u) {
+        double dev = 0.0;
+        for (uint64_t k = set.user_offsets[u]; k < set.user_offsets[u + 1]; ++k) {
+          dev += set.rating[k] - mu - bi[set.item[k]];
+        }
+        bu[u] = dev / (options.reg_u +
+                       static_cast<double>(set.user_offsets[u + 1] - set.user_offsets[u]));
+      }
+      check_finite(bu, bi, epoch, options.n_epochs);
+      if (progress) progress(epoch, options.n_epochs);
+    }
+  } else {
+    const double lr = options.learning_rate, reg = options.reg;
+    for (int epoch = 1; epoch <= options.n_epochs; ++epoch) {
+      for (uint32_t u = 0; u < nu; ++u) {
+        for (uint64_t k = set.user_offsets[u]; k < set.user_offsets[u + 1]; ++k) {
+          const uint32_t i = set.item[k];
+          const double err = set.rating[k] - (mu + bu[u] + bi[i]);
+          bu[u] += lr * (err - reg * bu[u]);
+          bi[i] += lr * (err - reg * bi[i]);
+        }
+      }
+      check_finite(bu, bi, epoch, options.n_epochs);
+      if (progress) progress(epoch, options.n_epochs);
+    }
+  }
+
+  model.user_bias.assign(bu.begin(), bu.end());
+  model.item_bias.assign(bi.begin(), bi.end());
+  return model;
+}
+
+}  // namespace reco::algorithms

@@ -1,0 +1,50 @@
+#pragma once
+// State shared by all subcommands: the global flags and lazily opened resources.
+
+#include <memory>
+#include <optional>
+#include <string>
+
+#include <CLI/CLI.hpp>
+
+#include "core/home.h"
+#include "storage/warehouse.h"
+
+namespace reco::cli {
+
+struct GlobalOptions {
+  std::optional<std::string> home;  // --home
+  std::optional<std::string> db;    // --db (default: <home>/warehouse.db)
+  bool quiet = false;               // --quiet: no progress or logs on stderr
+};
+
+class Context {
+ public:
+  GlobalOptions options;
+  int exit_code = 0;  // a command that finishes with a non-zero status sets this
+
+  const Home& home();                 // resolved and created on first use
+  storage::Warehouse& warehouse();    // opened on first use
+  std::string db_location();          // the --db value, or the home's warehouse file
+  bool progress_enabled() const;      // stderr is a terminal and not --quiet
+
+ private:
+  std::optional<Home> home_;
+  std::unique_ptr<storage::Warehouse> warehouse_;
+};
+
+// Each subcommand lives in its own file and registers itself here. The callback runs the
+// command; errors propagate as reco::Error and are reported by main.
+void register_load(CLI::App& app, Context& ctx);
+void register_fetch(CLI::App& app, Context& ctx);
+void register_generate(CLI::App& app, Context& ctx);
+void register_sql(CLI::App& app, Context& ctx);
+void register_train(CLI::App& app, Context& ctx);
+void register_models(CLI::App& app, Context& ctx);
+void register_recommend(CLI::App& app, Context& ctx);
+void register_predict(CLI::App& app, Context& ctx);
+
+// Builds the app and runs it; returns the process exit code.
+int run(int argc, char** argv);
+
+}  // namespace reco::cli

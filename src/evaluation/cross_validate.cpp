@@ -1,0 +1,191 @@
+#include "evaluation/cross_validate.h"
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <cmath>
+#include <exception>
+#include <mutex>
+#include <thread>
+
+#include <fmt/format.h>
+
+#include "algorithms/train.h"
+#include "core/error.h"
+#include "evaluation/kfold.h"
+
+namespace reco::evaluation {
+namespace {
+
+double seconds_since(std::chrono::steady_clock::time_point start) {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+}
+
+MeanStd summarize(const std::vector<FoldResult>& folds, double FoldResult::*field) {
+  std::vector<double> v;
+  v.reserve(folds.size());
+  for (const auto& f : folds) v.push_back(f.*field);
+  return mean_std(v);
+}
+
+std::string table_row(std::string_view label, const std::vector<double>& values, MeanStd ms,
+                      int decimals) {
+  std::string row = fmt::format("{:<18}", label);
+  for (const double v : values) row += fmt::format("{:<8}", fmt::format("{:.{}f}", v, decimals));
+  row += fmt::format("{:<8}", fmt::format("{:.{}f}", ms.mean, decimals));
+  row += fmt::format("{:<8}", fmt::format("{:.{}f}", ms.std, decimals));
+  row += '\n';
+  return row;
+}
+
+FoldResult run_fold(const Dataset& data, const KFold& kfold, int fold, std::string_view algorithm,
+                    const algorithms::Params& params, RatingScale scale, uint64_t seed) {
+  const std::vector<uint32_t> train = kfold.train_indices(fold);
+  const std::span<const uint32_t> test = kfold.test_indices(fold);
+  FoldResult result;
+  result.n_train = train.size();
+  result.n_test = test.size();
+
+  const auto fit_start = std::chrono::steady_clock::now();
+  const algorithms::FactorModel model = algorithms::fit(algorithm, params, data, train, scale, seed);
+  result.fit_seconds = seconds_since(fit_start);
+
+  const auto test_start = std::chrono::steady_clock::now();
+  const Accuracy acc = evaluate(model, data, test);
+  result.test_seconds = seconds_since(test_start);
+  result.rmse = acc.rmse;
+  result.mae = acc.mae;
+  return result;
+}
+
+}  // namespace
+
+Accuracy evaluate(const algorithms::FactorModel& model, const Dataset& data,
+                  std::span<const uint32_t> rating_indices) {
+  if (rating_indices.empty()) throw Error(ErrorKind::kInput, "cannot evaluate on zero ratings");
+  double sq = 0.0, abs = 0.0;
+  for (const uint32_t k : rating_indices) {
+    const int64_t u = model.users.find(data.users.raw(data.user[k]));
+    const int64_t i = model.items.find(data.items.raw(data.item[k]));
+    const double err = static_cast<double>(data.rating[k]) - model.clip(model.estimate(u, i));
+    sq += err * err;
+    abs += std::abs(err);
+  }
+  const auto n = static_cast<double>(rating_indices.size());
+  return {std::sqrt(sq / n), abs / n};
+}
+
+MeanStd mean_std(std::span<const double> values) {
+  if (values.empty()) return {};
+  double sum = 0.0;
+  for (const double v : values) sum += v;
+  const double mean = sum / static_cast<double>(values.size());
+  double sq = 0.0;
+  for (const double v : values) sq += (v - mean) * (v - mean);
+  return {mean, std::sqrt(sq / static_cast<double>(values.size()))};
+}
+
+MeanStd CvReport::rmse() const { return summarize(folds, &FoldResult::rmse); }
+MeanStd CvReport::mae() const { return summarize(folds, &FoldResult::mae); }
+MeanStd CvReport::fit_seconds() const { return summarize(folds, &FoldResult::fit_seconds); }
+MeanStd CvReport::test_seconds() const { return summarize(folds, &FoldResult::test_seconds); }
+
+std::string CvReport::format_table() const {
+  auto column = [&](double FoldResult::*field) {
+    std::vector<double> v;
+    for (const auto& f : folds) v.push_back(f.*field);
+    return v;
+  };
+  std::string out = fmt::format("{:<18}", "");
+  for (size_t f = 0; f < folds.size(); ++f) out += fmt::format("{:<8}", fmt::format("Fold {}", f + 1));
+  out += fmt::format("{:<8}{:<8}\n", "Mean", "Std");
+  out += table_row("RMSE (testset)", column(&FoldResult::rmse), rmse(), 4);
+  out += table_row("MAE (testset)", column(&FoldResult::mae), mae(), 4);
+  out += table_row("Fit time", column(&FoldResult::fit_seconds), fit_seconds(), 2);
+  out += table_row("Test time", column(&FoldResult::test_seconds), test_seconds(), 2);
+  return out;
+}
+
+nlohmann::json CvReport::to_json() const {
+  nlohmann::json per_fold = nlohmann::json::array();
+  for (size_t f = 0; f < folds.size(); ++f) {
+    const FoldResult& r = folds[f];
+    per_fold.push_back({{"fold", f + 1},
+                        {"rmse", r.rmse},
+                        {"mae", r.mae},
+                        {"fit_time", r.fit_seconds},
+                        {"test_time", r.test_seconds},
+                        {"n_train", r.n_train},
+                        {"n_test", r.n_test}});
+  }
+  auto summary = [](MeanStd ms) { return nlohmann::json{{"mean", ms.mean}, {"std", ms.std}}; };
+  return {{"algorithm", algorithm},
+          {"params", params},
+          {"seed", seed},
+          {"n_folds", folds.size()},
+          {"folds", std::move(per_fold)},
+          {"rmse", summary(rmse())},
+          {"mae", summary(mae())},
+          {"fit_time", summary(fit_seconds())},
+          {"test_time", summary(test_seconds())}};
+}
+
+CvReport cross_validate(const Dataset& data, std::string_view algorithm,
+                        const algorithms::Params& params, RatingScale scale, int folds,
+                        uint64_t seed, int threads, const FoldProgress& progress) {
+  const algorithms::AlgorithmSpec& spec = algorithms::algorithm_spec(algorithm);
+  if (params.algorithm() != spec.name) {
+    throw Error(ErrorKind::kUsage, fmt::format("parameters of algorithm {} given to "
+                                               "cross-validate {}",
+                                               params.algorithm(), spec.name));
+  }
+  const KFold kfold(data.size(), folds, seed);
+
+  CvReport report;
+  report.algorithm = spec.name;
+  report.params = algorithms::params_to_json(params);
+  report.seed = seed;
+  report.folds.resize(static_cast<size_t>(folds));
+
+  std::vector<std::exception_ptr> errors(static_cast<size_t>(folds));
+  std::atomic<int> next_fold{0};
+  std::atomic<bool> failed{false};
+  std::mutex progress_mutex;
+  int done = 0;
+  // Each worker takes the next fold and writes only its own slot, so the report does not depend
+  // on scheduling.
+  auto worker = [&] {
+    while (!failed.load()) {
+      const int fold = next_fold.fetch_add(1);
+      if (fold >= folds) return;
+      try {
+        report.folds[static_cast<size_t>(fold)] =
+            run_fold(data, kfold, fold, spec.name, params, scale, seed);
+        std::lock_guard lock(progress_mutex);
+        ++done;
+        if (progress) progress(done, folds);
+      } catch (...) {
+        errors[static_cast<size_t>(fold)] = std::current_exception();
+        failed.store(true);
+        return;
+      }
+    }
+  };
+
+  int n_threads = threads > 0 ? threads : static_cast<int>(std::thread::hardware_concurrency());
+  n_threads = std::clamp(n_threads, 1, folds);
+  if (n_threads == 1) {
+    worker();
+  } else {
+    std::vector<std::thread> pool;
+    pool.reserve(static_cast<size_t>(n_threads));
+    for (int t = 0; t < n_threads; ++t) pool.emplace_back(worker);
+    for (auto& t : pool) t.join();
+  }
+  for (const auto& e : errors) {
+    if (e) std::rethrow_exception(e);
+  }
+  return report;
+}
+
+}  // namespace reco::evaluation

@@ -1,0 +1,76 @@
+#pragma once
+// Cross-validation as Surprise's cross_validate(algo, data, cv=KFold(k, random_state=seed)):
+// every fold trains with the same seed the full refit uses, tests on its slice with clipped
+// predictions, and reports RMSE, MAE, fit time and test time.
+
+#include <cstdint>
+#include <functional>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "algorithms/factor_model.h"
+#include "algorithms/params.h"
+#include "core/ratings.h"
+
+namespace reco::evaluation {
+
+struct Accuracy {
+  double rmse = 0.0;
+  double mae = 0.0;
+};
+
+// RMSE and MAE of the model's clipped predictions on the given ratings of data. Users and items
+// the model does not know fall back as in FactorModel::estimate. Throws Error(kInput) on an
+// empty selection.
+Accuracy evaluate(const algorithms::FactorModel& model, const Dataset& data,
+                  std::span<const uint32_t> rating_indices);
+
+struct FoldResult {
+  double rmse = 0.0;
+  double mae = 0.0;
+  double fit_seconds = 0.0;   // wall time of fit() for this fold
+  double test_seconds = 0.0;  // wall time of predicting the test slice
+  size_t n_train = 0;
+  size_t n_test = 0;
+};
+
+struct MeanStd {
+  double mean = 0.0;
+  double std = 0.0;  // population standard deviation, like numpy.std
+};
+MeanStd mean_std(std::span<const double> values);
+
+struct CvReport {
+  std::string algorithm;
+  nlohmann::json params;  // effective hyperparameters (params_to_json)
+  uint64_t seed = 0;
+  std::vector<FoldResult> folds;
+
+  MeanStd rmse() const;
+  MeanStd mae() const;
+  MeanStd fit_seconds() const;
+  MeanStd test_seconds() const;
+
+  // Surprise's printed summary, byte for byte: rows formatted "{:<18}" then "{:<8}" per fold,
+  // Mean and Std (trailing spaces kept); 4 decimals for RMSE/MAE, 2 for times. Each row ends
+  // with a newline.
+  std::string format_table() const;
+  nlohmann::json to_json() const;
+};
+
+// Called after each finished fold with the number finished so far; calls are serialized but may
+// come from worker threads.
+using FoldProgress = std::function<void(int folds_done, int folds)>;
+
+// Runs k-fold cross-validation; folds run on up to `threads` threads (<= 0: one per core) and
+// the numbers do not depend on the thread count. Throws Error(kInput) when folds < 2 or there
+// are fewer ratings than folds, and whatever training throws (the first failing fold's error).
+CvReport cross_validate(const Dataset& data, std::string_view algorithm,
+                        const algorithms::Params& params, RatingScale scale, int folds,
+                        uint64_t seed, int threads, const FoldProgress& progress = {});
+
+}  // namespace reco::evaluation

@@ -1,0 +1,3 @@
+#include "cli/context.h"
+
+int main(int argc, char** argv) { return reco::cli::run(argc, argv); }

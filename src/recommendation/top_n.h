@@ -1,0 +1,70 @@
+#pragma once
+// Top-N recommendation: for a user, the k items with the highest estimate among the model's
+// items the user did not rate in training, best first. Ranking uses the unclipped estimate
+// (predictions shown to people are clipped, but clipping would turn distinct scores at the top
+// of the scale into ties); exact ties go to the smaller external item id, so the order never
+// depends on dense indices or thread scheduling.
+//
+// Scores equal (float)FactorModel::estimate(u, i) bit for bit: the dot products are summed in
+// the same order, several items at a time.
+
+#include <cstddef>
+#include <cstdint>
+#include <span>
+#include <vector>
+
+#include "algorithms/factor_model.h"
+
+namespace reco::recommendation {
+
+struct Scored {
+  uint32_t item;  // model (dense) item index; external id: model.items.raw(item)
+  float score;    // unclipped estimate
+};
+
+// Scores and selects for one model; build once, query many times (it keeps a copy of the item
+// factors in a layout that scores a block of items per pass, O(items x factors) floats).
+// Queries are const and may run concurrently.
+class TopN {
+ public:
+  explicit TopN(const algorithms::FactorModel& model);
+
+  // Users scored together per pass over the item factors (the pass is memory-bound, so sharing
+  // it is most of the speed).
+  static constexpr size_t kUserTile = 4;
+
+  // Unclipped estimates of every model item for model user `user` (-1: unknown user, which
+  // gets the fallback mu + b_i). out.size() must be n_items.
+  void score_all(int64_t user, std::span<float> out) const;
+  // The same for up to kUserTile users at once: out[t] receives users[t]'s scores.
+  void score_tile(std::span<const int64_t> users, std::span<const std::span<float>> out) const;
+  // The k best items by `scores`, skipping `excluded` (model item indices, ascending).
+  std::vector<Scored> select(std::span<const float> scores, size_t k,
+                             std::span<const uint32_t> excluded) const;
+
+  // Top-k for model users [first, first + count), count <= kUserTile, excluding the items each
+  // rated; result[t] is for user first + t. scratch is resized to count x n_items floats.
+  std::vector<std::vector<Scored>> for_model_users(uint32_t first, uint32_t count, size_t k,
+                                                   std::vector<float>& scratch) const;
+  // Top-k for an external user id; an unknown user is ranked by the fallback estimate. Items in
+  // extra_exclude_raw_items are skipped too (ids the model does not know are ignored).
+  std::vector<Scored> for_raw_user(int64_t raw_user, size_t k,
+                                   std::span<const int64_t> extra_exclude_raw_items = {}) const;
+
+  const algorithms::FactorModel& model() const { return model_; }
+
+ private:
+  const algorithms::FactorModel& model_;
+  std::vector<float> blocked_factors_;  // [block][factor][lane], zero-padded last block
+};
+
+// Top-k for every model user (index = model user), on `threads` threads (<= 0: one per core).
+// Memory beyond the result: O(threads x items).
+std::vector<std::vector<Scored>> top_n_all_users(const algorithms::FactorModel& model, size_t k,
+                                                 int threads);
+
+std::vector<Scored> top_n_for_user(const algorithms::FactorModel& model, int64_t raw_user,
+                                   size_t k,
+                                   std::span<const int64_t> extra_exclude_raw_items = {});
+
+}  // namespace reco::recommendation

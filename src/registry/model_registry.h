@@ -1,0 +1,99 @@
+#pragma once
+// Versioned models on disk:
+//   <models_dir>/<name>/v<N>/model.reco   the artifact (artifact.h); its presence marks the
+//                                         version complete
+//   <models_dir>/<name>/v<N>/run.json     run information that is not part of the model
+//                                         (timings, job id, input table, ...)
+// Version numbers are allocated with mkdir, which is atomic across processes, so concurrent
+// trainings of one model never share a number. A version directory without model.reco (a
+// crashed or running training) is not a model version: list() and resolve() skip it, and its
+// number is never reused.
+
+#include <cstdint>
+#include <filesystem>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "algorithms/factor_model.h"
+
+namespace reco::registry {
+
+inline constexpr const char* kArtifactFileName = "model.reco";
+inline constexpr const char* kRunInfoFileName = "run.json";
+
+struct Version {
+  std::string name;
+  int number = 0;
+  std::filesystem::path dir;  // <models_dir>/<name>/v<number>
+
+  std::filesystem::path artifact_path() const { return dir / kArtifactFileName; }
+  std::filesystem::path run_info_path() const { return dir / kRunInfoFileName; }
+};
+
+// One complete model version as list() reports it, from the artifact header only.
+struct ModelSummary {
+  std::string name;
+  int version = 0;
+  std::filesystem::path artifact_path;
+  uint64_t file_size = 0;
+  // Empty when the artifact header is readable; otherwise why it is not (the fields below are
+  // then unset). A damaged version is reported, not hidden and not fatal to the listing.
+  std::string problem;
+  std::string algorithm;
+  std::string created_at;         // metadata "created_at", "" if absent
+  std::optional<double> cv_rmse;  // metadata cv.mean.rmse (or the mean of cv.rmse[])
+  std::optional<double> cv_mae;   // metadata cv.mean.mae (or the mean of cv.mae[])
+  uint32_t n_users = 0;           // from the model header
+  uint32_t n_items = 0;
+  uint32_t n_factors = 0;
+  uint64_t n_ratings = 0;  // training ratings (length of the rated-items index)
+  nlohmann::json metadata = nlohmann::json::object();
+};
+
+class ModelRegistry {
+ public:
+  explicit ModelRegistry(std::filesystem::path models_dir);
+
+  const std::filesystem::path& models_dir() const { return models_dir_; }
+
+  // Names: [A-Za-z0-9][A-Za-z0-9._-]{0,127}.
+  static bool is_valid_name(std::string_view name);
+  static void validate_name(std::string_view name);  // throws Error(kUsage)
+
+  // Creates <name>/v<N> for the next free N (>= 1, one past the highest existing directory).
+  Version reserve_version(const std::string& name);
+  // Writes run.json (atomically); may be called before publish, e.g. to record a failed run.
+  void write_run_info(const Version& version, const nlohmann::json& run_info) const;
+  // Writes run.json, then model.reco (both atomically). Returns the artifact path. Throws
+  // Error(kConflict) if the version already holds a model.
+  std::filesystem::path publish(const Version& version, const algorithms::FactorModel& model,
+                                const nlohmann::json& metadata,
+                                const nlohmann::json& run_info) const;
+
+  // Model names with at least one directory, sorted.
+  std::vector<std::string> model_names() const;
+  // Complete versions (with model.reco) of one model, ascending; empty if none.
+  std::vector<int> versions(const std::string& name) const;
+  // Every complete version of every model, sorted by name, then version.
+  std::vector<ModelSummary> list() const;
+  // Path of model.reco: the given version, or the latest complete one. Throws Error(kNotFound)
+  // naming what exists instead.
+  std::filesystem::path resolve(const std::string& name, std::optional<int> version = {}) const;
+
+ private:
+  std::filesystem::path models_dir_;
+};
+
+// "file://" + the absolute path, percent-encoding bytes outside the RFC 3986 path characters.
+std::string artifact_uri(const std::filesystem::path& path);
+// Accepts "file:///abs/path" (or "file:/abs/path", "file://localhost/abs/path"), a plain path
+// (a version directory stands for its model.reco), "models:/<name>" (latest version) and
+// "models:/<name>/<version>" (version "3", "v3" or "latest"). Anything else with a scheme
+// (s3://, http://, ...) throws Error(kUsage) listing the accepted forms.
+std::filesystem::path path_from_uri(std::string_view uri_or_path, const ModelRegistry& registry);
+
+}  // namespace reco::registry

@@ -1,0 +1,343 @@
+#include "storage/sqlite_warehouse.h"
+
+#include <atomic>
+#include <charconv>
+#include <cmath>
+#include <cstring>
+
+#include <fmt/format.h>
+
+#include "core/error.h"
+
+namespace reco::storage {
+namespace {
+
+// RAII prepared statement.
+class Statement {
+ public:
+  Statement(sqlite3* db, std::string_view sql) : db_(db) {
+    const int rc = sqlite3_prepare_v2(db, sql.data(), static_cast<int>(sql.size()), &stmt_, nullptr);
+    if (rc != SQLITE_OK) throw Error(classify(rc), sqlite3_errmsg(db));
+  }
+  ~Statement() { sqlite3_finalize(stmt_); }
+  Statement(const Statement&) = delete;
+  Statement& operator=(const Statement&) = delete;
+
+  sqlite3_stmt* get() const { return stmt_; }
+  bool step() {
+    const int rc = sqlite3_step(stmt_);
+    if (rc == SQLITE_ROW) return true;
+    if (rc == SQLITE_DONE) return false;
+    throw Error(classify(rc), sqlite3_errmsg(db_));
+  }
+  static ErrorKind classify(int rc) {
+    switch (rc & 0xff) {
+      case SQLITE_BUSY:
+      case SQLITE_LOCKED:
+      case SQLITE_IOERR:
+      case SQLITE_FULL:
+      case SQLITE_CANTOPEN:
+        return ErrorKind::kIo;
+      case SQLITE_CORRUPT:
+      case SQLITE_NOTADB:
+        return ErrorKind::kCorrupt;
+      case SQLITE_CONSTRAINT:
+      case SQLITE_MISMATCH:
+        return ErrorKind::kInput;
+      default:
+        return ErrorKind::kInput;
+    }
+  }
+
+ private:
+  sqlite3* db_;
+  sqlite3_stmt* stmt_ = nullptr;
+};
+
+void exec(sqlite3* db, const std::string& sql) {
+  char* err = nullptr;
+  const int rc = sqlite3_exec(db, sql.c_str(), nullptr, nullptr, &err);
+  if (rc != SQLITE_OK) {
+    std::string msg = err ? err : sqlite3_errstr(rc);
+    sqlite3_free(err);
+    throw Error(Statement::classify(rc), msg);
+  }
+}
+
+class SqliteTransaction final : public Transaction {
+ public:
+  explicit SqliteTransaction(sqlite3* db) : db_(db) {
+    static std::atomic<uint64_t> counter{0};
+    name_ = fmt::format("reco_tx_{}", counter++);
+    exec(db_, "SAVEPOINT " + name_);
+  }
+  ~SqliteTransaction() override {
+    if (!done_) {
+      // Roll back everything since the savepoint, then drop it. Errors here cannot be reported.
+      sqlite3_exec(db_, ("ROLLBACK TO " + name_ + "; RELEASE " + name_).c_str(), nullptr, nullptr, nullptr);
+    }
+  }
+  void commit() override {
+    exec(db_, "RELEASE " + name_);
+    done_ = true;
+  }
+
+ private:
+  sqlite3* db_;
+  std::string name_;
+  bool done_ = false;
+};
+
+class SqliteInserter final : public RowInserter {
+ public:
+  SqliteInserter(sqlite3* db, const std::string& sql) : stmt_(db, sql), db_(db) {}
+  void insert(const std::vector<Value>& row) override {
+    sqlite3_stmt* s = stmt_.get();
+    sqlite3_reset(s);
+    for (size_t k = 0; k < row.size(); ++k) {
+      const int idx = static_cast<int>(k + 1);
+      const Value& v = row[k];
+      int rc;
+      if (std::holds_alternative<std::monostate>(v)) {
+        rc = sqlite3_bind_null(s, idx);
+      } else if (auto* i = std::get_if<int64_t>(&v)) {
+        rc = sqlite3_bind_int64(s, idx, *i);
+      } else if (auto* d = std::get_if<double>(&v)) {
+        rc = sqlite3_bind_double(s, idx, *d);
+      } else {
+        const auto& str = std::get<std::string>(v);
+        rc = sqlite3_bind_text(s, idx, str.data(), static_cast<int>(str.size()), SQLITE_TRANSIENT);
+      }
+      if (rc != SQLITE_OK) throw Error(Statement::classify(rc), sqlite3_errmsg(db_));
+    }
+    stmt_.step();
+  }
+
+ private:
+  Statement stmt_;
+  sqlite3* db_;
+};
+
+Value column_value(sqlite3_stmt* s, int col) {
+  switch (sqlite3_column_type(s, col)) {
+    case SQLITE_INTEGER: return static_cast<int64_t>(sqlite3_column_int64(s, col));
+    case SQLITE_FLOAT: return sqlite3_column_double(s, col);
+    case SQLITE_NULL: return std::monostate{};
+    default: {
+      const auto* p = reinterpret_cast<const char*>(sqlite3_column_text(s, col));
+      return std::string(p ? p : "", static_cast<size_t>(sqlite3_column_bytes(s, col)));
+    }
+  }
+}
+
+std::string describe(sqlite3_stmt* s, int col) {
+  switch (sqlite3_column_type(s, col)) {
+    case SQLITE_NULL: return "NULL";
+    case SQLITE_BLOB: return fmt::format("a {}-byte blob", sqlite3_column_bytes(s, col));
+    default: {
+      const auto* p = reinterpret_cast<const char*>(sqlite3_column_text(s, col));
+      return fmt::format("'{}'", p ? p : "");
+    }
+  }
+}
+
+// A numeric value of a ratings column, accepting integers, reals and numeric text.
+bool numeric_value(sqlite3_stmt* s, int col, double& out) {
+  switch (sqlite3_column_type(s, col)) {
+    case SQLITE_INTEGER: out = static_cast<double>(sqlite3_column_int64(s, col)); return true;
+    case SQLITE_FLOAT: out = sqlite3_column_double(s, col); return std::isfinite(out);
+    case SQLITE_TEXT: {
+      const auto* p = reinterpret_cast<const char*>(sqlite3_column_text(s, col));
+      std::string_view text(p, static_cast<size_t>(sqlite3_column_bytes(s, col)));
+      while (!text.empty() && text.front() == ' ') text.remove_prefix(1);
+      while (!text.empty() && text.back() == ' ') text.remove_suffix(1);
+      if (!text.empty() && text.front() == '+') text.remove_prefix(1);
+      auto [ptr, ec] = std::from_chars(text.data(), text.data() + text.size(), out);
+      return ec == std::errc() && ptr == text.data() + text.size() && !text.empty() && std::isfinite(out);
+    }
+    default: return false;
+  }
+}
+
+bool id_value(sqlite3_stmt* s, int col, int64_t& out) {
+  if (sqlite3_column_type(s, col) == SQLITE_INTEGER) {
+    out = sqlite3_column_int64(s, col);
+    return true;
+  }
+  double d;
+  if (!numeric_value(s, col, d)) return false;
+  if (d != std::floor(d) || std::fabs(d) > 9.0e15) return false;
+  out = static_cast<int64_t>(d);
+  return true;
+}
+
+std::string schema_prefix(const TableRef& t) {
+  return t.schema ? quote_identifier(*t.schema) + "." : std::string();
+}
+
+}  // namespace
+
+SqliteWarehouse::SqliteWarehouse(sqlite3* db, bool owned, std::string path)
+    : db_(db), owned_(owned), path_(std::move(path)) {}
+
+SqliteWarehouse::~SqliteWarehouse() {
+  if (owned_) sqlite3_close_v2(db_);
+}
+
+std::unique_ptr<SqliteWarehouse> SqliteWarehouse::open(const std::string& path) {
+  sqlite3* db = nullptr;
+  const int rc = sqlite3_open_v2(path.c_str(), &db,
+                                 SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_URI, nullptr);
+  if (rc != SQLITE_OK) {
+    std::string msg = db ? sqlite3_errmsg(db) : sqlite3_errstr(rc);
+    sqlite3_close_v2(db);
+    throw Error(ErrorKind::kIo, fmt::format("cannot open warehouse {}: {}", path, msg));
+  }
+  std::unique_ptr<SqliteWarehouse> w(new SqliteWarehouse(db, true, path));
+  sqlite3_busy_timeout(db, 10000);
+  sqlite3_extended_result_codes(db, 1);
+  try {
+    if (path != ":memory:" && !path.empty()) exec(db, "PRAGMA journal_mode=WAL");
+    exec(db, "PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON");
+  } catch (const Error& e) {
+    throw Error(e.kind(), fmt::format("cannot open warehouse {}: {}", path, e.what()));
+  }
+  return w;
+}
+
+std::unique_ptr<SqliteWarehouse> SqliteWarehouse::borrow(sqlite3* db) {
+  const char* file = sqlite3_db_filename(db, "main");
+  return std::unique_ptr<SqliteWarehouse>(
+      new SqliteWarehouse(db, false, file && *file ? file : ":memory:"));
+}
+
+std::unique_ptr<Transaction> SqliteWarehouse::begin() { return std::make_unique<SqliteTransaction>(db_); }
+
+bool SqliteWarehouse::table_exists(const TableRef& table) {
+  // Covers tables and views in the named schema, or in main/temp for unqualified names.
+  const std::string sql =
+      table.schema ? fmt::format("SELECT 1 FROM {}.sqlite_schema WHERE type IN ('table','view') AND "
+                                 "name = ?1 COLLATE NOCASE",
+                                 quote_identifier(*table.schema))
+                   : "SELECT 1 FROM sqlite_schema WHERE type IN ('table','view') AND name = ?1 "
+                     "COLLATE NOCASE UNION ALL SELECT 1 FROM sqlite_temp_schema WHERE type IN "
+                     "('table','view') AND name = ?1 COLLATE NOCASE";
+  Statement st(db_, sql);
+  sqlite3_bind_text(st.get(), 1, table.table.data(), static_cast<int>(table.table.size()), SQLITE_TRANSIENT);
+  return st.step();
+}
+
+std::vector<ColumnInfo> SqliteWarehouse::table_columns(const TableRef& table) {
+  if (!table_exists(table)) {
+    throw Error(ErrorKind::kNotFound, fmt::format("table '{}' does not exist", table.display()));
+  }
+  Statement st(db_, fmt::format("PRAGMA {}table_info({})", schema_prefix(table), quote_identifier(table.table)));
+  std::vector<ColumnInfo> cols;
+  while (st.step()) {
+    auto text = [&](int c) {
+      const auto* p = reinterpret_cast<const char*>(sqlite3_column_text(st.get(), c));
+      return std::string(p ? p : "");
+    };
+    cols.push_back({text(1), text(2)});
+  }
+  return cols;
+}
+
+const char* column_type_sql(ColumnType type) {
+  switch (type) {
+    case ColumnType::kInteger: return "INTEGER";
+    case ColumnType::kReal: return "REAL";
+    case ColumnType::kText: return "TEXT";
+    case ColumnType::kJson: return "JSON";
+  }
+  return "TEXT";
+}
+
+void SqliteWarehouse::create_table(const TableRef& table, const std::vector<ColumnDef>& columns, bool replace) {
+  if (replace) exec(db_, "DROP TABLE IF EXISTS " + quote_table(table));
+  std::string sql = "CREATE TABLE " + quote_table(table) + " (";
+  for (size_t k = 0; k < columns.size(); ++k) {
+    if (k) sql += ", ";
+    sql += quote_identifier(columns[k].name) + " " + column_type_sql(columns[k].type);
+  }
+  sql += ")";
+  try {
+    exec(db_, sql);
+  } catch (const Error& e) {
+    throw Error(e.kind(), fmt::format("cannot create table '{}': {}", table.display(), e.what()));
+  }
+}
+
+void SqliteWarehouse::delete_all_rows(const TableRef& table) { exec(db_, "DELETE FROM " + quote_table(table)); }
+
+std::unique_ptr<RowInserter> SqliteWarehouse::inserter(const TableRef& table, const std::vector<std::string>& columns) {
+  std::string sql = "INSERT INTO " + quote_table(table) + " (";
+  std::string params;
+  for (size_t k = 0; k < columns.size(); ++k) {
+    if (k) {
+      sql += ", ";
+      params += ", ";
+    }
+    sql += quote_identifier(columns[k]);
+    params += "?";
+  }
+  sql += ") VALUES (" + params + ")";
+  return std::make_unique<SqliteInserter>(db_, sql);
+}
+
+RawRatings SqliteWarehouse::read_ratings(const TableRef& table, const RatingColumns& c) {
+  if (!table_exists(table)) {
+    throw Error(ErrorKind::kNotFound, fmt::format("input table '{}' does not exist", table.display()));
+  }
+  Statement count(db_, "SELECT count(*) FROM " + quote_table(table));
+  count.step();
+  const auto n = static_cast<size_t>(sqlite3_column_int64(count.get(), 0));
+
+  Statement st(db_, fmt::format("SELECT {}, {}, {} FROM {}", quote_identifier(c.user), quote_identifier(c.item),
+                                quote_identifier(c.rating), quote_table(table)));
+  RawRatings out;
+  out.reserve(n);
+  size_t row = 0;
+  while (st.step()) {
+    ++row;
+    int64_t user, item;
+    double rating;
+    auto bad = [&](const std::string& column, int col, const char* expected) {
+      return Error(ErrorKind::kInput, fmt::format("table '{}', row {}: column {} is {}, expected {}", table.display(),
+                                                  row, column, describe(st.get(), col), expected));
+    };
+    if (!id_value(st.get(), 0, user)) throw bad(c.user, 0, "an integer id");
+    if (!id_value(st.get(), 1, item)) throw bad(c.item, 1, "an integer id");
+    if (!numeric_value(st.get(), 2, rating)) throw bad(c.rating, 2, "a number");
+    out.push_back(user, item, static_cast<float>(rating));
+  }
+  return out;
+}
+
+ResultSet SqliteWarehouse::query(std::string_view sql) {
+  Statement st(db_, sql);
+  ResultSet rs;
+  const int ncol = sqlite3_column_count(st.get());
+  for (int k = 0; k < ncol; ++k) rs.columns.emplace_back(sqlite3_column_name(st.get(), k));
+  while (st.step()) {
+    std::vector<Value> row;
+    row.reserve(static_cast<size_t>(ncol));
+    for (int k = 0; k < ncol; ++k) row.push_back(column_value(st.get(), k));
+    rs.rows.push_back(std::move(row));
+  }
+  return rs;
+}
+
+void SqliteWarehouse::execute(std::string_view sql) { exec(db_, std::string(sql)); }
+
+std::unique_ptr<Warehouse> open_warehouse(const std::string& db) {
+  std::string path = db;
+  if (path.rfind("sqlite:", 0) == 0) path = path.substr(7);
+  if (path.rfind("postgres://", 0) == 0 || path.rfind("postgresql://", 0) == 0) {
+    throw Error(ErrorKind::kUsage,
+                fmt::format("the PostgreSQL backend is not available in this build; --db {} needs it", db));
+  }
+  return SqliteWarehouse::open(path);
+}
+
+}  // namespace reco::storage

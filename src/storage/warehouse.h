@@ -1,0 +1,99 @@
+#pragma once
+// The warehouse interface: everything training, loading and the SQL functions need from a SQL
+// database. SQLite (embedded, the default) implements it today; a PostgreSQL backend can be
+// added behind the same interface without touching training code.
+//
+// Identifiers that come from users are passed as TableRef / column names and are always quoted
+// by the implementation; raw SQL is only accepted through query()/execute(), which are for SQL
+// the user wrote.
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <variant>
+#include <vector>
+
+#include "core/identifiers.h"
+#include "core/ratings.h"
+
+namespace reco::storage {
+
+// A SQL value. monostate is NULL.
+using Value = std::variant<std::monostate, int64_t, double, std::string>;
+
+enum class ColumnType { kInteger, kReal, kText, kJson };
+const char* column_type_sql(ColumnType type);  // SQL type name used in CREATE TABLE
+
+struct ColumnDef {
+  std::string name;
+  ColumnType type;
+};
+
+struct ColumnInfo {
+  std::string name;           // as declared
+  std::string declared_type;  // as declared (may be empty in SQLite)
+};
+
+struct ResultSet {
+  std::vector<std::string> columns;
+  std::vector<std::vector<Value>> rows;
+};
+
+// Names of the three columns to read, exactly as declared in the table.
+struct RatingColumns {
+  std::string user;
+  std::string item;
+  std::string rating;
+};
+
+// A transaction (a SAVEPOINT, so it nests inside a caller's transaction). Destroying it without
+// commit() rolls everything back.
+class Transaction {
+ public:
+  virtual ~Transaction() = default;
+  virtual void commit() = 0;
+};
+
+// Appends rows to one table inside the current transaction, through a prepared statement.
+class RowInserter {
+ public:
+  virtual ~RowInserter() = default;
+  virtual void insert(const std::vector<Value>& row) = 0;
+};
+
+class Warehouse {
+ public:
+  virtual ~Warehouse() = default;
+
+  virtual std::string backend_name() const = 0;  // "sqlite"
+  virtual std::string location() const = 0;     // file path or connection URI (no secrets)
+
+  virtual std::unique_ptr<Transaction> begin() = 0;
+
+  virtual bool table_exists(const TableRef& table) = 0;
+  // Columns in declaration order; throws Error(kNotFound) naming the table if it does not exist.
+  virtual std::vector<ColumnInfo> table_columns(const TableRef& table) = 0;
+  // CREATE TABLE; when replace is true an existing table is dropped first.
+  virtual void create_table(const TableRef& table, const std::vector<ColumnDef>& columns,
+                            bool replace) = 0;
+  virtual void delete_all_rows(const TableRef& table) = 0;
+  // Column names as declared in the table; values are bound in that order.
+  virtual std::unique_ptr<RowInserter> inserter(const TableRef& table,
+                                                const std::vector<std::string>& columns) = 0;
+
+  // Reads the three columns of every row, in table (rowid) order. Every value must be a number;
+  // ids must be integral (10 and 10.0 and '10' are all user 10). Throws Error(kInput) naming the
+  // table, the column, the row number and the bad value for NULL or non-numeric values.
+  virtual RawRatings read_ratings(const TableRef& table, const RatingColumns& columns) = 0;
+
+  // SQL written by the user.
+  virtual ResultSet query(std::string_view sql) = 0;
+  virtual void execute(std::string_view sql) = 0;
+};
+
+// Opens the warehouse named by a --db value: a SQLite file path (or sqlite:PATH).
+std::unique_ptr<Warehouse> open_warehouse(const std::string& db);
+
+}  // namespace reco::storage

@@ -68,8 +68,8 @@ BaselineOptions BaselineOptions::from_params(const Params& params) {
   return o;
 }
 
-FactorModel fit_baseline(const BaselineOptions& options, const TrainingSet& set,
-                         RatingScale scale, const EpochProgress& progress) {
+FactorModel fit_baseline(const BaselineOptions& options, const TrainingSet& set, RatingScale scale,
+                         const EpochProgress& progress) {
   FactorModel model = make_model_shell(set, "baseline", scale);
   model.biased = true;
   model.n_factors = 0;

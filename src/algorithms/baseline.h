@@ -15,15 +15,15 @@ struct BaselineOptions {
   enum class Method { kAls, kSgd };
   Method method = Method::kAls;
   int n_epochs = 10;
-  double reg_u = 15.0;  // ALS
-  double reg_i = 10.0;  // ALS
-  double reg = 0.02;    // SGD
+  double reg_u = 15.0;           // ALS
+  double reg_i = 10.0;           // ALS
+  double reg = 0.02;             // SGD
   double learning_rate = 0.005;  // SGD
 
   static BaselineOptions from_params(const Params& params);  // params of algorithm "baseline"
 };
 
-FactorModel fit_baseline(const BaselineOptions& options, const TrainingSet& set,
-                         RatingScale scale, const EpochProgress& progress = {});
+FactorModel fit_baseline(const BaselineOptions& options, const TrainingSet& set, RatingScale scale,
+                         const EpochProgress& progress = {});
 
 }  // namespace reco::algorithms

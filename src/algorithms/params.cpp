@@ -108,17 +108,16 @@ std::vector<AlgorithmSpec> build_specs() {
   AlgorithmSpec baseline;
   baseline.name = "baseline";
   baseline.doc = "global mean plus user and item biases only (Surprise's BaselineOnly)";
-  ParamSpec epochs = int_param("n_epochs", 10, 1, kMaxEpochs,
-                               "number of ALS sweeps or SGD passes");
+  ParamSpec epochs = int_param("n_epochs", 10, 1, kMaxEpochs, "number of ALS sweeps or SGD passes");
   epochs.conditional_defaults.push_back({ParamCondition{"method", "sgd"}, int64_t{20}});
   baseline.params = {
       enum_param("method", "als", {"als", "sgd"},
                  "alternating least squares or stochastic gradient descent"),
       std::move(epochs),
-      only_when(float_param("reg_u", 15.0, 0.0, 1e9, "regularization of the user biases"),
-                "method", "als"),
-      only_when(float_param("reg_i", 10.0, 0.0, 1e9, "regularization of the item biases"),
-                "method", "als"),
+      only_when(float_param("reg_u", 15.0, 0.0, 1e9, "regularization of the user biases"), "method",
+                "als"),
+      only_when(float_param("reg_i", 10.0, 0.0, 1e9, "regularization of the item biases"), "method",
+                "als"),
       only_when(float_param("reg", 0.02, 0.0, kMaxSgdReg, "regularization of both biases"),
                 "method", "sgd"),
       only_when(float_param("learning_rate", 0.005, 0.0, 1.0, "learning rate of both biases"),
@@ -167,9 +166,8 @@ void check_range(const ParamSpec& spec, double v, const std::string& text,
   const bool below = spec.min_open ? v <= spec.min : v < spec.min;
   const bool above = spec.max_open ? v >= spec.max : v > spec.max;
   if (!std::isfinite(v) || below || above) {
-    throw Error(ErrorKind::kInput,
-                fmt::format("{} parameter {}={} is out of range: must be in {}", algorithm,
-                            spec.name, text, spec.range_text()));
+    throw Error(ErrorKind::kInput, fmt::format("{} parameter {}={} is out of range: must be in {}",
+                                               algorithm, spec.name, text, spec.range_text()));
   }
 }
 
@@ -219,23 +217,30 @@ ParamValue parse_value(const ParamSpec& spec, std::string_view raw, std::string_
   throw Error(ErrorKind::kInternal, "unhandled parameter type");
 }
 
-std::string condition_text(const ParamCondition& c) { return c.param + "=" + c.value; }
+std::string condition_text(const ParamCondition& c) {
+  return c.param + "=" + c.value;
+}
 
 }  // namespace
 
 const char* param_type_name(ParamType type) {
   switch (type) {
-    case ParamType::kInt: return "int";
-    case ParamType::kFloat: return "float";
-    case ParamType::kBool: return "bool";
-    case ParamType::kEnum: return "enum";
+    case ParamType::kInt:
+      return "int";
+    case ParamType::kFloat:
+      return "float";
+    case ParamType::kBool:
+      return "bool";
+    case ParamType::kEnum:
+      return "enum";
   }
   return "?";
 }
 
 std::string ParamSpec::range_text() const {
   switch (type) {
-    case ParamType::kBool: return "true|false";
+    case ParamType::kBool:
+      return "true|false";
     case ParamType::kEnum: {
       std::string out;
       for (size_t k = 0; k < choices.size(); ++k) out += (k ? "|" : "") + choices[k];
@@ -273,9 +278,9 @@ const AlgorithmSpec& algorithm_spec(std::string_view algorithm) {
   for (const auto& s : algorithm_specs()) {
     if (s.name == algorithm) return s;
   }
-  throw Error(ErrorKind::kUsage, fmt::format("unknown algorithm '{}'; valid algorithms: {}",
-                                             std::string(algorithm),
-                                             join_names(algorithm_names())));
+  throw Error(ErrorKind::kUsage,
+              fmt::format("unknown algorithm '{}'; valid algorithms: {}", std::string(algorithm),
+                          join_names(algorithm_names())));
 }
 
 bool Params::explicitly_set(std::string_view name) const {
@@ -292,8 +297,8 @@ const ParamValue* Params::find(std::string_view name) const {
 const ParamValue& Params::get(std::string_view name, ParamType type) const {
   const ParamValue* v = find(name);
   if (v == nullptr) {
-    throw Error(ErrorKind::kInternal, fmt::format("{} parameter {} is not set", algorithm_,
-                                                  std::string(name)));
+    throw Error(ErrorKind::kInternal,
+                fmt::format("{} parameter {} is not set", algorithm_, std::string(name)));
   }
   const size_t expected = type == ParamType::kInt     ? 0
                           : type == ParamType::kFloat ? 1
@@ -331,9 +336,8 @@ Params parse_params(std::string_view algorithm,
     const auto it = std::find_if(spec.params.begin(), spec.params.end(),
                                  [&](const ParamSpec& p) { return p.name == name; });
     if (it == spec.params.end()) {
-      throw Error(ErrorKind::kUsage,
-                  fmt::format("unknown {} parameter '{}'; valid parameters: {}", spec.name, name,
-                              join_names(valid)));
+      throw Error(ErrorKind::kUsage, fmt::format("unknown {} parameter '{}'; valid parameters: {}",
+                                                 spec.name, name, join_names(valid)));
     }
     const size_t k = static_cast<size_t>(it - spec.params.begin());
     if (given[k]) {
@@ -393,9 +397,8 @@ Params parse_params(std::string_view algorithm,
 
 Params parse_params_json(std::string_view algorithm, const nlohmann::json& object) {
   if (!object.is_object()) {
-    throw Error(ErrorKind::kUsage,
-                fmt::format("{} parameters must be a JSON object, got {}", std::string(algorithm),
-                            object.type_name()));
+    throw Error(ErrorKind::kUsage, fmt::format("{} parameters must be a JSON object, got {}",
+                                               std::string(algorithm), object.type_name()));
   }
   std::vector<std::pair<std::string, std::string>> pairs;
   for (const auto& [name, value] : object.items()) {

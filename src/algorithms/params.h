@@ -103,7 +103,9 @@ Params parse_params(std::string_view algorithm,
 // convention sends every hyperparameter as a string).
 Params parse_params_json(std::string_view algorithm, const nlohmann::json& object);
 // Defaults only.
-inline Params default_params(std::string_view algorithm) { return parse_params(algorithm, {}); }
+inline Params default_params(std::string_view algorithm) {
+  return parse_params(algorithm, {});
+}
 
 // Effective values as a JSON object (keys sorted, so the text is deterministic).
 nlohmann::json params_to_json(const Params& params);

@@ -128,8 +128,7 @@ FactorModel fit_svd(const SvdOptions& options, const TrainingSet& set, RatingSca
   for (int epoch = 1; epoch <= options.n_epochs; ++epoch) {
     if (options.biased) {
       sgd_epoch<true>(set, options.n_factors, mu, rates, model.user_bias.data(),
-                      model.item_bias.data(), model.user_factors.data(),
-                      model.item_factors.data());
+                      model.item_bias.data(), model.user_factors.data(), model.item_factors.data());
     } else {
       sgd_epoch<false>(set, options.n_factors, mu, rates, model.user_bias.data(),
                        model.item_bias.data(), model.user_factors.data(),

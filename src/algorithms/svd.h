@@ -1,7 +1,9 @@
 #pragma once
 // Biased SVD trained by SGD, following Surprise's SVD.sgd step for step (PROTOCOLS.md §4):
 // same visiting order, same update rule with the old factor values, same defaults. Parameters
-// are float32; the SGD error is computed in float.
+// are float32 and the SGD error is computed in float; the dot product inside training sums
+// eight interleaved lanes (see svd.cpp), so training and FactorModel::estimate may differ in
+// the last bits of a dot product.
 
 #include <cstdint>
 

@@ -24,7 +24,8 @@ FactorModel fit(std::string_view algorithm, const Params& params, const Dataset&
                 fmt::format("rating scale [{}, {}] is empty", scale.min, scale.max));
   }
   const TrainingSet set = make_training_set(data, rating_indices);
-  if (spec.name == "svd") return fit_svd(SvdOptions::from_params(params), set, scale, seed, progress);
+  if (spec.name == "svd")
+    return fit_svd(SvdOptions::from_params(params), set, scale, seed, progress);
   if (spec.name == "baseline") {
     return fit_baseline(BaselineOptions::from_params(params), set, scale, progress);
   }
@@ -34,8 +35,7 @@ FactorModel fit(std::string_view algorithm, const Params& params, const Dataset&
 std::vector<uint32_t> all_rating_indices(const Dataset& data) {
   if (data.size() > std::numeric_limits<uint32_t>::max()) {
     throw Error(ErrorKind::kInput, fmt::format("{} ratings is more than the supported maximum {}",
-                                               data.size(),
-                                               std::numeric_limits<uint32_t>::max()));
+                                               data.size(), std::numeric_limits<uint32_t>::max()));
   }
   std::vector<uint32_t> indices(data.size());
   std::iota(indices.begin(), indices.end(), 0u);

@@ -77,7 +77,11 @@ void register_generate(CLI::App& app, Context& ctx) {
                  "Standard deviation of the rating noise before rounding to half stars")
       ->capture_default_str();
   ml->add_option("--zipf", args->options.item_zipf_exponent,
-                 "Zipf exponent of movie popularity (0: uniform)")
+                 "Zipf exponent s of movie popularity: the k-th most popular movie is drawn with "
+                 "weight 1/(k + offset)^s (0: uniform)")
+      ->capture_default_str();
+  ml->add_option("--zipf-offset", args->options.item_zipf_offset,
+                 "Zipf-Mandelbrot offset: larger values flatten the head of the popularity curve")
       ->capture_default_str();
   ml->add_option("--threads", args->options.threads,
                  "Worker threads (0: one per core); the output does not depend on it")

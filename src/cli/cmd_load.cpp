@@ -86,9 +86,10 @@ void register_load(CLI::App& app, Context& ctx) {
 
   auto dir = std::make_shared<std::string>();
   CLI::App* movielens = load->add_subcommand(
-      "movielens",
-      "Load a MovieLens data set folder into the tables movies, ratings and, when the release "
-      "has them, links and tags. The layout is detected from the files present:\n"
+      "movielens", "Load a MovieLens folder into the tables movies, ratings, links and tags");
+  movielens->footer(
+      "Loads the tables movies, ratings and, when the release has them, links and tags. The "
+      "layout is detected from the files present:\n"
       "  ml-latest-small, ml-20m, ml-25m, ml-latest: ratings.csv, movies.csv [, links.csv, "
       "tags.csv]\n"
       "  ml-100k: u.data, u.item, u.genre\n"
@@ -111,8 +112,9 @@ void register_load(CLI::App& app, Context& ctx) {
 
   auto args = std::make_shared<CsvArgs>();
   CLI::App* csv = load->add_subcommand(
-      "csv",
-      "Load one delimited text file into a new table. Column names come from the header line "
+      "csv", "Load a CSV (or other delimited) file into a new table, inferring column types");
+  csv->footer(
+      "Column names come from the header line "
       "(they must be plain identifiers: letters, digits, _ and $, not starting with a digit) or "
       "are column1, column2, ... with --no-header. Column types are inferred from the whole "
       "file: INTEGER when every value is an integer, REAL when every value is a number, "

@@ -84,6 +84,7 @@ void register_sql(CLI::App& app, Context& ctx) {
                   "SQL (and dot-commands) to run; repeatable, run in order; stops at the first "
                   "error")
       ->expected(1)
+      ->allow_extra_args(false)  // `-c SQL FILE`: FILE is the script, not a second -c
       ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
   cmd->add_option("file", opts->file, "SQL script to run after the -c strings ('-' reads stdin)");
   cmd->add_option("--mode", opts->mode, "Output mode: table, csv, json or line")

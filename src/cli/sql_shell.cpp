@@ -18,6 +18,7 @@
 
 #include <fmt/format.h>
 
+#include "cli/sql_dialect.h"
 #include "core/error.h"
 
 namespace reco::cli {
@@ -210,32 +211,41 @@ class ReadlineInput final : public ShellInput {
     g_rl_line.reset();
     g_rl_eof = false;
     g_rl_done = false;
-    g_sigint = 0;
     rl_callback_handler_install(continuation ? kContinuationPrompt : kPrompt, on_readline_line);
+    // SIGINT and SIGWINCH stay blocked except inside ppoll(), so one that arrives while a key
+    // is being handled is seen at the next wait instead of being lost before it.
+    sigset_t blocked, waiting;
+    sigemptyset(&blocked);
+    sigaddset(&blocked, SIGINT);
+    sigaddset(&blocked, SIGWINCH);
+    sigprocmask(SIG_BLOCK, &blocked, &waiting);
+    sigdelset(&waiting, SIGINT);
+    sigdelset(&waiting, SIGWINCH);
     while (!g_rl_done) {
       if (g_sigwinch) {
         g_sigwinch = 0;
         rl_resize_terminal();
       }
+      if (g_sigint) {
+        g_sigint = 0;
+        rl_free_line_state();
+        rl_callback_sigcleanup();
+        rl_callback_handler_remove();
+        std::fputs("^C\n", rl_outstream);
+        std::fflush(rl_outstream);
+        entry_.clear();
+        cancelled_ = true;
+        sigprocmask(SIG_UNBLOCK, &blocked, nullptr);
+        return std::string();
+      }
       pollfd fd{fileno(rl_instream), POLLIN, 0};
-      const int ready = ::poll(&fd, 1, -1);
-      if (ready < 0) {
-        if (errno != EINTR) break;
-        if (g_sigint) {
-          g_sigint = 0;
-          rl_free_line_state();
-          rl_callback_sigcleanup();
-          rl_callback_handler_remove();
-          std::fputs("^C\n", rl_outstream);
-          std::fflush(rl_outstream);
-          entry_.clear();
-          cancelled_ = true;
-          return std::string();
-        }
-        continue;
+      if (::ppoll(&fd, 1, nullptr, &waiting) < 0) {
+        if (errno == EINTR) continue;
+        break;
       }
       rl_callback_read_char();
     }
+    sigprocmask(SIG_UNBLOCK, &blocked, nullptr);
     if (!g_rl_done) rl_callback_handler_remove();
     if (g_rl_eof || !g_rl_line) return std::nullopt;  // readline has ended the line itself
     if (!entry_.empty()) entry_ += '\n';
@@ -385,30 +395,49 @@ SqlShell::Outcome SqlShell::run_chunk(const SqlChunk& chunk, Source& source) {
   const std::string_view text = trim(chunk.text);
   if (settings_.echo && !text.empty()) echo(text);
   if (!chunk.has_sql) return Outcome::kContinue;
+  ++source.statements;
   std::fflush(out_);  // SQL functions may log on stderr while the statement runs
 
-  const char* sql = chunk.text.c_str();
+  // The guide's Snowflake forms (CREATE OR REPLACE, CREATE TABLE AS (...), USE) run as SQLite.
+  const Translation translation = translate_snowflake(chunk.text);
+  if (!translation.note.empty()) print_err(translation.note + "\n");
+  // DROP + CREATE must not lose the old table when the CREATE fails.
+  const bool atomic = translation.statements.size() > 1;
+  if (atomic) sqlite3_exec(db_, "SAVEPOINT reco_shell_statement", nullptr, nullptr, nullptr);
+  const auto start = std::chrono::steady_clock::now();
+  std::optional<std::string> error;
+  for (const std::string& statement : translation.statements) {
+    error = run_sql_text(statement);
+    if (error) break;
+  }
+  if (atomic) {
+    const char* end = error ? "ROLLBACK TO reco_shell_statement; RELEASE reco_shell_statement"
+                            : "RELEASE reco_shell_statement";
+    sqlite3_exec(db_, end, nullptr, nullptr, nullptr);
+  }
+  if (settings_.timer) {
+    const std::chrono::duration<double> elapsed = std::chrono::steady_clock::now() - start;
+    print_err(fmt::format("Run Time: real {:.3f}\n", elapsed.count()));
+  }
+  if (error) return fail(source, chunk.first_line, *error, true);
+  return Outcome::kContinue;
+}
+
+std::optional<std::string> SqlShell::run_sql_text(const std::string& text) {
+  const char* sql = text.c_str();
   while (*sql != '\0') {
-    const auto start = std::chrono::steady_clock::now();
     sqlite3_stmt* stmt = nullptr;
     const char* tail = nullptr;
-    ++source.statements;
-    const int rc = sqlite3_prepare_v2(db_, sql, -1, &stmt, &tail);
-    if (rc != SQLITE_OK) {
+    if (sqlite3_prepare_v2(db_, sql, -1, &stmt, &tail) != SQLITE_OK) {
       std::string message = sqlite3_errmsg(db_);
       sqlite3_finalize(stmt);
-      return fail(source, chunk.first_line, message, true);
+      return message;
     }
     if (stmt == nullptr) break;  // only comments or semicolons were left
-    std::optional<std::string> error = run_statement(stmt);
-    if (settings_.timer) {
-      const std::chrono::duration<double> elapsed = std::chrono::steady_clock::now() - start;
-      print_err(fmt::format("Run Time: real {:.3f}\n", elapsed.count()));
-    }
-    if (error) return fail(source, chunk.first_line, *error, true);
+    if (std::optional<std::string> error = run_statement(stmt)) return error;
     sql = tail;
   }
-  return Outcome::kContinue;
+  return std::nullopt;
 }
 
 std::optional<std::string> SqlShell::run_statement(sqlite3_stmt* stmt) {

@@ -73,7 +73,8 @@ class SqlShell {
   bool run_file_at_depth(const std::string& path, int depth);
   bool run_lines(ShellInput& input, Source& source);
   Outcome run_chunk(const SqlChunk& chunk, Source& source);
-  std::optional<std::string> run_statement(sqlite3_stmt* stmt);  // the error message, if any
+  std::optional<std::string> run_sql_text(const std::string& text);  // the error, if any
+  std::optional<std::string> run_statement(sqlite3_stmt* stmt);      // the error, if any
   Outcome run_dot_command(std::string_view line, Source& source, std::size_t line_number);
   Outcome run_nested_file(const std::string& path, const Source& parent, std::size_t line);
   // Reports an error; in_statement: it is a SQL statement's (-c errors then name its number).

@@ -193,7 +193,8 @@ ItemModel build_items(const GeneratorOptions& o) {
   rng.shuffle(order);
   m.popularity.resize(n);
   for (size_t r = 0; r < n; ++r) {
-    m.popularity[order[r]] = std::pow(static_cast<double>(r) + 1.0, -o.item_zipf_exponent);
+    m.popularity[order[r]] =
+        std::pow(static_cast<double>(r) + 1.0 + o.item_zipf_offset, -o.item_zipf_exponent);
   }
 
   const double factor_sd = std::sqrt(o.interaction_stddev / std::sqrt(static_cast<double>(rank)));
@@ -618,6 +619,8 @@ void validate_generator_options(const GeneratorOptions& o) {
           fmt::format("--noise must be between 0 and 10, got {}", o.noise_stddev));
   require(finite_in(o.item_zipf_exponent, 0.0, 4.0),
           fmt::format("--zipf must be between 0 and 4, got {}", o.item_zipf_exponent));
+  require(finite_in(o.item_zipf_offset, 0.0, 1e9),
+          fmt::format("--zipf-offset must be between 0 and 1e9, got {}", o.item_zipf_offset));
   require(
       finite_in(o.user_activity_sigma, 0.0, 4.0),
       fmt::format("user activity sigma must be between 0 and 4, got {}", o.user_activity_sigma));
@@ -658,17 +661,19 @@ std::string generator_readme(const GeneratorOptions& o) {
       "interaction_stddev: {}\n"
       "noise_stddev: {}\n"
       "item_zipf_exponent: {}\n"
+      "item_zipf_offset: {}\n"
       "user_activity_sigma: {}\n"
       "min_ratings_per_user: {}\n"
       "whole_star_user_share: {}\n"
       "\n"
       "The same parameters and seed reproduce these files byte for byte:\n"
       "  reco generate movielens DIR --users {} --items {} --ratings {} --seed {} --rank {} "
-      "--noise {} --zipf {}\n",
+      "--noise {} --zipf {} --zipf-offset {}\n",
       kGeneratorVersion, o.users, o.items, o.ratings, o.seed, o.rank, o.global_mean,
       o.user_bias_stddev, o.item_bias_stddev, o.interaction_stddev, o.noise_stddev,
-      o.item_zipf_exponent, o.user_activity_sigma, o.min_ratings_per_user, o.whole_star_user_share,
-      o.users, o.items, o.ratings, o.seed, o.rank, o.noise_stddev, o.item_zipf_exponent);
+      o.item_zipf_exponent, o.item_zipf_offset, o.user_activity_sigma, o.min_ratings_per_user,
+      o.whole_star_user_share, o.users, o.items, o.ratings, o.seed, o.rank, o.noise_stddev,
+      o.item_zipf_exponent, o.item_zipf_offset);
 }
 
 GeneratorSummary generate_movielens(const fs::path& folder, const GeneratorOptions& o) {

@@ -24,13 +24,17 @@ struct GeneratorOptions {
   uint64_t ratings = 100836;
   uint64_t seed = 42;
 
-  int rank = 10;                       // dimension of the planted user/item vectors
-  double global_mean = 3.5;            // mu
-  double user_bias_stddev = 0.4;       // b_u ~ N(0, .)
-  double item_bias_stddev = 0.5;       // b_i ~ N(0, .)
-  double interaction_stddev = 0.6;     // standard deviation of p_u . q_i
-  double noise_stddev = 0.5;           // per-rating Gaussian noise before quantising
-  double item_zipf_exponent = 1.0;     // popularity of the item at rank k ~ 1 / (k + 1)^s
+  int rank = 10;                    // dimension of the planted user/item vectors
+  double global_mean = 3.5;         // mu
+  double user_bias_stddev = 0.4;    // b_u ~ N(0, .)
+  double item_bias_stddev = 0.5;    // b_i ~ N(0, .)
+  double interaction_stddev = 0.6;  // standard deviation of p_u . q_i
+  double noise_stddev = 0.5;        // per-rating Gaussian noise before quantising
+  // Popularity of the item at popularity rank k (0-based) ~ 1 / (k + 1 + offset)^s
+  // (Zipf-Mandelbrot): the offset flattens the head, where every user would otherwise rate the
+  // same few movies, while the exponent sets how thin the tail gets.
+  double item_zipf_exponent = 1.4;
+  double item_zipf_offset = 100.0;
   double user_activity_sigma = 1.2;    // log-normal sigma of the users' activity weights
   uint64_t min_ratings_per_user = 5;   // lowered to ratings / users when that is smaller
   double whole_star_user_share = 0.4;  // users who never give half stars, as in MovieLens

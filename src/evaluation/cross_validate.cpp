@@ -47,7 +47,8 @@ FoldResult run_fold(const Dataset& data, const KFold& kfold, int fold, std::stri
   result.n_test = test.size();
 
   const auto fit_start = std::chrono::steady_clock::now();
-  const algorithms::FactorModel model = algorithms::fit(algorithm, params, data, train, scale, seed);
+  const algorithms::FactorModel model =
+      algorithms::fit(algorithm, params, data, train, scale, seed);
   result.fit_seconds = seconds_since(fit_start);
 
   const auto test_start = std::chrono::steady_clock::now();
@@ -85,10 +86,18 @@ MeanStd mean_std(std::span<const double> values) {
   return {mean, std::sqrt(sq / static_cast<double>(values.size()))};
 }
 
-MeanStd CvReport::rmse() const { return summarize(folds, &FoldResult::rmse); }
-MeanStd CvReport::mae() const { return summarize(folds, &FoldResult::mae); }
-MeanStd CvReport::fit_seconds() const { return summarize(folds, &FoldResult::fit_seconds); }
-MeanStd CvReport::test_seconds() const { return summarize(folds, &FoldResult::test_seconds); }
+MeanStd CvReport::rmse() const {
+  return summarize(folds, &FoldResult::rmse);
+}
+MeanStd CvReport::mae() const {
+  return summarize(folds, &FoldResult::mae);
+}
+MeanStd CvReport::fit_seconds() const {
+  return summarize(folds, &FoldResult::fit_seconds);
+}
+MeanStd CvReport::test_seconds() const {
+  return summarize(folds, &FoldResult::test_seconds);
+}
 
 std::string CvReport::format_table() const {
   auto column = [&](double FoldResult::*field) {
@@ -97,7 +106,8 @@ std::string CvReport::format_table() const {
     return v;
   };
   std::string out = fmt::format("{:<18}", "");
-  for (size_t f = 0; f < folds.size(); ++f) out += fmt::format("{:<8}", fmt::format("Fold {}", f + 1));
+  for (size_t f = 0; f < folds.size(); ++f)
+    out += fmt::format("{:<8}", fmt::format("Fold {}", f + 1));
   out += fmt::format("{:<8}{:<8}\n", "Mean", "Std");
   out += table_row("RMSE (testset)", column(&FoldResult::rmse), rmse(), 4);
   out += table_row("MAE (testset)", column(&FoldResult::mae), mae(), 4);

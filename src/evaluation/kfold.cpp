@@ -23,9 +23,8 @@ KFold::KFold(size_t n_ratings, int folds, uint64_t seed) {
                             n_ratings, n_ratings == 1 ? "" : "s", folds));
   }
   if (n_ratings > std::numeric_limits<uint32_t>::max()) {
-    throw Error(ErrorKind::kInput,
-                fmt::format("{} ratings is more than the supported maximum {}", n_ratings,
-                            std::numeric_limits<uint32_t>::max()));
+    throw Error(ErrorKind::kInput, fmt::format("{} ratings is more than the supported maximum {}",
+                                               n_ratings, std::numeric_limits<uint32_t>::max()));
   }
   permutation_.resize(n_ratings);
   std::iota(permutation_.begin(), permutation_.end(), 0u);

@@ -65,8 +65,7 @@ void TopN::score_all(int64_t user, std::span<float> out) const {
   score_tile(std::span<const int64_t>(&user, 1), outs);
 }
 
-void TopN::score_tile(std::span<const int64_t> users,
-                      std::span<const std::span<float>> out) const {
+void TopN::score_tile(std::span<const int64_t> users, std::span<const std::span<float>> out) const {
   const auto& m = model_;
   const size_t ni = m.n_items(), nf = m.n_factors;
   if (users.empty() || users.size() > kUserTile || out.size() != users.size()) {
@@ -148,7 +147,7 @@ std::vector<Scored> TopN::select(std::span<const float> scores, size_t k,
 }
 
 std::vector<std::vector<Scored>> TopN::for_model_users(uint32_t first, uint32_t count, size_t k,
-                                                     std::vector<float>& scratch) const {
+                                                       std::vector<float>& scratch) const {
   const uint32_t ni = model_.n_items();
   if (count == 0 || count > kUserTile || first + uint64_t{count} > model_.n_users()) {
     throw Error(ErrorKind::kInternal,
@@ -162,7 +161,8 @@ std::vector<std::vector<Scored>> TopN::for_model_users(uint32_t first, uint32_t 
     users[t] = first + t;
     outs[t] = std::span<float>(scratch).subspan(size_t{t} * ni, ni);
   }
-  score_tile(std::span<const int64_t>(users, count), std::span<const std::span<float>>(outs, count));
+  score_tile(std::span<const int64_t>(users, count),
+             std::span<const std::span<float>>(outs, count));
   std::vector<std::vector<Scored>> result(count);
   for (uint32_t t = 0; t < count; ++t) result[t] = select(outs[t], k, model_.rated_by(first + t));
   return result;
@@ -218,7 +218,8 @@ std::vector<std::vector<Scored>> top_n_all_users(const algorithms::FactorModel& 
     }
   };
   int n_threads = threads > 0 ? threads : static_cast<int>(std::thread::hardware_concurrency());
-  n_threads = std::clamp<int>(n_threads, 1, static_cast<int>(std::max<uint32_t>(1, (nu + kChunk - 1) / kChunk)));
+  n_threads = std::clamp<int>(n_threads, 1,
+                              static_cast<int>(std::max<uint32_t>(1, (nu + kChunk - 1) / kChunk)));
   if (n_threads == 1) {
     worker();
   } else {
@@ -231,8 +232,8 @@ std::vector<std::vector<Scored>> top_n_all_users(const algorithms::FactorModel& 
   return result;
 }
 
-std::vector<Scored> top_n_for_user(const algorithms::FactorModel& model, int64_t raw_user,
-                                   size_t k, std::span<const int64_t> extra_exclude_raw_items) {
+std::vector<Scored> top_n_for_user(const algorithms::FactorModel& model, int64_t raw_user, size_t k,
+                                   std::span<const int64_t> extra_exclude_raw_items) {
   return TopN(model).for_raw_user(raw_user, k, extra_exclude_raw_items);
 }
 

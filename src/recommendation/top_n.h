@@ -23,8 +23,8 @@ struct Scored {
 };
 
 // Scores and selects for one model; build once, query many times (it keeps a copy of the item
-// factors in a layout that scores a block of items per pass, O(items x factors) floats).
-// Queries are const and may run concurrently.
+// factors in a layout that scores a block of items per pass, O(items x factors) floats). It
+// refers to the model, which must outlive it. Queries are const and may run concurrently.
 class TopN {
  public:
   explicit TopN(const algorithms::FactorModel& model);
@@ -63,8 +63,7 @@ class TopN {
 std::vector<std::vector<Scored>> top_n_all_users(const algorithms::FactorModel& model, size_t k,
                                                  int threads);
 
-std::vector<Scored> top_n_for_user(const algorithms::FactorModel& model, int64_t raw_user,
-                                   size_t k,
+std::vector<Scored> top_n_for_user(const algorithms::FactorModel& model, int64_t raw_user, size_t k,
                                    std::span<const int64_t> extra_exclude_raw_items = {});
 
 }  // namespace reco::recommendation

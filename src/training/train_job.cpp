@@ -187,6 +187,9 @@ TrainResult run_training(storage::Warehouse& wh, const Home& home, const TrainRe
 
   // 2. Read the ratings.
   Stopwatch step;
+  if (!wh.table_exists(input)) {
+    throw Error(ErrorKind::kNotFound, fmt::format("input table '{}' does not exist", input.display()));
+  }
   const auto columns = wh.table_columns(input);
   storage::RatingColumns cols;
   cols.user = find_column(columns, input, opts.user_column, {"userid", "user_id", "user"}, "user");

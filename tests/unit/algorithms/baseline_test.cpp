@@ -104,7 +104,8 @@ TEST(BaselineTest, SgdMatchesReference) {
   const Dataset d = random_dataset(40, 30, 0.3, 22);
   const auto all = all_rating_indices(d);
   const FactorModel m =
-      fit("baseline", parse_params("baseline", {{"method", "sgd"}, {"reg", "0.05"}, {"learning_rate", "0.01"}}),
+      fit("baseline",
+          parse_params("baseline", {{"method", "sgd"}, {"reg", "0.05"}, {"learning_rate", "0.01"}}),
           d, all, {0.5, 5}, 0);
   m.validate();
   const auto [bu, bi] = reference_baseline(d, all, false, 20, 0.05, 0.01);
@@ -113,7 +114,8 @@ TEST(BaselineTest, SgdMatchesReference) {
 
 TEST(BaselineTest, UnknownIdsFallBack) {
   const Dataset d = random_dataset(10, 10, 0.5, 23);
-  const FactorModel m = fit("baseline", default_params("baseline"), d, all_rating_indices(d), {0.5, 5}, 0);
+  const FactorModel m =
+      fit("baseline", default_params("baseline"), d, all_rating_indices(d), {0.5, 5}, 0);
   EXPECT_DOUBLE_EQ(m.predict(-5, -6), m.clip(m.global_mean));
   EXPECT_DOUBLE_EQ(m.predict(-5, m.items.raw(1)), m.clip(m.global_mean + m.item_bias[1]));
   EXPECT_DOUBLE_EQ(m.predict(m.users.raw(2), -6), m.clip(m.global_mean + m.user_bias[2]));
@@ -122,8 +124,8 @@ TEST(BaselineTest, UnknownIdsFallBack) {
 TEST(BaselineTest, ReportsProgress) {
   const Dataset d = random_dataset(10, 10, 0.5, 24);
   int calls = 0;
-  fit("baseline", parse_params("baseline", {{"n_epochs", "3"}}), d, all_rating_indices(d), {0.5, 5}, 0,
-      [&](int e, int n) {
+  fit("baseline", parse_params("baseline", {{"n_epochs", "3"}}), d, all_rating_indices(d), {0.5, 5},
+      0, [&](int e, int n) {
         ++calls;
         EXPECT_EQ(e, calls);
         EXPECT_EQ(n, 3);

@@ -35,12 +35,14 @@ TEST(ParamsTest, SvdDefaultsAreSurprises) {
   EXPECT_EQ(p.get_float("lr_all"), 0.005);
   EXPECT_EQ(p.get_float("reg_all"), 0.02);
   for (const char* n : {"lr_bu", "lr_bi", "lr_pu", "lr_qi"}) EXPECT_EQ(p.get_float(n), 0.005) << n;
-  for (const char* n : {"reg_bu", "reg_bi", "reg_pu", "reg_qi"}) EXPECT_EQ(p.get_float(n), 0.02) << n;
+  for (const char* n : {"reg_bu", "reg_bi", "reg_pu", "reg_qi"})
+    EXPECT_EQ(p.get_float(n), 0.02) << n;
   EXPECT_FALSE(p.explicitly_set("n_factors"));
 }
 
 TEST(ParamsTest, SpecificRatesDefaultToTheGlobalOnes) {
-  const Params p = parse_params("svd", {{"lr_all", "0.01"}, {"reg_all", "0.1"}, {"lr_qi", "0.002"}});
+  const Params p =
+      parse_params("svd", {{"lr_all", "0.01"}, {"reg_all", "0.1"}, {"lr_qi", "0.002"}});
   EXPECT_EQ(p.get_float("lr_bu"), 0.01);
   EXPECT_EQ(p.get_float("lr_pu"), 0.01);
   EXPECT_EQ(p.get_float("lr_qi"), 0.002);
@@ -51,7 +53,8 @@ TEST(ParamsTest, SpecificRatesDefaultToTheGlobalOnes) {
 
 TEST(ParamsTest, ParsesEveryType) {
   const Params p = parse_params(
-      "svd", {{"n_factors", " 50 "}, {"biased", "False"}, {"init_std_dev", "1e-2"}, {"n_epochs", "7.0"}});
+      "svd",
+      {{"n_factors", " 50 "}, {"biased", "False"}, {"init_std_dev", "1e-2"}, {"n_epochs", "7.0"}});
   EXPECT_EQ(p.get_int("n_factors"), 50);
   EXPECT_FALSE(p.get_bool("biased"));
   EXPECT_EQ(p.get_float("init_std_dev"), 0.01);
@@ -75,11 +78,16 @@ TEST(ParamsTest, BaselineDefaultsDependOnMethod) {
   EXPECT_EQ(sgd.get_float("learning_rate"), 0.005);
   EXPECT_FALSE(sgd.has("reg_u"));
 
-  EXPECT_EQ(parse_params("baseline", {{"method", "sgd"}, {"n_epochs", "3"}}).get_int("n_epochs"), 3);
+  EXPECT_EQ(parse_params("baseline", {{"method", "sgd"}, {"n_epochs", "3"}}).get_int("n_epochs"),
+            3);
 }
 
 TEST(ParamsTest, UnknownNameListsValidNames) {
-  const std::string msg = error_of([] { parse_params("svd", {{"n_factor", "10"}}); }, ErrorKind::kUsage);
+  const std::string msg = error_of(
+      [] {
+        parse_params("svd", {{"n_factor", "10"}});
+      },
+      ErrorKind::kUsage);
   EXPECT_THAT(msg, AllOf(HasSubstr("n_factor'"), HasSubstr("n_factors"), HasSubstr("reg_qi"),
                          HasSubstr("lr_all")));
 }
@@ -90,7 +98,11 @@ TEST(ParamsTest, UnknownAlgorithmListsValidOnes) {
 }
 
 TEST(ParamsTest, BadTypeNamesParameterAndValue) {
-  std::string msg = error_of([] { parse_params("svd", {{"n_factors", "ten"}}); }, ErrorKind::kInput);
+  std::string msg = error_of(
+      [] {
+        parse_params("svd", {{"n_factors", "ten"}});
+      },
+      ErrorKind::kInput);
   EXPECT_THAT(msg, AllOf(HasSubstr("n_factors"), HasSubstr("'ten'"), HasSubstr("integer")));
   msg = error_of([] { parse_params("svd", {{"n_factors", "10.5"}}); }, ErrorKind::kInput);
   EXPECT_THAT(msg, HasSubstr("10.5"));
@@ -112,17 +124,26 @@ TEST(ParamsTest, OutOfRangeNamesParameterValueAndRange) {
   EXPECT_THAT(msg, HasSubstr("reg_pu=-0.1"));
   msg = error_of([] { parse_params("svd", {{"init_std_dev", "nan"}}); }, ErrorKind::kInput);
   EXPECT_THAT(msg, HasSubstr("init_std_dev"));
-  msg = error_of([] { parse_params("svd", {{"n_epochs", "99999999999999999999"}}); },
-                 ErrorKind::kInput);
+  msg = error_of(
+      [] {
+        parse_params("svd", {{"n_epochs", "99999999999999999999"}});
+      },
+      ErrorKind::kInput);
   EXPECT_THAT(msg, HasSubstr("n_epochs"));
 }
 
 TEST(ParamsTest, RejectsDuplicatesAndInapplicableParameters) {
-  std::string msg = error_of([] { parse_params("svd", {{"lr_all", "0.1"}, {"lr_all", "0.2"}}); },
-                             ErrorKind::kUsage);
+  std::string msg = error_of(
+      [] {
+        parse_params("svd", {{"lr_all", "0.1"}, {"lr_all", "0.2"}});
+      },
+      ErrorKind::kUsage);
   EXPECT_THAT(msg, HasSubstr("lr_all"));
-  msg = error_of([] { parse_params("baseline", {{"method", "sgd"}, {"reg_u", "3"}}); },
-                 ErrorKind::kUsage);
+  msg = error_of(
+      [] {
+        parse_params("baseline", {{"method", "sgd"}, {"reg_u", "3"}});
+      },
+      ErrorKind::kUsage);
   EXPECT_THAT(msg, AllOf(HasSubstr("reg_u"), HasSubstr("method=als"), HasSubstr("method=sgd")));
   msg = error_of([] { parse_params("baseline", {{"learning_rate", "0.1"}}); }, ErrorKind::kUsage);
   EXPECT_THAT(msg, HasSubstr("learning_rate"));
@@ -168,8 +189,9 @@ TEST(ParamsTest, HelpListsEveryParameterWithDefaultAndRange) {
   EXPECT_THAT(help, HasSubstr("[1, 4096]"));
   EXPECT_THAT(help, HasSubstr("lr_all"));
   const std::string all = params_help_all();
-  EXPECT_THAT(all, AllOf(HasSubstr("svd:"), HasSubstr("baseline:"), HasSubstr("10 (20 when method=sgd)"),
-                         HasSubstr("als|sgd"), HasSubstr("(only with method=als)")));
+  EXPECT_THAT(all,
+              AllOf(HasSubstr("svd:"), HasSubstr("baseline:"), HasSubstr("10 (20 when method=sgd)"),
+                    HasSubstr("als|sgd"), HasSubstr("(only with method=als)")));
 }
 
 TEST(ParamsTest, TypedAccessMismatchIsAnInternalError) {

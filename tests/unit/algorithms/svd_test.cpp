@@ -53,8 +53,10 @@ Reference reference_svd(const Dataset& d, const std::vector<uint32_t>& train, ui
   ref.bu.assign(nu, 0.0);
   ref.bi.assign(ni, 0.0);
   Rng rng(seed, rng_stream::kFactorInit);
-  for (size_t x = 0; x < nu * nf; ++x) ref.pu.push_back(static_cast<float>(rng.normal(init_mean, init_std)));
-  for (size_t x = 0; x < ni * nf; ++x) ref.qi.push_back(static_cast<float>(rng.normal(init_mean, init_std)));
+  for (size_t x = 0; x < nu * nf; ++x)
+    ref.pu.push_back(static_cast<float>(rng.normal(init_mean, init_std)));
+  for (size_t x = 0; x < ni * nf; ++x)
+    ref.qi.push_back(static_cast<float>(rng.normal(init_mean, init_std)));
   const double mu = biased ? ref.mu : 0.0;
   for (int e = 0; e < epochs; ++e) {
     for (size_t u = 0; u < nu; ++u) {
@@ -108,7 +110,8 @@ TEST(SvdTest, OneRatingOneFactorByHand) {
   const auto all = all_rating_indices(d);
   const FactorModel m =
       fit("svd",
-          svd_params({{"n_factors", "1"}, {"n_epochs", "1"}, {"init_mean", "0.1"}, {"init_std_dev", "0"}}),
+          svd_params(
+              {{"n_factors", "1"}, {"n_epochs", "1"}, {"init_mean", "0.1"}, {"init_std_dev", "0"}}),
           d, all, {1, 5}, 1);
   m.validate();
   EXPECT_DOUBLE_EQ(m.global_mean, 4.0);
@@ -120,12 +123,13 @@ TEST(SvdTest, OneRatingOneFactorByHand) {
 }
 
 TEST(SvdTest, OneEpochOneFactorMatchesDoubleReference) {
-  const Dataset d = dataset_of({{10, 1, 4}, {20, 1, 3}, {10, 2, 5}, {30, 3, 1}, {20, 3, 2}, {30, 2, 2.5}});
+  const Dataset d =
+      dataset_of({{10, 1, 4}, {20, 1, 3}, {10, 2, 5}, {30, 3, 1}, {20, 3, 2}, {30, 2, 2.5}});
   // Training list order 4, 0, 2, 1, 5: model users are 20, 10, 30 and items 3, 1, 2; SGD visits
   // (20,3) (20,1) (10,1) (10,2) (30,2).
   const std::vector<uint32_t> train = {4, 0, 2, 1, 5};
-  const FactorModel m = fit("svd", svd_params({{"n_factors", "1"}, {"n_epochs", "1"}}), d, train,
-                            {0.5, 5}, 42);
+  const FactorModel m =
+      fit("svd", svd_params({{"n_factors", "1"}, {"n_epochs", "1"}}), d, train, {0.5, 5}, 42);
   m.validate();
   EXPECT_EQ(m.users.raw_ids(), (std::vector<int64_t>{20, 10, 30}));
   EXPECT_EQ(m.items.raw_ids(), (std::vector<int64_t>{3, 1, 2}));
@@ -142,9 +146,10 @@ TEST(SvdTest, ManyEpochsAndFactorsMatchDoubleReference) {
   const Dataset d = random_dataset(30, 25, 0.3, 5);
   std::vector<uint32_t> train = all_rating_indices(d);
   train.resize(train.size() * 3 / 4);
-  const FactorModel m =
-      fit("svd", svd_params({{"n_factors", "5"}, {"n_epochs", "10"}, {"lr_all", "0.01"}, {"reg_all", "0.05"}}),
-          d, train, {0.5, 5}, 3);
+  const FactorModel m = fit(
+      "svd",
+      svd_params({{"n_factors", "5"}, {"n_epochs", "10"}, {"lr_all", "0.01"}, {"reg_all", "0.05"}}),
+      d, train, {0.5, 5}, 3);
   m.validate();
   expect_matches_reference(m, reference_svd(d, train, 5, 10, true, 0.01, 0.05, 0, 0.1, 3), 2e-5);
 }
@@ -172,15 +177,18 @@ TEST(SvdTest, PerParameterRatesAreUsed) {
   const auto all = all_rating_indices(d);
   // Zero learning rate for the biases and the item factors: only p_u moves.
   const FactorModel m = fit(
-      "svd", svd_params({{"n_factors", "2"}, {"n_epochs", "3"}, {"lr_bu", "0"}, {"lr_bi", "0"}, {"lr_qi", "0"}}),
+      "svd",
+      svd_params(
+          {{"n_factors", "2"}, {"n_epochs", "3"}, {"lr_bu", "0"}, {"lr_bi", "0"}, {"lr_qi", "0"}}),
       d, all, {0.5, 5}, 5);
   for (float b : m.user_bias) EXPECT_EQ(b, 0.0f);
   for (float b : m.item_bias) EXPECT_EQ(b, 0.0f);
   Rng rng(5, rng_stream::kFactorInit);
   for (size_t x = 0; x < m.user_factors.size(); ++x) rng.normal(0, 0.1);
   for (float q : m.item_factors) EXPECT_EQ(q, static_cast<float>(rng.normal(0, 0.1)));
-  const FactorModel init = fit("svd", svd_params({{"n_factors", "2"}, {"n_epochs", "1"}, {"lr_all", "0"}}),
-                               d, all, {0.5, 5}, 5);
+  const FactorModel init =
+      fit("svd", svd_params({{"n_factors", "2"}, {"n_epochs", "1"}, {"lr_all", "0"}}), d, all,
+          {0.5, 5}, 5);
   EXPECT_NE(m.user_factors, init.user_factors);
 }
 
@@ -202,7 +210,8 @@ TEST(SvdTest, SameSeedSameModelDifferentSeedDifferentModel) {
 TEST(SvdTest, UnknownIdsFallBackAndPredictionsAreClipped) {
   const Dataset d = random_dataset(20, 20, 0.4, 9);
   const auto all = all_rating_indices(d);
-  const FactorModel m = fit("svd", svd_params({{"n_factors", "4"}, {"n_epochs", "5"}}), d, all, {1, 5}, 1);
+  const FactorModel m =
+      fit("svd", svd_params({{"n_factors", "4"}, {"n_epochs", "5"}}), d, all, {1, 5}, 1);
   const int64_t ru = m.users.raw(3), ri = m.items.raw(2);
   const double mu = m.global_mean;
   EXPECT_DOUBLE_EQ(m.predict(-1, ri), m.clip(mu + m.item_bias[2]));
@@ -213,7 +222,8 @@ TEST(SvdTest, UnknownIdsFallBackAndPredictionsAreClipped) {
   // A scale narrower than the estimates clips every prediction into it.
   const double mean = std::accumulate(d.rating.begin(), d.rating.end(), 0.0) / d.size();
   const RatingScale tight{static_cast<float>(mean - 0.05), static_cast<float>(mean + 0.05)};
-  const FactorModel narrow = fit("svd", svd_params({{"n_factors", "4"}, {"n_epochs", "5"}}), d, all, tight, 1);
+  const FactorModel narrow =
+      fit("svd", svd_params({{"n_factors", "4"}, {"n_epochs", "5"}}), d, all, tight, 1);
   bool saw_clip_low = false, saw_clip_high = false;
   for (uint32_t u = 0; u < narrow.n_users(); ++u) {
     for (uint32_t i = 0; i < narrow.n_items(); ++i) {
@@ -241,7 +251,12 @@ TEST(SvdTest, DivergenceIsReportedNotReturned) {
   const Dataset d = random_dataset(30, 30, 0.5, 12);
   const auto all = all_rating_indices(d);
   try {
-    fit("svd", svd_params({{"n_factors", "50"}, {"n_epochs", "200"}, {"lr_all", "1"}, {"reg_all", "0"}, {"init_std_dev", "10"}}),
+    fit("svd",
+        svd_params({{"n_factors", "50"},
+                    {"n_epochs", "200"},
+                    {"lr_all", "1"},
+                    {"reg_all", "0"},
+                    {"init_std_dev", "10"}}),
         d, all, {0.5, 5}, 1);
     FAIL() << "expected divergence";
   } catch (const Error& e) {

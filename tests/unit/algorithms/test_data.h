@@ -1,6 +1,8 @@
 #pragma once
 // Small deterministic data sets for the algorithm tests.
 
+#include <algorithm>
+#include <cmath>
 #include <cstdint>
 #include <vector>
 

@@ -348,6 +348,33 @@ TEST_F(SqlShellTest, StreamInputStripsCrlfAndBom) {
   EXPECT_EQ(err_.text(), "");
 }
 
+TEST_F(SqlShellTest, SnowflakeCreateOrReplaceRunsAndIsAtomic) {
+  ShellSettings settings;
+  settings.mode = OutputMode::kCsv;
+  settings.headers = false;
+  SqlShell shell(db_, settings, out_.file(), err_.file());
+  EXPECT_TRUE(shell.run_command_string(
+      "create table src(a); insert into src values (1), (2);"
+      "create or replace table copy as (select a from src where a > 1);"
+      "create or replace table copy as (select a * 10 as a from src);"
+      "select a from copy order by a;",
+      1));
+  EXPECT_EQ(out_.text(), "10\n20\n");
+  // A failing CREATE leaves the table it was to replace in place.
+  EXPECT_FALSE(shell.run_command_string("create or replace table copy as (select * from nope);", 2));
+  EXPECT_EQ(err_.text(), "Error: -c #2, statement 1: no such table: nope\n");
+  EXPECT_TRUE(shell.run_command_string("select count(*) from copy;", 3));
+  EXPECT_EQ(out_.text(), "10\n20\n2\n");
+}
+
+TEST_F(SqlShellTest, SnowflakeUseIsIgnoredWithANote) {
+  SqlShell shell(db_, {}, out_.file(), err_.file());
+  EXPECT_TRUE(shell.run_command_string("use warehouse COMPUTE_WH;", 1));
+  EXPECT_THAT(err_.text(), HasSubstr("ignored"));
+  EXPECT_EQ(out_.text(), "");
+  EXPECT_EQ(shell.exit_code(), 0);
+}
+
 TEST(SplitDotCommand, QuotedWords) {
   EXPECT_EQ(split_dot_command("read  'my file.sql'"),
             (std::vector<std::string>{"read", "my file.sql"}));

@@ -276,9 +276,10 @@ TEST(Generator, PopularityAndActivityAreLongTailed) {
   for (const auto& [movie, n] : per_item) items[k++] = n;
   std::sort(items.rbegin(), items.rend());
   const uint64_t top1 = std::accumulate(items.begin(), items.begin() + o.items / 100, uint64_t{0});
+  // Uniform popularity would give the top 1% about 1% of the ratings; MovieLens gives ~15%.
   const double top_share = static_cast<double>(top1) / static_cast<double>(o.ratings);
-  EXPECT_GT(top_share, 0.15) << "top 1% of movies hold only " << top_share << " of the ratings";
-  EXPECT_LT(items[o.items / 2], items[0] / 50) << "the median movie should be far from the top";
+  EXPECT_GT(top_share, 0.10) << "top 1% of movies hold only " << top_share << " of the ratings";
+  EXPECT_LT(items[o.items / 2], items[0] / 20) << "the median movie should be far from the top";
 
   std::vector<uint64_t> users;
   for (const auto& [user, n] : per_user) users.push_back(n);
@@ -468,6 +469,9 @@ TEST(Generator, RejectsImpossibleArguments) {
   o = small_options();
   o.item_zipf_exponent = 100;
   expect_usage_error(o, "--zipf");
+  o = small_options();
+  o.item_zipf_offset = -1;
+  expect_usage_error(o, "--zipf-offset");
 
   // generate_movielens validates before touching the disk.
   TempDir tmp;

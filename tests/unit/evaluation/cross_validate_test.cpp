@@ -96,8 +96,8 @@ TEST(CrossValidateTest, RejectsBadFoldCounts) {
   };
   EXPECT_THAT(error_of(1), ::testing::HasSubstr("at least 2 folds"));
   EXPECT_THAT(error_of(static_cast<int>(d.size()) + 1),
-              ::testing::HasSubstr(fmt::format("cannot cut {} ratings into {} folds", d.size(),
-                                               d.size() + 1)));
+              ::testing::HasSubstr(
+                  fmt::format("cannot cut {} ratings into {} folds", d.size(), d.size() + 1)));
   try {
     cross_validate(d, "svd", algorithms::default_params("baseline"), {0.5, 5}, 2, 1, 1);
     ADD_FAILURE() << "mismatched params accepted";
@@ -108,8 +108,11 @@ TEST(CrossValidateTest, RejectsBadFoldCounts) {
 
 TEST(CrossValidateTest, AFailingFoldFailsTheRun) {
   const Dataset d = random_dataset(30, 30, 0.5, 35);
-  const auto params = parse_params(
-      "svd", {{"n_factors", "50"}, {"n_epochs", "200"}, {"lr_all", "1"}, {"reg_all", "0"}, {"init_std_dev", "10"}});
+  const auto params = parse_params("svd", {{"n_factors", "50"},
+                                           {"n_epochs", "200"},
+                                           {"lr_all", "1"},
+                                           {"reg_all", "0"},
+                                           {"init_std_dev", "10"}});
   for (int threads : {1, 3}) {
     try {
       cross_validate(d, "svd", params, {0.5, 5}, 3, 1, threads);

@@ -25,12 +25,21 @@ TEST(MovieLensCvTest, DefaultSvdFiveFoldMatchesTheReferenceAccuracy) {
     f();
     return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   };
-  CvReport two, one;
+  CvReport two;
   const double wall2 = wall([&] { two = cross_validate(data, "svd", params, {0.5, 5}, 5, 42, 2); });
-  const double wall1 = wall([&] { one = cross_validate(data, "svd", params, {0.5, 5}, 5, 42, 1); });
-
   std::cout << two.format_table();
-  std::cout << "CV wall time: " << wall1 << " s with 1 thread, " << wall2 << " s with 2 threads\n";
+  std::cout << "CV wall time: " << wall2 << " s with 2 threads\n";
+#ifdef NDEBUG
+  // Optimized builds only: unoptimized sanitizer builds take minutes per run, and thread-count
+  // independence is also covered on synthetic data.
+  CvReport one;
+  const double wall1 = wall([&] { one = cross_validate(data, "svd", params, {0.5, 5}, 5, 42, 1); });
+  std::cout << "CV wall time: " << wall1 << " s with 1 thread\n";
+  for (size_t f = 0; f < 5; ++f) {
+    EXPECT_EQ(one.folds[f].rmse, two.folds[f].rmse);
+    EXPECT_EQ(one.folds[f].mae, two.folds[f].mae);
+  }
+#endif
 
   const MeanStd rmse = two.rmse(), mae = two.mae();
   EXPECT_GE(rmse.mean, 0.86);
@@ -41,10 +50,6 @@ TEST(MovieLensCvTest, DefaultSvdFiveFoldMatchesTheReferenceAccuracy) {
   for (const auto& f : two.folds) {
     EXPECT_GT(f.rmse, f.mae);
     EXPECT_TRUE(f.n_test == 20168 || f.n_test == 20167);
-  }
-  for (size_t f = 0; f < 5; ++f) {
-    EXPECT_EQ(one.folds[f].rmse, two.folds[f].rmse);
-    EXPECT_EQ(one.folds[f].mae, two.folds[f].mae);
   }
 }
 

@@ -14,7 +14,9 @@
 
 namespace reco::testing {
 
-inline std::filesystem::path movielens_small_dir() { return RECO_MOVIELENS_SMALL; }
+inline std::filesystem::path movielens_small_dir() {
+  return RECO_MOVIELENS_SMALL;
+}
 
 // nullopt when the data set is not installed.
 inline std::optional<RawRatings> read_movielens_small_ratings() {
@@ -40,11 +42,11 @@ inline std::optional<RawRatings> read_movielens_small_ratings() {
 }  // namespace reco::testing
 
 // Skips the test with a message that shows up in the test log instead of passing silently.
-#define RECO_REQUIRE_MOVIELENS_SMALL(var)                                                      \
-  auto var##_opt = ::reco::testing::read_movielens_small_ratings();                           \
-  if (!var##_opt) {                                                                            \
-    GTEST_SKIP() << "\n\n*** SKIPPED: MovieLens ml-latest-small not found at "                 \
-                 << ::reco::testing::movielens_small_dir()                                     \
-                 << " (set -DRECO_MOVIELENS_SMALL=<dir>) ***\n";                               \
-  }                                                                                            \
+#define RECO_REQUIRE_MOVIELENS_SMALL(var)                                      \
+  auto var##_opt = ::reco::testing::read_movielens_small_ratings();            \
+  if (!var##_opt) {                                                            \
+    GTEST_SKIP() << "\n\n*** SKIPPED: MovieLens ml-latest-small not found at " \
+                 << ::reco::testing::movielens_small_dir()                     \
+                 << " (set -DRECO_MOVIELENS_SMALL=<dir>) ***\n";               \
+  }                                                                            \
   const ::reco::RawRatings& var = *var##_opt

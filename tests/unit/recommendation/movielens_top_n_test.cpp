@@ -46,7 +46,8 @@ TEST(MovieLensTopNTest, FullFitAndTopTenForEveryUser) {
   const auto rated0 = model.rated_by(0);
   for (uint32_t i = 0; i < model.n_items(); ++i) {
     if (std::binary_search(rated0.begin(), rated0.end(), i)) continue;
-    if (std::any_of(top[0].begin(), top[0].end(), [&](const Scored& s) { return s.item == i; })) continue;
+    if (std::any_of(top[0].begin(), top[0].end(), [&](const Scored& s) { return s.item == i; }))
+      continue;
     EXPECT_LE(static_cast<float>(model.estimate(0, i)), top[0][9].score);
   }
   EXPECT_EQ(top_n_for_user(model, data.users.raw(0), 10).front().item, top[0].front().item);

@@ -1,0 +1,24 @@
+#pragma once
+// Translation of the Snowflake statements the guide uses into SQLite, so its SQL runs unchanged
+// in `reco sql`:
+//   CREATE OR REPLACE TABLE t ...        -> DROP TABLE IF EXISTS t; CREATE TABLE t ...
+//   CREATE TABLE t AS (SELECT ...)       -> CREATE TABLE t AS SELECT ...
+//   USE ROLE|WAREHOUSE|DATABASE|SCHEMA x -> nothing (reco has one warehouse and one schema)
+// Anything else is passed through untouched. The stock sqlite3 shell cannot be taught these
+// (an extension cannot change SQLite's grammar), so there the guide's two CREATE forms must be
+// written the SQLite way.
+
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace reco::cli {
+
+struct Translation {
+  std::vector<std::string> statements;  // to run in order; empty for an ignored statement
+  std::string note;                     // why it was changed, for stderr; empty if unchanged
+};
+
+Translation translate_snowflake(std::string_view statement);
+
+}  // namespace reco::cli

@@ -17,6 +17,7 @@ packages=(
   libgtest-dev libgmock-dev             # unit tests
   libbenchmark-dev                      # make bench
   python3                               # end-to-end and SQL-script test drivers
+  time                                  # peak memory in make bench
   clang-format                          # make format
   ninja-build                           # faster builds
 )

@@ -17,6 +17,7 @@ struct FetchArgs {
   std::string name;
   std::string url;
   bool force = false;
+  long connect_timeout = 30;
 };
 
 std::string human_bytes(uint64_t n) {
@@ -33,6 +34,7 @@ void run_fetch(Context& ctx, const FetchArgs& args) {
   options.name = args.name;
   options.base_url = args.url;
   options.force = args.force;
+  options.connect_timeout_seconds = args.connect_timeout;
   const bool quiet = ctx.options.quiet;
   bool progress_line_open = false;
   auto end_progress_line = [&] {
@@ -96,6 +98,9 @@ void register_fetch(CLI::App& app, Context& ctx) {
                  "$RECO_MOVIELENS_URL, else " +
                      std::string(data::kDefaultMovielensBaseUrl) + ")");
   ml->add_flag("--force", args->force, "Download and unpack again even if already present");
+  ml->add_option("--connect-timeout", args->connect_timeout, "Seconds to wait for the server to answer")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 3600));
   ml->callback([&ctx, args] { run_fetch(ctx, *args); });
 }
 

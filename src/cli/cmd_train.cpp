@@ -46,6 +46,14 @@ void register_train(CLI::App& app, Context& ctx) {
       "--list-params",
       [] {
         fmt::print("{}", algorithms::params_help_all());
+        fmt::print(
+            "\njob options (any algorithm)\n"
+            "  rating_min, rating_max   rating scale (default: observed in the data); ratings outside\n"
+            "                           an explicit scale are rejected, predictions are clipped to it\n"
+            "  user_column, item_column, rating_column\n"
+            "                           input columns (default: USERID/USER_ID/USER, MOVIEID/MOVIE_ID/\n"
+            "                           ITEMID/ITEM_ID/ITEM, RATING; case-insensitive)\n"
+            "  top_k                    items per user in the output table (default 10, at most 1000)\n");
         std::fflush(stdout);
         throw CLI::Success();
       },

@@ -156,14 +156,20 @@ class StringInput final : public ShellInput {
 
 class StreamInput final : public ShellInput {
  public:
-  explicit StreamInput(std::FILE* in) : in_(in) {}
+  StreamInput(std::FILE* in, std::string name) : in_(in), name_(std::move(name)) {}
   StreamInput(const StreamInput&) = delete;
   StreamInput& operator=(const StreamInput&) = delete;
   ~StreamInput() override { std::free(buf_); }
 
   std::optional<std::string> read(bool) override {
+    errno = 0;
     const ssize_t n = ::getline(&buf_, &cap_, in_);
-    if (n < 0) return std::nullopt;
+    if (n < 0) {
+      if (std::ferror(in_)) {
+        throw Error(ErrorKind::kIo, fmt::format("cannot read {}: {}", name_, std::strerror(errno)));
+      }
+      return std::nullopt;
+    }
     std::string_view line(buf_, static_cast<std::size_t>(n));
     if (!line.empty() && line.back() == '\n') line.remove_suffix(1);
     if (!line.empty() && line.back() == '\r') line.remove_suffix(1);           // CRLF scripts
@@ -174,13 +180,14 @@ class StreamInput final : public ShellInput {
 
  private:
   std::FILE* in_;
+  std::string name_;
   char* buf_ = nullptr;
   std::size_t cap_ = 0;
   bool first_ = true;
 };
 
 // GNU readline through its callback interface, so that Ctrl-C at the prompt can cancel the
-// line: our own poll() sees EINTR, where blocking readline() would just keep reading.
+// line: our own ppoll() returns on the signal, where blocking readline() would keep reading.
 class ReadlineInput final : public ShellInput {
  public:
   explicit ReadlineInput(std::filesystem::path history_file)
@@ -295,7 +302,9 @@ class InteractiveSignals {
     struct sigaction sa {};
     sa.sa_handler = on_sigint;
     sigemptyset(&sa.sa_mask);
-    sa.sa_flags = 0;  // no SA_RESTART: poll() must return EINTR
+    // Restarting keeps a write of results from failing with EINTR; ppoll() is never restarted,
+    // so the prompt still wakes up.
+    sa.sa_flags = SA_RESTART;
     sigaction(SIGINT, &sa, &old_int_);
     sa.sa_handler = on_sigwinch;
     sigaction(SIGWINCH, &sa, &old_winch_);
@@ -339,13 +348,13 @@ bool SqlShell::run_file_at_depth(const std::string& path, int depth) {
                 fmt::format("cannot open SQL script '{}': {}", path, std::strerror(errno)));
   }
   std::unique_ptr<std::FILE, int (*)(std::FILE*)> closer(in, &std::fclose);
-  StreamInput input(in);
+  StreamInput input(in, path);
   Source source{SourceKind::kFile, path, 0, depth, 0};
   return run_lines(input, source);
 }
 
 bool SqlShell::run_stream(std::FILE* in, const std::string& name) {
-  StreamInput input(in);
+  StreamInput input(in, name);
   Source source{SourceKind::kStdin, name, 0, 0, 0};
   return run_lines(input, source);
 }

@@ -587,7 +587,12 @@ FetchResult fetch_movielens(const fs::path& datasets_dir, const FetchOptions& o)
   const fs::path staging = datasets_dir / fmt::format(".{}.unpack-{}", o.name, ::getpid());
   const fs::path previous = datasets_dir / fmt::format(".{}.old-{}", o.name, ::getpid());
   remove_quietly(staging);
-  unpack_archive(zip, staging);
+  try {
+    unpack_archive(zip, staging);
+  } catch (...) {
+    remove_quietly(zip);  // verified but unusable (e.g. unsafe entries): keep nothing of it
+    throw;
+  }
   try {
     // GroupLens archives hold one top folder NAME/; anything else is taken as the data itself.
     fs::path content = staging;

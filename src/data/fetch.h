@@ -8,7 +8,8 @@
 //      rename to NAME.zip.
 //   3. Unpack into a temporary folder under <datasets> (regular files and folders only, no
 //      absolute paths, no `..`), then rename the archive's top folder to <datasets>/NAME.
-// Nothing is left under <datasets>/NAME unless every step succeeded.
+// Nothing is left under <datasets>/NAME unless every step succeeded. The verified NAME.zip stays
+// beside the folder (for checking with md5sum later; deleting it is harmless).
 
 #include <cstdint>
 #include <filesystem>

@@ -238,6 +238,9 @@ std::vector<uint64_t> allocate_user_counts(const GeneratorOptions& o, uint64_t f
       weight_left -= weight[by_weight[capped]];
       ++capped;
     }
+    // Summed afresh: the running differences above can cancel badly when most users are capped.
+    weight_left = 0.0;
+    for (size_t k = capped; k < n; ++k) weight_left += weight[by_weight[k]];
     std::vector<double> fraction(n, -1.0);
     uint64_t assigned = 0;
     for (size_t k = capped; k < n; ++k) {

@@ -41,7 +41,8 @@ struct GeneratorOptions {
 
   unsigned threads = 0;  // 0: std::thread::hardware_concurrency()
 
-  // Called from the calling thread as ratings are written (and once at the end).
+  // Called on the calling thread after each block of ratings is written; the last call has
+  // done == total.
   std::function<void(uint64_t done, uint64_t total)> progress;
 };
 

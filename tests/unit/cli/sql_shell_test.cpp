@@ -61,6 +61,7 @@ class TempDir {
   TempDir(const TempDir&) = delete;
   TempDir& operator=(const TempDir&) = delete;
 
+  std::string path() const { return path_.string(); }
   std::string write(const std::string& name, const std::string& text) const {
     const auto file = path_ / name;
     std::ofstream(file, std::ios::binary) << text;
@@ -248,6 +249,13 @@ TEST_F(SqlShellTest, ReadOfMissingFileAndSelfReference) {
   EXPECT_TRUE(shell.run_file(self));
   EXPECT_THAT(err_.text(), HasSubstr("files nested more than 16 deep"));
   EXPECT_THROW(shell.run_file(dir.write("x", "") + ".absent"), Error);
+  try {
+    shell.run_file(dir.path());  // a directory opens, but cannot be read
+    ADD_FAILURE() << "reading a directory as a script did not fail";
+  } catch (const Error& e) {
+    EXPECT_EQ(e.kind(), ErrorKind::kIo);
+    EXPECT_THAT(e.what(), HasSubstr("Is a directory"));
+  }
 }
 
 TEST_F(SqlShellTest, ExitStopsEverythingWithItsCode) {
@@ -353,15 +361,16 @@ TEST_F(SqlShellTest, SnowflakeCreateOrReplaceRunsAndIsAtomic) {
   settings.mode = OutputMode::kCsv;
   settings.headers = false;
   SqlShell shell(db_, settings, out_.file(), err_.file());
-  EXPECT_TRUE(shell.run_command_string(
-      "create table src(a); insert into src values (1), (2);"
-      "create or replace table copy as (select a from src where a > 1);"
-      "create or replace table copy as (select a * 10 as a from src);"
-      "select a from copy order by a;",
-      1));
+  EXPECT_TRUE(
+      shell.run_command_string("create table src(a); insert into src values (1), (2);"
+                               "create or replace table copy as (select a from src where a > 1);"
+                               "create or replace table copy as (select a * 10 as a from src);"
+                               "select a from copy order by a;",
+                               1));
   EXPECT_EQ(out_.text(), "10\n20\n");
   // A failing CREATE leaves the table it was to replace in place.
-  EXPECT_FALSE(shell.run_command_string("create or replace table copy as (select * from nope);", 2));
+  EXPECT_FALSE(
+      shell.run_command_string("create or replace table copy as (select * from nope);", 2));
   EXPECT_EQ(err_.text(), "Error: -c #2, statement 1: no such table: nope\n");
   EXPECT_TRUE(shell.run_command_string("select count(*) from copy;", 3));
   EXPECT_EQ(out_.text(), "10\n20\n2\n");

@@ -9,6 +9,7 @@
 #include <numeric>
 #include <set>
 #include <string>
+#include <tuple>
 #include <unordered_map>
 #include <unordered_set>
 #include <vector>
@@ -383,6 +384,21 @@ TEST(Generator, FullMatrixAndTinyShapesWork) {
   o.ratings = 5;
   generate_movielens(tmp.path() / "one-movie", o);
   EXPECT_EQ(read_ratings(tmp.path() / "one-movie").size(), 5u);
+
+  // Near-full and lopsided shapes, where most users hit the item count.
+  for (const auto& [users, items, count] : std::vector<std::tuple<uint64_t, uint64_t, uint64_t>>{
+           {13, 17, 13 * 17 - 3}, {50, 6, 290}, {3, 400, 1100}, {200, 12, 2000}}) {
+    o.users = users;
+    o.items = items;
+    o.ratings = count;
+    const fs::path folder = tmp.path() / ("shape-" + std::to_string(users));
+    generate_movielens(folder, o);
+    ratings = read_ratings(folder);
+    EXPECT_EQ(ratings.size(), count) << users << "x" << items;
+    pairs.clear();
+    for (const auto& r : ratings) pairs.insert({r.user, r.movie});
+    EXPECT_EQ(pairs.size(), count) << users << "x" << items;
+  }
 
   // Fewer ratings than 5 per user: the minimum drops to what is possible, everyone still rates.
   o.users = 10;

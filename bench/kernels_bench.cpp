@@ -45,7 +45,8 @@ const algorithms::FactorModel& bench_model() {
   static const algorithms::FactorModel model = [] {
     const auto& data = bench_data();
     const auto params = algorithms::parse_params("svd", {});
-    return algorithms::fit("svd", params, data, algorithms::all_rating_indices(data), {0.5f, 5.0f}, 1);
+    return algorithms::fit("svd", params, data, algorithms::all_rating_indices(data), {0.5f, 5.0f},
+                           1);
   }();
   return model;
 }
@@ -58,8 +59,8 @@ void BM_SvdFit(benchmark::State& state) {
     auto model = algorithms::fit("svd", params, data, all, {0.5f, 5.0f}, 1);
     benchmark::DoNotOptimize(model.user_factors.data());
   }
-  state.counters["rating_updates/s"] =
-      benchmark::Counter(static_cast<double>(data.size()) * 20 * state.iterations(), benchmark::Counter::kIsRate);
+  state.counters["rating_updates/s"] = benchmark::Counter(
+      static_cast<double>(data.size()) * 20 * state.iterations(), benchmark::Counter::kIsRate);
 }
 BENCHMARK(BM_SvdFit)->Unit(benchmark::kMillisecond)->MinTime(2.0);
 
@@ -76,13 +77,15 @@ void BM_Predict(benchmark::State& state) {
   const auto& model = bench_model();
   Rng rng(5);
   std::vector<std::pair<int64_t, int64_t>> pairs(4096);
-  for (auto& p : pairs) p = {static_cast<int64_t>(rng.below(610) + 1), static_cast<int64_t>(rng.below(9700) + 1)};
+  for (auto& p : pairs)
+    p = {static_cast<int64_t>(rng.below(610) + 1), static_cast<int64_t>(rng.below(9700) + 1)};
   size_t k = 0;
   for (auto _ : state) {
     const auto& p = pairs[k++ & 4095];
     benchmark::DoNotOptimize(model.predict(p.first, p.second));
   }
-  state.counters["predictions/s"] = benchmark::Counter(static_cast<double>(state.iterations()), benchmark::Counter::kIsRate);
+  state.counters["predictions/s"] =
+      benchmark::Counter(static_cast<double>(state.iterations()), benchmark::Counter::kIsRate);
 }
 BENCHMARK(BM_Predict);
 

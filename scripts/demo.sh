@@ -39,8 +39,10 @@ create table ratings_train_data as (select USERID, MOVIEID, RATING from ratings)
 -- OUTPUT TABLE: top 10 recommendations for every user
 create table user_movie_recommendations (USERID float, TOP_10_RECOMMENDATIONS variant);
 
+.mode line
 select train_and_get_recommendations('MOVIELENS.PUBLIC.ratings_train_data',
-                                     'MOVIELENS.PUBLIC.user_movie_recommendations');
+                                     'MOVIELENS.PUBLIC.user_movie_recommendations') as result;
+.mode table
 
 select count(*) as users from user_movie_recommendations;
 select * from user_movie_recommendations limit 5;

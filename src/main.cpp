@@ -1,3 +1,5 @@
 #include "cli/context.h"
 
-int main(int argc, char** argv) { return reco::cli::run(argc, argv); }
+int main(int argc, char** argv) {
+  return reco::cli::run(argc, argv);
+}

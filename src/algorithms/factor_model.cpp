@@ -30,16 +30,22 @@ double FactorModel::clip(double est) const {
 }
 
 void FactorModel::validate() const {
-  auto fail = [](const std::string& what) { throw Error(ErrorKind::kCorrupt, "invalid model: " + what); };
+  auto fail = [](const std::string& what) {
+    throw Error(ErrorKind::kCorrupt, "invalid model: " + what);
+  };
   const size_t nu = n_users(), ni = n_items();
   if (algorithm.empty()) fail("no algorithm name");
-  if (!(scale.min < scale.max)) fail(fmt::format("rating scale [{}, {}] is empty", scale.min, scale.max));
-  if (user_bias.size() != nu) fail(fmt::format("{} user biases for {} users", user_bias.size(), nu));
-  if (item_bias.size() != ni) fail(fmt::format("{} item biases for {} items", item_bias.size(), ni));
+  if (!(scale.min < scale.max))
+    fail(fmt::format("rating scale [{}, {}] is empty", scale.min, scale.max));
+  if (user_bias.size() != nu)
+    fail(fmt::format("{} user biases for {} users", user_bias.size(), nu));
+  if (item_bias.size() != ni)
+    fail(fmt::format("{} item biases for {} items", item_bias.size(), ni));
   if (user_factors.size() != nu * n_factors) fail("user factor matrix has the wrong size");
   if (item_factors.size() != ni * n_factors) fail("item factor matrix has the wrong size");
   if (rated_offsets.size() != nu + 1) fail("rated-items index has the wrong size");
-  if (rated_offsets.front() != 0 || rated_offsets.back() != rated_items.size()) fail("rated-items index is inconsistent");
+  if (rated_offsets.front() != 0 || rated_offsets.back() != rated_items.size())
+    fail("rated-items index is inconsistent");
   for (size_t u = 0; u < nu; ++u) {
     if (rated_offsets[u] > rated_offsets[u + 1]) fail("rated-items index is not monotonic");
   }
@@ -50,7 +56,8 @@ void FactorModel::validate() const {
     return std::all_of(v.begin(), v.end(), [](float x) { return std::isfinite(x); });
   };
   if (!std::isfinite(global_mean)) fail("global mean is not finite");
-  if (!all_finite(user_bias) || !all_finite(item_bias) || !all_finite(user_factors) || !all_finite(item_factors)) {
+  if (!all_finite(user_bias) || !all_finite(item_bias) || !all_finite(user_factors) ||
+      !all_finite(item_factors)) {
     fail("parameters contain NaN or infinity");
   }
 }

@@ -20,8 +20,8 @@ struct FactorModel {
   bool biased = true;
   double global_mean = 0.0;
   RatingScale scale;
-  IdIndex users;  // users seen in training (dense index = row of user_factors)
-  IdIndex items;  // items seen in training
+  IdIndex users;                 // users seen in training (dense index = row of user_factors)
+  IdIndex items;                 // items seen in training
   std::vector<float> user_bias;  // n_users (all zero when !biased)
   std::vector<float> item_bias;  // n_items
   uint32_t n_factors = 0;

@@ -27,7 +27,9 @@ storage::Warehouse& Context::warehouse() {
   return *warehouse_;
 }
 
-bool Context::progress_enabled() const { return !options.quiet && ::isatty(STDERR_FILENO); }
+bool Context::progress_enabled() const {
+  return !options.quiet && ::isatty(STDERR_FILENO);
+}
 
 int run(int argc, char** argv) {
   Context ctx;

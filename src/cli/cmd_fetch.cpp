@@ -98,7 +98,8 @@ void register_fetch(CLI::App& app, Context& ctx) {
                  "$RECO_MOVIELENS_URL, else " +
                      std::string(data::kDefaultMovielensBaseUrl) + ")");
   ml->add_flag("--force", args->force, "Download and unpack again even if already present");
-  ml->add_option("--connect-timeout", args->connect_timeout, "Seconds to wait for the server to answer")
+  ml->add_option("--connect-timeout", args->connect_timeout,
+                 "Seconds to wait for the server to answer")
       ->capture_default_str()
       ->check(CLI::Range(1, 3600));
   ml->callback([&ctx, args] { run_fetch(ctx, *args); });

@@ -10,7 +10,8 @@ namespace reco::cli {
 void register_models(CLI::App& app, Context& ctx) {
   auto name = std::make_shared<std::string>();
   auto json = std::make_shared<bool>(false);
-  auto* cmd = app.add_subcommand("models", "List trained models and their versions with CV metrics");
+  auto* cmd =
+      app.add_subcommand("models", "List trained models and their versions with CV metrics");
   cmd->add_option("name", *name, "Only this model");
   cmd->add_flag("--json", *json, "Print JSON instead of a table");
   cmd->callback([name, json, &ctx] {
@@ -24,32 +25,35 @@ void register_models(CLI::App& app, Context& ctx) {
     if (*json) {
       nlohmann::json out = nlohmann::json::array();
       for (const auto& m : all) {
-        out.push_back({{"model", m.name},
-                       {"version", m.version},
-                       {"artifact_uri", registry::artifact_uri(m.artifact_path)},
-                       {"bytes", m.file_size},
-                       {"problem", m.problem.empty() ? nlohmann::json(nullptr) : nlohmann::json(m.problem)},
-                       {"metadata", m.metadata}});
+        out.push_back(
+            {{"model", m.name},
+             {"version", m.version},
+             {"artifact_uri", registry::artifact_uri(m.artifact_path)},
+             {"bytes", m.file_size},
+             {"problem", m.problem.empty() ? nlohmann::json(nullptr) : nlohmann::json(m.problem)},
+             {"metadata", m.metadata}});
       }
       fmt::print("{}\n", out.dump(2));
       return;
     }
-    TextTable table({"model", "version", "algorithm", "ratings", "users", "items", "rmse", "mae", "created",
-                     "artifact"});
+    TextTable table({"model", "version", "algorithm", "ratings", "users", "items", "rmse", "mae",
+                     "created", "artifact"});
     table.right_align({1, 3, 4, 5, 6, 7});
     for (const auto& m : all) {
       if (!m.problem.empty()) {
-        table.add({m.name, std::to_string(m.version), "DAMAGED: " + m.problem, "", "", "", "", "", "",
-                   m.artifact_path.string()});
+        table.add({m.name, std::to_string(m.version), "DAMAGED: " + m.problem, "", "", "", "", "",
+                   "", m.artifact_path.string()});
         continue;
       }
       table.add({m.name, std::to_string(m.version), m.algorithm, std::to_string(m.n_ratings),
                  std::to_string(m.n_users), std::to_string(m.n_items),
                  m.cv_rmse ? fmt::format("{:.4f}", *m.cv_rmse) : "",
-                 m.cv_mae ? fmt::format("{:.4f}", *m.cv_mae) : "", m.created_at, m.artifact_path.string()});
+                 m.cv_mae ? fmt::format("{:.4f}", *m.cv_mae) : "", m.created_at,
+                 m.artifact_path.string()});
     }
     fmt::print("{}", table.render());
-    if (all.empty()) fmt::print("(no models yet: train one with `reco train` or train_and_get_recommendations)\n");
+    if (all.empty())
+      fmt::print("(no models yet: train one with `reco train` or train_and_get_recommendations)\n");
   });
 }
 

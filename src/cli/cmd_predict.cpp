@@ -14,7 +14,8 @@ void register_predict(CLI::App& app, Context& ctx) {
   };
   auto o = std::make_shared<Options>();
   auto* cmd = app.add_subcommand("predict", "Predict the rating a user would give an item");
-  cmd->add_option("-m,--model", o->model, "Model name, models:/NAME[/VERSION], file:// URI or artifact path")
+  cmd->add_option("-m,--model", o->model,
+                  "Model name, models:/NAME[/VERSION], file:// URI or artifact path")
       ->required();
   cmd->add_option("--version", o->version, "Model version (default: latest)");
   cmd->add_option("user", o->user, "User id")->required();

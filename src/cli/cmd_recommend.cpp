@@ -15,14 +15,18 @@ void register_recommend(CLI::App& app, Context& ctx) {
     size_t k = 10;
   };
   auto o = std::make_shared<Options>();
-  auto* cmd = app.add_subcommand("recommend",
-                                 "Print a user's top-k items (not rated in training) with titles and "
-                                 "predicted ratings");
-  cmd->add_option("-m,--model", o->model, "Model name, models:/NAME[/VERSION], file:// URI or artifact path")
+  auto* cmd =
+      app.add_subcommand("recommend",
+                         "Print a user's top-k items (not rated in training) with titles and "
+                         "predicted ratings");
+  cmd->add_option("-m,--model", o->model,
+                  "Model name, models:/NAME[/VERSION], file:// URI or artifact path")
       ->required();
   cmd->add_option("--version", o->version, "Model version (default: latest)");
   cmd->add_option("-u,--user", o->user, "User id")->required();
-  cmd->add_option("-k,--top", o->k, "How many items")->capture_default_str()->check(CLI::Range(1, 10000));
+  cmd->add_option("-k,--top", o->k, "How many items")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 10000));
   cmd->callback([o, &ctx] {
     const auto artifact = load_model(ctx, o->model, o->version);
     const auto& model = artifact.model;
@@ -31,7 +35,8 @@ void register_recommend(CLI::App& app, Context& ctx) {
     for (const auto& s : top) ids.push_back(model.items.raw(s.item));
     const auto titles = movie_titles(ctx, ids);
     if (model.users.find(o->user) < 0) {
-      fmt::print(stderr, "note: user {} is not in the model's training data; ranking by item biases only\n",
+      fmt::print(stderr,
+                 "note: user {} is not in the model's training data; ranking by item biases only\n",
                  o->user);
     }
     TextTable table({"rank", "movieid", "predicted", "title"});
@@ -39,7 +44,8 @@ void register_recommend(CLI::App& app, Context& ctx) {
     for (size_t r = 0; r < top.size(); ++r) {
       const int64_t id = ids[r];
       auto t = titles.find(id);
-      table.add({std::to_string(r + 1), std::to_string(id), fmt::format("{:.3f}", model.clip(top[r].score)),
+      table.add({std::to_string(r + 1), std::to_string(id),
+                 fmt::format("{:.3f}", model.clip(top[r].score)),
                  t == titles.end() ? "" : t->second});
     }
     fmt::print("{}", table.render());

@@ -39,8 +39,10 @@ void register_train(CLI::App& app, Context& ctx) {
       ->capture_default_str();
   cmd->add_option("--seed", opts->request.seed, "Random seed (folds and initialisation)")
       ->capture_default_str();
-  cmd->add_option("-m,--model", opts->request.model_name, "Model name (default: the input table's name)");
-  cmd->add_option("-j,--threads", opts->request.threads, "Threads (0: all cores)")->capture_default_str();
+  cmd->add_option("-m,--model", opts->request.model_name,
+                  "Model name (default: the input table's name)");
+  cmd->add_option("-j,--threads", opts->request.threads, "Threads (0: all cores)")
+      ->capture_default_str();
   cmd->add_flag("--json", opts->json, "Print the job summary as JSON instead of text");
   auto* list = cmd->add_flag_callback(
       "--list-params",
@@ -48,19 +50,24 @@ void register_train(CLI::App& app, Context& ctx) {
         fmt::print("{}", algorithms::params_help_all());
         fmt::print(
             "\njob options (any algorithm)\n"
-            "  rating_min, rating_max   rating scale (default: observed in the data); ratings outside\n"
-            "                           an explicit scale are rejected, predictions are clipped to it\n"
+            "  rating_min, rating_max   rating scale (default: observed in the data); ratings "
+            "outside\n"
+            "                           an explicit scale are rejected, predictions are clipped to "
+            "it\n"
             "  user_column, item_column, rating_column\n"
-            "                           input columns (default: USERID/USER_ID/USER, MOVIEID/MOVIE_ID/\n"
+            "                           input columns (default: USERID/USER_ID/USER, "
+            "MOVIEID/MOVIE_ID/\n"
             "                           ITEMID/ITEM_ID/ITEM, RATING; case-insensitive)\n"
-            "  top_k                    items per user in the output table (default 10, at most 1000)\n");
+            "  top_k                    items per user in the output table (default 10, at most "
+            "1000)\n");
         std::fflush(stdout);
         throw CLI::Success();
       },
       "List every algorithm's hyperparameters with defaults and ranges, then exit");
   (void)list;
   cmd->footer(
-      "Example:\n  reco train --input ratings --output user_movie_recommendations --set n_factors=50");
+      "Example:\n  reco train --input ratings --output user_movie_recommendations --set "
+      "n_factors=50");
 
   cmd->callback([opts, &ctx] {
     auto& req = opts->request;
@@ -91,7 +98,8 @@ void register_train(CLI::App& app, Context& ctx) {
                  s["output_rows"].get<size_t>(), s["output_table"].get<std::string>());
     }
     fmt::print("model {} version {}: {}\n", result.model_name, result.version, result.artifact_uri);
-    fmt::print("job {} finished in {:.2f} s\n", result.job_id, s["timings"]["total_s"].get<double>());
+    fmt::print("job {} finished in {:.2f} s\n", result.job_id,
+               s["timings"]["total_s"].get<double>());
   });
 }
 

@@ -23,10 +23,10 @@ class Context {
   GlobalOptions options;
   int exit_code = 0;  // a command that finishes with a non-zero status sets this
 
-  const Home& home();                 // resolved and created on first use
-  storage::Warehouse& warehouse();    // opened on first use
-  std::string db_location();          // the --db value, or the home's warehouse file
-  bool progress_enabled() const;      // stderr is a terminal and not --quiet
+  const Home& home();               // resolved and created on first use
+  storage::Warehouse& warehouse();  // opened on first use
+  std::string db_location();        // the --db value, or the home's warehouse file
+  bool progress_enabled() const;    // stderr is a terminal and not --quiet
 
  private:
   std::optional<Home> home_;

@@ -14,6 +14,7 @@ namespace reco::cli {
 registry::Artifact load_model(Context& ctx, const std::string& model, std::optional<int> version);
 
 // Titles of the given movie ids from the warehouse's movies table, when it exists.
-std::unordered_map<int64_t, std::string> movie_titles(Context& ctx, const std::vector<int64_t>& ids);
+std::unordered_map<int64_t, std::string> movie_titles(Context& ctx,
+                                                      const std::vector<int64_t>& ids);
 
 }  // namespace reco::cli

@@ -44,7 +44,8 @@ std::vector<Token> tokenize(std::string_view s) {
     } else if (std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '$') {
       size_t j = i;
       std::string upper;
-      while (j < s.size() && (std::isalnum(static_cast<unsigned char>(s[j])) || s[j] == '_' || s[j] == '$')) {
+      while (j < s.size() &&
+             (std::isalnum(static_cast<unsigned char>(s[j])) || s[j] == '_' || s[j] == '$')) {
         upper += static_cast<char>(std::toupper(static_cast<unsigned char>(s[j])));
         ++j;
       }
@@ -58,7 +59,9 @@ std::vector<Token> tokenize(std::string_view s) {
   return out;
 }
 
-bool is_word(const std::vector<Token>& t, size_t k, const char* word) { return k < t.size() && t[k].upper == word; }
+bool is_word(const std::vector<Token>& t, size_t k, const char* word) {
+  return k < t.size() && t[k].upper == word;
+}
 
 }  // namespace
 

@@ -2,7 +2,8 @@
 // The engine behind `reco sql`: runs SQL and dot-commands from -c strings, script files, stdin
 // or an interactive readline prompt against one SQLite connection, and prints each result set
 // with a ResultPrinter. Statements run one at a time, so an error names the line where its
-// statement begins and, unless bail is on, the rest of the input still runs.
+// statement begins and, unless bail is on, the rest of the input still runs. Each statement goes
+// through translate_snowflake() first, so the guide's CREATE OR REPLACE / USE forms work.
 
 #include <sqlite3.h>
 

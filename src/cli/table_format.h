@@ -19,7 +19,4 @@ class TextTable {
   std::vector<std::vector<std::string>> rows_;
 };
 
-// Display width of UTF-8 text in terminal columns (one per code point).
-size_t display_width(const std::string& text);
-
 }  // namespace reco::cli

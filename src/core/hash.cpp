@@ -18,6 +18,8 @@ uint32_t crc32(const void* data, size_t n, uint32_t seed) {
   return static_cast<uint32_t>(crc);
 }
 
-std::string hex64(uint64_t v) { return fmt::format("{:016x}", v); }
+std::string hex64(uint64_t v) {
+  return fmt::format("{:016x}", v);
+}
 
 }  // namespace reco

@@ -12,13 +12,16 @@ Home Home::resolve(const std::optional<std::string>& flag) {
   auto absolute = [](const fs::path& p) { return fs::absolute(p).lexically_normal(); };
   if (flag && !flag->empty()) return Home(absolute(*flag));
   if (const char* env = std::getenv("RECO_HOME"); env && *env) return Home(absolute(env));
-  if (const char* xdg = std::getenv("XDG_DATA_HOME"); xdg && *xdg) return Home(absolute(fs::path(xdg) / "reco"));
+  if (const char* xdg = std::getenv("XDG_DATA_HOME"); xdg && *xdg)
+    return Home(absolute(fs::path(xdg) / "reco"));
   if (const char* home = std::getenv("HOME"); home && *home) {
     return Home(absolute(fs::path(home) / ".local" / "share" / "reco"));
   }
   throw Error(ErrorKind::kUsage, "cannot find a reco home: pass --home DIR or set RECO_HOME");
 }
 
-void Home::create() const { ensure_directory(root_); }
+void Home::create() const {
+  ensure_directory(root_);
+}
 
 }  // namespace reco

@@ -64,7 +64,8 @@ TableRef parse_table_name(std::string_view text, std::string_view what) {
       if (part.find('\0') != std::string::npos) throw fail("NUL in identifier");
     } else {
       const size_t end = text.find('.', pos);
-      part = std::string(text.substr(pos, end == std::string_view::npos ? std::string_view::npos : end - pos));
+      part = std::string(
+          text.substr(pos, end == std::string_view::npos ? std::string_view::npos : end - pos));
       if (!is_plain_identifier(part)) {
         throw fail(part.empty() ? "empty name part"
                                 : fmt::format("'{}' is not a plain identifier (letters, digits, _ "

@@ -47,8 +47,8 @@ Dataset Dataset::from_raw(const RawRatings& raw) {
   if (dup != keys.end()) {
     const uint32_t u = static_cast<uint32_t>(*dup >> 32);
     const uint32_t i = static_cast<uint32_t>(*dup & 0xffffffffu);
-    const size_t count = static_cast<size_t>(
-        std::upper_bound(dup, keys.end(), *dup) - std::lower_bound(keys.begin(), dup, *dup));
+    const size_t count = static_cast<size_t>(std::upper_bound(dup, keys.end(), *dup) -
+                                             std::lower_bound(keys.begin(), dup, *dup));
     throw Error(ErrorKind::kInput,
                 fmt::format("duplicate rating: user {} rated item {} {} times; each (user, item) "
                             "pair must appear once (deduplicate the input first, e.g. keep the "

@@ -49,7 +49,9 @@ void train_and_get_recommendations(sqlite3_context* ctx, int argc, sqlite3_value
     auto warehouse = storage::SqliteWarehouse::borrow(sqlite3_context_db_handle(ctx));
     training::LogSink log;
     if (env->log_to_stderr) {
-      log = [](training::LogKind, const std::string& text) { std::fprintf(stderr, "%s\n", text.c_str()); };
+      log = [](training::LogKind, const std::string& text) {
+        std::fprintf(stderr, "%s\n", text.c_str());
+      };
     }
     const auto result = training::run_training(*warehouse, env->home, req, log);
     result_json(ctx, result.summary.dump());
@@ -79,8 +81,9 @@ int register_all(sqlite3* db, const FunctionEnvironment& env) {
     // Each registration owns a copy of the environment; SQLite frees it (even when registration
     // fails) when the function is replaced or the connection closes.
     auto* owned = new FunctionEnvironment(env);
-    const int rc = sqlite3_create_function_v2(db, f.name, f.nargs, SQLITE_UTF8, owned, f.fn, nullptr, nullptr,
-                                              [](void* p) { delete static_cast<FunctionEnvironment*>(p); });
+    const int rc =
+        sqlite3_create_function_v2(db, f.name, f.nargs, SQLITE_UTF8, owned, f.fn, nullptr, nullptr,
+                                   [](void* p) { delete static_cast<FunctionEnvironment*>(p); });
     if (rc != SQLITE_OK) return rc;
   }
   return SQLITE_OK;

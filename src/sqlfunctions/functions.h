@@ -15,8 +15,8 @@
 namespace reco::sqlfunctions {
 
 struct FunctionEnvironment {
-  Home home;             // where model artifacts and job records go
-  bool log_to_stderr;    // print training logs (CV table, progress) on stderr
+  Home home;           // where model artifacts and job records go
+  bool log_to_stderr;  // print training logs (CV table, progress) on stderr
 };
 
 // Registers every reco SQL function on db. Returns SQLITE_OK or an SQLite error code.

@@ -16,7 +16,8 @@ namespace {
 class Statement {
  public:
   Statement(sqlite3* db, std::string_view sql) : db_(db) {
-    const int rc = sqlite3_prepare_v2(db, sql.data(), static_cast<int>(sql.size()), &stmt_, nullptr);
+    const int rc =
+        sqlite3_prepare_v2(db, sql.data(), static_cast<int>(sql.size()), &stmt_, nullptr);
     if (rc != SQLITE_OK) throw Error(classify(rc), sqlite3_errmsg(db));
   }
   ~Statement() { sqlite3_finalize(stmt_); }
@@ -74,7 +75,8 @@ class SqliteTransaction final : public Transaction {
   ~SqliteTransaction() override {
     if (!done_) {
       // Roll back everything since the savepoint, then drop it. Errors here cannot be reported.
-      sqlite3_exec(db_, ("ROLLBACK TO " + name_ + "; RELEASE " + name_).c_str(), nullptr, nullptr, nullptr);
+      sqlite3_exec(db_, ("ROLLBACK TO " + name_ + "; RELEASE " + name_).c_str(), nullptr, nullptr,
+                   nullptr);
     }
   }
   void commit() override {
@@ -120,9 +122,12 @@ class SqliteInserter final : public RowInserter {
 
 Value column_value(sqlite3_stmt* s, int col) {
   switch (sqlite3_column_type(s, col)) {
-    case SQLITE_INTEGER: return static_cast<int64_t>(sqlite3_column_int64(s, col));
-    case SQLITE_FLOAT: return sqlite3_column_double(s, col);
-    case SQLITE_NULL: return std::monostate{};
+    case SQLITE_INTEGER:
+      return static_cast<int64_t>(sqlite3_column_int64(s, col));
+    case SQLITE_FLOAT:
+      return sqlite3_column_double(s, col);
+    case SQLITE_NULL:
+      return std::monostate{};
     default: {
       const auto* p = reinterpret_cast<const char*>(sqlite3_column_text(s, col));
       return std::string(p ? p : "", static_cast<size_t>(sqlite3_column_bytes(s, col)));
@@ -132,8 +137,10 @@ Value column_value(sqlite3_stmt* s, int col) {
 
 std::string describe(sqlite3_stmt* s, int col) {
   switch (sqlite3_column_type(s, col)) {
-    case SQLITE_NULL: return "NULL";
-    case SQLITE_BLOB: return fmt::format("a {}-byte blob", sqlite3_column_bytes(s, col));
+    case SQLITE_NULL:
+      return "NULL";
+    case SQLITE_BLOB:
+      return fmt::format("a {}-byte blob", sqlite3_column_bytes(s, col));
     default: {
       const auto* p = reinterpret_cast<const char*>(sqlite3_column_text(s, col));
       return fmt::format("'{}'", p ? p : "");
@@ -144,8 +151,12 @@ std::string describe(sqlite3_stmt* s, int col) {
 // A numeric value of a ratings column, accepting integers, reals and numeric text.
 bool numeric_value(sqlite3_stmt* s, int col, double& out) {
   switch (sqlite3_column_type(s, col)) {
-    case SQLITE_INTEGER: out = static_cast<double>(sqlite3_column_int64(s, col)); return true;
-    case SQLITE_FLOAT: out = sqlite3_column_double(s, col); return std::isfinite(out);
+    case SQLITE_INTEGER:
+      out = static_cast<double>(sqlite3_column_int64(s, col));
+      return true;
+    case SQLITE_FLOAT:
+      out = sqlite3_column_double(s, col);
+      return std::isfinite(out);
     case SQLITE_TEXT: {
       const auto* p = reinterpret_cast<const char*>(sqlite3_column_text(s, col));
       std::string_view text(p, static_cast<size_t>(sqlite3_column_bytes(s, col)));
@@ -153,9 +164,11 @@ bool numeric_value(sqlite3_stmt* s, int col, double& out) {
       while (!text.empty() && text.back() == ' ') text.remove_suffix(1);
       if (!text.empty() && text.front() == '+') text.remove_prefix(1);
       auto [ptr, ec] = std::from_chars(text.data(), text.data() + text.size(), out);
-      return ec == std::errc() && ptr == text.data() + text.size() && !text.empty() && std::isfinite(out);
+      return ec == std::errc() && ptr == text.data() + text.size() && !text.empty() &&
+             std::isfinite(out);
     }
-    default: return false;
+    default:
+      return false;
   }
 }
 
@@ -186,8 +199,8 @@ SqliteWarehouse::~SqliteWarehouse() {
 
 std::unique_ptr<SqliteWarehouse> SqliteWarehouse::open(const std::string& path) {
   sqlite3* db = nullptr;
-  const int rc = sqlite3_open_v2(path.c_str(), &db,
-                                 SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_URI, nullptr);
+  const int rc = sqlite3_open_v2(
+      path.c_str(), &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_URI, nullptr);
   if (rc != SQLITE_OK) {
     std::string msg = db ? sqlite3_errmsg(db) : sqlite3_errstr(rc);
     sqlite3_close_v2(db);
@@ -211,19 +224,23 @@ std::unique_ptr<SqliteWarehouse> SqliteWarehouse::borrow(sqlite3* db) {
       new SqliteWarehouse(db, false, file && *file ? file : ":memory:"));
 }
 
-std::unique_ptr<Transaction> SqliteWarehouse::begin() { return std::make_unique<SqliteTransaction>(db_); }
+std::unique_ptr<Transaction> SqliteWarehouse::begin() {
+  return std::make_unique<SqliteTransaction>(db_);
+}
 
 bool SqliteWarehouse::table_exists(const TableRef& table) {
   // Covers tables and views in the named schema, or in main/temp for unqualified names.
   const std::string sql =
-      table.schema ? fmt::format("SELECT 1 FROM {}.sqlite_schema WHERE type IN ('table','view') AND "
-                                 "name = ?1 COLLATE NOCASE",
-                                 quote_identifier(*table.schema))
+      table.schema ? fmt::format(
+                         "SELECT 1 FROM {}.sqlite_schema WHERE type IN ('table','view') AND "
+                         "name = ?1 COLLATE NOCASE",
+                         quote_identifier(*table.schema))
                    : "SELECT 1 FROM sqlite_schema WHERE type IN ('table','view') AND name = ?1 "
                      "COLLATE NOCASE UNION ALL SELECT 1 FROM sqlite_temp_schema WHERE type IN "
                      "('table','view') AND name = ?1 COLLATE NOCASE";
   Statement st(db_, sql);
-  sqlite3_bind_text(st.get(), 1, table.table.data(), static_cast<int>(table.table.size()), SQLITE_TRANSIENT);
+  sqlite3_bind_text(st.get(), 1, table.table.data(), static_cast<int>(table.table.size()),
+                    SQLITE_TRANSIENT);
   return st.step();
 }
 
@@ -231,7 +248,8 @@ std::vector<ColumnInfo> SqliteWarehouse::table_columns(const TableRef& table) {
   if (!table_exists(table)) {
     throw Error(ErrorKind::kNotFound, fmt::format("table '{}' does not exist", table.display()));
   }
-  Statement st(db_, fmt::format("PRAGMA {}table_info({})", schema_prefix(table), quote_identifier(table.table)));
+  Statement st(db_, fmt::format("PRAGMA {}table_info({})", schema_prefix(table),
+                                quote_identifier(table.table)));
   std::vector<ColumnInfo> cols;
   while (st.step()) {
     auto text = [&](int c) {
@@ -245,15 +263,20 @@ std::vector<ColumnInfo> SqliteWarehouse::table_columns(const TableRef& table) {
 
 const char* column_type_sql(ColumnType type) {
   switch (type) {
-    case ColumnType::kInteger: return "INTEGER";
-    case ColumnType::kReal: return "REAL";
-    case ColumnType::kText: return "TEXT";
-    case ColumnType::kJson: return "JSON";
+    case ColumnType::kInteger:
+      return "INTEGER";
+    case ColumnType::kReal:
+      return "REAL";
+    case ColumnType::kText:
+      return "TEXT";
+    case ColumnType::kJson:
+      return "JSON";
   }
   return "TEXT";
 }
 
-void SqliteWarehouse::create_table(const TableRef& table, const std::vector<ColumnDef>& columns, bool replace) {
+void SqliteWarehouse::create_table(const TableRef& table, const std::vector<ColumnDef>& columns,
+                                   bool replace) {
   if (replace) exec(db_, "DROP TABLE IF EXISTS " + quote_table(table));
   std::string sql = "CREATE TABLE " + quote_table(table) + " (";
   for (size_t k = 0; k < columns.size(); ++k) {
@@ -268,9 +291,12 @@ void SqliteWarehouse::create_table(const TableRef& table, const std::vector<Colu
   }
 }
 
-void SqliteWarehouse::delete_all_rows(const TableRef& table) { exec(db_, "DELETE FROM " + quote_table(table)); }
+void SqliteWarehouse::delete_all_rows(const TableRef& table) {
+  exec(db_, "DELETE FROM " + quote_table(table));
+}
 
-std::unique_ptr<RowInserter> SqliteWarehouse::inserter(const TableRef& table, const std::vector<std::string>& columns) {
+std::unique_ptr<RowInserter> SqliteWarehouse::inserter(const TableRef& table,
+                                                       const std::vector<std::string>& columns) {
   std::string sql = "INSERT INTO " + quote_table(table) + " (";
   std::string params;
   for (size_t k = 0; k < columns.size(); ++k) {
@@ -287,14 +313,16 @@ std::unique_ptr<RowInserter> SqliteWarehouse::inserter(const TableRef& table, co
 
 RawRatings SqliteWarehouse::read_ratings(const TableRef& table, const RatingColumns& c) {
   if (!table_exists(table)) {
-    throw Error(ErrorKind::kNotFound, fmt::format("input table '{}' does not exist", table.display()));
+    throw Error(ErrorKind::kNotFound,
+                fmt::format("input table '{}' does not exist", table.display()));
   }
   Statement count(db_, "SELECT count(*) FROM " + quote_table(table));
   count.step();
   const auto n = static_cast<size_t>(sqlite3_column_int64(count.get(), 0));
 
-  Statement st(db_, fmt::format("SELECT {}, {}, {} FROM {}", quote_identifier(c.user), quote_identifier(c.item),
-                                quote_identifier(c.rating), quote_table(table)));
+  Statement st(
+      db_, fmt::format("SELECT {}, {}, {} FROM {}", quote_identifier(c.user),
+                       quote_identifier(c.item), quote_identifier(c.rating), quote_table(table)));
   RawRatings out;
   out.reserve(n);
   size_t row = 0;
@@ -303,8 +331,9 @@ RawRatings SqliteWarehouse::read_ratings(const TableRef& table, const RatingColu
     int64_t user, item;
     double rating;
     auto bad = [&](const std::string& column, int col, const char* expected) {
-      return Error(ErrorKind::kInput, fmt::format("table '{}', row {}: column {} is {}, expected {}", table.display(),
-                                                  row, column, describe(st.get(), col), expected));
+      return Error(ErrorKind::kInput,
+                   fmt::format("table '{}', row {}: column {} is {}, expected {}", table.display(),
+                               row, column, describe(st.get(), col), expected));
     };
     if (!id_value(st.get(), 0, user)) throw bad(c.user, 0, "an integer id");
     if (!id_value(st.get(), 1, item)) throw bad(c.item, 1, "an integer id");
@@ -328,14 +357,17 @@ ResultSet SqliteWarehouse::query(std::string_view sql) {
   return rs;
 }
 
-void SqliteWarehouse::execute(std::string_view sql) { exec(db_, std::string(sql)); }
+void SqliteWarehouse::execute(std::string_view sql) {
+  exec(db_, std::string(sql));
+}
 
 std::unique_ptr<Warehouse> open_warehouse(const std::string& db) {
   std::string path = db;
   if (path.rfind("sqlite:", 0) == 0) path = path.substr(7);
   if (path.rfind("postgres://", 0) == 0 || path.rfind("postgresql://", 0) == 0) {
-    throw Error(ErrorKind::kUsage,
-                fmt::format("the PostgreSQL backend is not available in this build; --db {} needs it", db));
+    throw Error(
+        ErrorKind::kUsage,
+        fmt::format("the PostgreSQL backend is not available in this build; --db {} needs it", db));
   }
   return SqliteWarehouse::open(path);
 }

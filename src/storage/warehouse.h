@@ -68,7 +68,7 @@ class Warehouse {
   virtual ~Warehouse() = default;
 
   virtual std::string backend_name() const = 0;  // "sqlite"
-  virtual std::string location() const = 0;     // file path or connection URI (no secrets)
+  virtual std::string location() const = 0;      // file path or connection URI (no secrets)
 
   virtual std::unique_ptr<Transaction> begin() = 0;
 

@@ -3,9 +3,9 @@
 #include <unistd.h>
 
 #include <algorithm>
-#include <chrono>
 #include <cctype>
 #include <charconv>
+#include <chrono>
 #include <cmath>
 #include <ctime>
 #include <filesystem>
@@ -19,19 +19,19 @@
 #include "core/fs.h"
 #include "core/hash.h"
 #include "core/identifiers.h"
+#include "core/stopwatch.h"
 #include "evaluation/cross_validate.h"
 #include "recommendation/top_n.h"
 #include "registry/artifact.h"
 #include "registry/model_registry.h"
-#include "core/stopwatch.h"
 
 namespace reco::training {
 namespace fs = std::filesystem;
 using nlohmann::json;
 
 const std::vector<std::string>& job_option_names() {
-  static const std::vector<std::string> names = {"rating_min",    "rating_max",    "user_column",
-                                                 "item_column",   "rating_column", "top_k"};
+  static const std::vector<std::string> names = {"rating_min",  "rating_max",    "user_column",
+                                                 "item_column", "rating_column", "top_k"};
   return names;
 }
 
@@ -76,7 +76,8 @@ JobOptions split_settings(const std::vector<std::pair<std::string, std::string>>
     } else if (name == "top_k") {
       const double k = parse_number(name, value);
       if (k < 1 || k > 1000 || k != std::floor(k)) {
-        throw Error(ErrorKind::kUsage, fmt::format("parameter top_k: {} is out of range [1, 1000]", value));
+        throw Error(ErrorKind::kUsage,
+                    fmt::format("parameter top_k: {} is out of range [1, 1000]", value));
       }
       o.top_k = static_cast<size_t>(k);
     } else {
@@ -87,8 +88,8 @@ JobOptions split_settings(const std::vector<std::pair<std::string, std::string>>
 }
 
 std::string find_column(const std::vector<storage::ColumnInfo>& columns, const TableRef& table,
-                        const std::optional<std::string>& wanted, std::initializer_list<const char*> candidates,
-                        const char* role) {
+                        const std::optional<std::string>& wanted,
+                        std::initializer_list<const char*> candidates, const char* role) {
   auto names = [&] {
     std::string s;
     for (const auto& c : columns) s += (s.empty() ? "" : ", ") + c.name;
@@ -107,11 +108,13 @@ std::string find_column(const std::vector<storage::ColumnInfo>& columns, const T
     }
   }
   std::string expected;
-  for (const char* candidate : candidates) expected += (expected.empty() ? "" : ", ") + lower(candidate);
-  throw Error(ErrorKind::kNotFound,
-              fmt::format("input table '{}' has no {} column: expected one of {} (case-insensitive) "
-                          "among its columns ({}), or name it with {}_column=NAME",
-                          table.display(), role, expected, names(), role));
+  for (const char* candidate : candidates)
+    expected += (expected.empty() ? "" : ", ") + lower(candidate);
+  throw Error(
+      ErrorKind::kNotFound,
+      fmt::format("input table '{}' has no {} column: expected one of {} (case-insensitive) "
+                  "among its columns ({}), or name it with {}_column=NAME",
+                  table.display(), role, expected, names(), role));
 }
 
 std::string utc_timestamp(std::time_t t) {
@@ -135,7 +138,9 @@ std::string default_model_name(const TableRef& input) {
   std::string name;
   for (char c : input.table) {
     const auto uc = static_cast<unsigned char>(c);
-    name += (std::isalnum(uc) || c == '-' || c == '_' || c == '.') ? static_cast<char>(std::tolower(uc)) : '_';
+    name += (std::isalnum(uc) || c == '-' || c == '_' || c == '.')
+                ? static_cast<char>(std::tolower(uc))
+                : '_';
   }
   return name;
 }
@@ -144,24 +149,28 @@ std::string default_model_name(const TableRef& input) {
 void check_output_table(storage::Warehouse& wh, const TableRef& out, const TableRef& in,
                         const std::string& recs_column) {
   if (lower(out.table) == lower(in.table) && out.schema == in.schema) {
-    throw Error(ErrorKind::kUsage, fmt::format("output table '{}' is the input table", out.display()));
+    throw Error(ErrorKind::kUsage,
+                fmt::format("output table '{}' is the input table", out.display()));
   }
   if (!wh.table_exists(out)) return;
   const auto cols = wh.table_columns(out);
-  const bool ok = cols.size() == 2 && lower(cols[0].name) == "userid" && lower(cols[1].name) == lower(recs_column);
+  const bool ok = cols.size() == 2 && lower(cols[0].name) == "userid" &&
+                  lower(cols[1].name) == lower(recs_column);
   if (!ok) {
     std::string names;
     for (const auto& c : cols) names += (names.empty() ? "" : ", ") + c.name;
-    throw Error(ErrorKind::kConflict,
-                fmt::format("output table '{}' exists with columns ({}); expected (USERID, {}): drop it, "
-                            "or name another output table",
-                            out.display(), names, recs_column));
+    throw Error(
+        ErrorKind::kConflict,
+        fmt::format("output table '{}' exists with columns ({}); expected (USERID, {}): drop it, "
+                    "or name another output table",
+                    out.display(), names, recs_column));
   }
 }
 
 }  // namespace
 
-TrainResult run_training(storage::Warehouse& wh, const Home& home, const TrainRequest& req, const LogSink& log) {
+TrainResult run_training(storage::Warehouse& wh, const Home& home, const TrainRequest& req,
+                         const LogSink& log) {
   auto emit = [&](const std::string& line, LogKind kind = LogKind::kProgress) {
     if (log) log(kind, line);
   };
@@ -176,51 +185,60 @@ TrainResult run_training(storage::Warehouse& wh, const Home& home, const TrainRe
   const JobOptions opts = split_settings(req.settings, hyper);
   const algorithms::Params params = algorithms::parse_params(req.algorithm, hyper);
   if (req.folds < 0 || req.folds == 1 || req.folds > 100) {
-    throw Error(ErrorKind::kUsage, fmt::format("folds: {} is out of range (0 to skip, or 2..100)", req.folds));
+    throw Error(ErrorKind::kUsage,
+                fmt::format("folds: {} is out of range (0 to skip, or 2..100)", req.folds));
   }
-  const std::string model_name = req.model_name.empty() ? default_model_name(input) : req.model_name;
+  const std::string model_name =
+      req.model_name.empty() ? default_model_name(input) : req.model_name;
   registry::ModelRegistry models(home.models_dir());
   registry::ModelRegistry::validate_name(model_name);
   const std::string recs_column = fmt::format("TOP_{}_RECOMMENDATIONS", opts.top_k);
   if (output) check_output_table(wh, *output, input, recs_column);
-  const int threads = req.threads > 0 ? req.threads : std::max(1u, std::thread::hardware_concurrency());
+  const int threads =
+      req.threads > 0 ? req.threads : std::max(1u, std::thread::hardware_concurrency());
 
   // 2. Read the ratings.
   Stopwatch step;
   if (!wh.table_exists(input)) {
-    throw Error(ErrorKind::kNotFound, fmt::format("input table '{}' does not exist", input.display()));
+    throw Error(ErrorKind::kNotFound,
+                fmt::format("input table '{}' does not exist", input.display()));
   }
   const auto columns = wh.table_columns(input);
   storage::RatingColumns cols;
   cols.user = find_column(columns, input, opts.user_column, {"userid", "user_id", "user"}, "user");
-  cols.item = find_column(columns, input, opts.item_column, {"movieid", "movie_id", "itemid", "item_id", "item"}, "item");
+  cols.item = find_column(columns, input, opts.item_column,
+                          {"movieid", "movie_id", "itemid", "item_id", "item"}, "item");
   cols.rating = find_column(columns, input, opts.rating_column, {"rating"}, "rating");
   const RawRatings raw = wh.read_ratings(input, cols);
-  if (raw.size() == 0) throw Error(ErrorKind::kInput, fmt::format("input table '{}' has no rows", input.display()));
+  if (raw.size() == 0)
+    throw Error(ErrorKind::kInput, fmt::format("input table '{}' has no rows", input.display()));
   const Dataset data = Dataset::from_raw(raw);
   RatingScale scale = data.observed_scale();
   if (opts.rating_min) scale.min = *opts.rating_min;
   if (opts.rating_max) scale.max = *opts.rating_max;
   if (!(scale.min < scale.max)) {
     throw Error(ErrorKind::kInput,
-                fmt::format("rating scale [{}, {}] is empty: set rating_min and rating_max", scale.min, scale.max));
+                fmt::format("rating scale [{}, {}] is empty: set rating_min and rating_max",
+                            scale.min, scale.max));
   }
   if (opts.rating_min || opts.rating_max) {
     for (size_t k = 0; k < raw.size(); ++k) {
       if (raw.ratings[k] < scale.min || raw.ratings[k] > scale.max) {
-        throw Error(ErrorKind::kInput,
-                    fmt::format("table '{}', row {}: rating {} is outside the rating scale [{}, {}]",
-                                input.display(), k + 1, raw.ratings[k], scale.min, scale.max));
+        throw Error(
+            ErrorKind::kInput,
+            fmt::format("table '{}', row {}: rating {} is outside the rating scale [{}, {}]",
+                        input.display(), k + 1, raw.ratings[k], scale.min, scale.max));
       }
     }
   }
   if (req.folds > 0 && data.size() < static_cast<size_t>(req.folds)) {
-    throw Error(ErrorKind::kInput, fmt::format("input table '{}' has {} ratings, fewer than the {} folds",
-                                               input.display(), data.size(), req.folds));
+    throw Error(ErrorKind::kInput,
+                fmt::format("input table '{}' has {} ratings, fewer than the {} folds",
+                            input.display(), data.size(), req.folds));
   }
   timings["read_s"] = step.seconds();
-  emit(fmt::format("read {} ratings ({} users, {} items) from {} in {:.2f} s", data.size(), data.n_users(),
-                   data.n_items(), input.display(), step.seconds()));
+  emit(fmt::format("read {} ratings ({} users, {} items) from {} in {:.2f} s", data.size(),
+                   data.n_users(), data.n_items(), input.display(), step.seconds()));
 
   // 3. Cross-validation.
   json cv_json = nullptr;
@@ -228,7 +246,8 @@ TrainResult run_training(storage::Warehouse& wh, const Home& home, const TrainRe
   std::string cv_table;
   if (req.folds > 0) {
     step.restart();
-    const auto report = evaluation::cross_validate(data, req.algorithm, params, scale, req.folds, req.seed, threads, nullptr);
+    const auto report = evaluation::cross_validate(data, req.algorithm, params, scale, req.folds,
+                                                   req.seed, threads, nullptr);
     cv_table = report.format_table();
     // Only the deterministic part goes into the artifact; timings go to run.json.
     json rmse = json::array(), mae = json::array();
@@ -247,7 +266,8 @@ TrainResult run_training(storage::Warehouse& wh, const Home& home, const TrainRe
       cv_timings["test_s"].push_back(f.test_seconds);
     }
     timings["cv_s"] = step.seconds();
-    emit(fmt::format("Evaluating RMSE, MAE of algorithm {} on {} split(s).\n", req.algorithm, req.folds),
+    emit(fmt::format("Evaluating RMSE, MAE of algorithm {} on {} split(s).\n", req.algorithm,
+                     req.folds),
          LogKind::kReport);
     emit(cv_table, LogKind::kReport);
   }
@@ -256,9 +276,11 @@ TrainResult run_training(storage::Warehouse& wh, const Home& home, const TrainRe
   step.restart();
   std::vector<uint32_t> all(data.size());
   for (size_t k = 0; k < all.size(); ++k) all[k] = static_cast<uint32_t>(k);
-  const algorithms::FactorModel model = algorithms::fit(req.algorithm, params, data, all, scale, req.seed);
+  const algorithms::FactorModel model =
+      algorithms::fit(req.algorithm, params, data, all, scale, req.seed);
   timings["fit_s"] = step.seconds();
-  emit(fmt::format("fit {} on all {} ratings in {:.2f} s", req.algorithm, data.size(), step.seconds()));
+  emit(fmt::format("fit {} on all {} ratings in {:.2f} s", req.algorithm, data.size(),
+                   step.seconds()));
 
   // 5. Top-k for every user.
   step.restart();
@@ -295,8 +317,10 @@ TrainResult run_training(storage::Warehouse& wh, const Home& home, const TrainRe
     if (output) {
       auto tx = wh.begin();
       if (!wh.table_exists(*output)) {
-        wh.create_table(*output, {{"USERID", storage::ColumnType::kInteger}, {recs_column, storage::ColumnType::kJson}},
-                        false);
+        wh.create_table(
+            *output,
+            {{"USERID", storage::ColumnType::kInteger}, {recs_column, storage::ColumnType::kJson}},
+            false);
       } else {
         wh.delete_all_rows(*output);
       }
@@ -317,7 +341,8 @@ TrainResult run_training(storage::Warehouse& wh, const Home& home, const TrainRe
       }
       ins.reset();
       tx->commit();
-      emit(fmt::format("Top {} predictions for all users saved to table named: {}", opts.top_k, output->display()),
+      emit(fmt::format("Top {} predictions for all users saved to table named: {}", opts.top_k,
+                       output->display()),
            LogKind::kReport);
     }
     timings["write_s"] = step.seconds();
@@ -360,7 +385,8 @@ TrainResult run_training(storage::Warehouse& wh, const Home& home, const TrainRe
     return result;
   } catch (...) {
     std::error_code ec;
-    fs::remove_all(version.dir, ec);  // the version number is not reused, but nothing half-made stays
+    fs::remove_all(version.dir,
+                   ec);  // the version number is not reused, but nothing half-made stays
     throw;
   }
 }
@@ -376,29 +402,35 @@ void apply_json_options(const std::string& text, TrainRequest& req) {
   auto as_text = [](const std::string& key, const json& v) -> std::string {
     if (v.is_string()) return v.get<std::string>();
     if (v.is_number() || v.is_boolean()) return v.dump();
-    throw Error(ErrorKind::kUsage, fmt::format("options: {} must be a string, number or boolean", key));
+    throw Error(ErrorKind::kUsage,
+                fmt::format("options: {} must be a string, number or boolean", key));
   };
   for (const auto& [key, value] : j.items()) {
     if (key == "algorithm" || key == "algo") {
       req.algorithm = as_text(key, value);
     } else if (key == "folds") {
-      if (!value.is_number_integer()) throw Error(ErrorKind::kUsage, "options: folds must be an integer");
+      if (!value.is_number_integer())
+        throw Error(ErrorKind::kUsage, "options: folds must be an integer");
       req.folds = value.get<int>();
     } else if (key == "seed") {
-      if (!value.is_number_unsigned()) throw Error(ErrorKind::kUsage, "options: seed must be a non-negative integer");
+      if (!value.is_number_unsigned())
+        throw Error(ErrorKind::kUsage, "options: seed must be a non-negative integer");
       req.seed = value.get<uint64_t>();
     } else if (key == "model") {
       req.model_name = as_text(key, value);
     } else if (key == "params") {
-      if (!value.is_object()) throw Error(ErrorKind::kUsage, "options: params must be a JSON object");
+      if (!value.is_object())
+        throw Error(ErrorKind::kUsage, "options: params must be a JSON object");
       for (const auto& [name, v] : value.items()) req.settings.emplace_back(name, as_text(name, v));
     } else {
       const auto& jo = job_option_names();
       if (std::find(jo.begin(), jo.end(), key) == jo.end()) {
-        throw Error(ErrorKind::kUsage,
-                    fmt::format("options: unknown key '{}' (expected algorithm, folds, seed, model, params, "
-                                "rating_min, rating_max, user_column, item_column, rating_column, top_k)",
-                                key));
+        throw Error(
+            ErrorKind::kUsage,
+            fmt::format(
+                "options: unknown key '{}' (expected algorithm, folds, seed, model, params, "
+                "rating_min, rating_max, user_column, item_column, rating_column, top_k)",
+                key));
       }
       req.settings.emplace_back(key, as_text(key, value));
     }

@@ -43,8 +43,8 @@ struct TrainResult {
   int version = 0;
   std::string artifact_path;
   std::string artifact_uri;
-  std::string cv_table;        // Surprise layout; empty when folds == 0
-  nlohmann::json summary;      // the JSON object returned by the SQL function
+  std::string cv_table;    // Surprise layout; empty when folds == 0
+  nlohmann::json summary;  // the JSON object returned by the SQL function
 };
 
 // Receives the job's log: progress milestones, and the report (the CV table and what was
@@ -52,8 +52,8 @@ struct TrainResult {
 enum class LogKind { kProgress, kReport };
 using LogSink = std::function<void(LogKind kind, const std::string& text)>;
 
-TrainResult run_training(storage::Warehouse& warehouse, const Home& home, const TrainRequest& request,
-                         const LogSink& log);
+TrainResult run_training(storage::Warehouse& warehouse, const Home& home,
+                         const TrainRequest& request, const LogSink& log);
 
 // Parses the optional third argument of train_and_get_recommendations, a JSON object such as
 // {"algorithm":"svd","folds":5,"seed":7,"model":"m","params":{"n_factors":50}}, into request.

@@ -14,8 +14,8 @@ SQLITE_EXTENSION_INIT1
 #include "core/home.h"
 #include "sqlfunctions/functions.h"
 
-extern "C" __attribute__((visibility("default"))) int sqlite3_reco_init(sqlite3* db, char** error,
-                                                                        const sqlite3_api_routines* api) {
+extern "C" __attribute__((visibility("default"))) int sqlite3_reco_init(
+    sqlite3* db, char** error, const sqlite3_api_routines* api) {
   SQLITE_EXTENSION_INIT2(api);
   try {
     const char* quiet = std::getenv("RECO_QUIET");

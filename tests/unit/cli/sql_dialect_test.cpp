@@ -6,8 +6,9 @@ namespace reco::cli {
 namespace {
 
 TEST(SqlDialect, PassesOrdinaryStatementsThrough) {
-  for (const char* s : {"select 1", "create table t (a int)", "insert into t values ('create or replace')",
-                        "CREATE TABLE t AS SELECT 1", "create view v as (select 1)"}) {
+  for (const char* s :
+       {"select 1", "create table t (a int)", "insert into t values ('create or replace')",
+        "CREATE TABLE t AS SELECT 1", "create view v as (select 1)"}) {
     const auto tr = translate_snowflake(s);
     ASSERT_EQ(tr.statements.size(), 1u) << s;
     EXPECT_EQ(tr.statements[0], s);
@@ -15,7 +16,8 @@ TEST(SqlDialect, PassesOrdinaryStatementsThrough) {
 }
 
 TEST(SqlDialect, CreateOrReplaceDropsFirst) {
-  const auto tr = translate_snowflake("create or replace table user_movie_recommendations (USERID float, X variant)");
+  const auto tr = translate_snowflake(
+      "create or replace table user_movie_recommendations (USERID float, X variant)");
   ASSERT_EQ(tr.statements.size(), 2u);
   EXPECT_EQ(tr.statements[0], "DROP TABLE IF EXISTS user_movie_recommendations");
   EXPECT_EQ(tr.statements[1], "create table user_movie_recommendations (USERID float, X variant)");
@@ -23,12 +25,14 @@ TEST(SqlDialect, CreateOrReplaceDropsFirst) {
 
 TEST(SqlDialect, ParenthesisedCreateTableAsSelect) {
   const auto tr = translate_snowflake(
-      "create or replace table ratings_train_data as \n    (select USERID, MOVIEID, RATING \n    from ratings limit "
+      "create or replace table ratings_train_data as \n    (select USERID, MOVIEID, RATING \n    "
+      "from ratings limit "
       "10000);");
   ASSERT_EQ(tr.statements.size(), 2u);
   EXPECT_EQ(tr.statements[0], "DROP TABLE IF EXISTS ratings_train_data");
   EXPECT_EQ(tr.statements[1],
-            "create table ratings_train_data as \n    select USERID, MOVIEID, RATING \n    from ratings limit 10000;");
+            "create table ratings_train_data as \n    select USERID, MOVIEID, RATING \n    from "
+            "ratings limit 10000;");
 }
 
 TEST(SqlDialect, KeepsParenthesesThatDoNotEncloseTheWholeQuery) {
@@ -39,7 +43,8 @@ TEST(SqlDialect, KeepsParenthesesThatDoNotEncloseTheWholeQuery) {
 }
 
 TEST(SqlDialect, QuotedNamesAndCommentsAreRespected) {
-  const auto tr = translate_snowflake("-- c\nCREATE /* x */ OR REPLACE TABLE \"My (Table)\" AS (select ')' as p)");
+  const auto tr = translate_snowflake(
+      "-- c\nCREATE /* x */ OR REPLACE TABLE \"My (Table)\" AS (select ')' as p)");
   ASSERT_EQ(tr.statements.size(), 2u);
   EXPECT_EQ(tr.statements[0], "DROP TABLE IF EXISTS \"My (Table)\"");
   // The words OR REPLACE are removed together with what lies between them and CREATE.

@@ -1,5 +1,7 @@
 #include "evaluation/cross_validate.h"
 
+#include "core/parallel.h"
+
 #include <algorithm>
 #include <atomic>
 #include <chrono>
@@ -182,16 +184,7 @@ CvReport cross_validate(const Dataset& data, std::string_view algorithm,
     }
   };
 
-  int n_threads = threads > 0 ? threads : static_cast<int>(std::thread::hardware_concurrency());
-  n_threads = std::clamp(n_threads, 1, folds);
-  if (n_threads == 1) {
-    worker();
-  } else {
-    std::vector<std::thread> pool;
-    pool.reserve(static_cast<size_t>(n_threads));
-    for (int t = 0; t < n_threads; ++t) pool.emplace_back(worker);
-    for (auto& t : pool) t.join();
-  }
+  run_on_threads(resolve_threads(threads, folds), worker);
   for (const auto& e : errors) {
     if (e) std::rethrow_exception(e);
   }

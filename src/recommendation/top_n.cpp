@@ -1,5 +1,7 @@
 #include "recommendation/top_n.h"
 
+#include "core/parallel.h"
+
 #include <algorithm>
 #include <atomic>
 #include <cstring>
@@ -217,17 +219,7 @@ std::vector<std::vector<Scored>> top_n_all_users(const algorithms::FactorModel& 
       if (!error_set.test_and_set()) error = std::current_exception();
     }
   };
-  int n_threads = threads > 0 ? threads : static_cast<int>(std::thread::hardware_concurrency());
-  n_threads = std::clamp<int>(n_threads, 1,
-                              static_cast<int>(std::max<uint32_t>(1, (nu + kChunk - 1) / kChunk)));
-  if (n_threads == 1) {
-    worker();
-  } else {
-    std::vector<std::thread> pool;
-    pool.reserve(static_cast<size_t>(n_threads));
-    for (int t = 0; t < n_threads; ++t) pool.emplace_back(worker);
-    for (auto& t : pool) t.join();
-  }
+  run_on_threads(resolve_threads(threads, static_cast<int>((nu + kChunk - 1) / kChunk)), worker);
   if (error) std::rethrow_exception(error);
   return result;
 }

@@ -194,8 +194,7 @@ TrainResult run_training(storage::Warehouse& wh, const Home& home, const TrainRe
   registry::ModelRegistry::validate_name(model_name);
   const std::string recs_column = fmt::format("TOP_{}_RECOMMENDATIONS", opts.top_k);
   if (output) check_output_table(wh, *output, input, recs_column);
-  const int threads =
-      req.threads > 0 ? req.threads : std::max(1u, std::thread::hardware_concurrency());
+  const int threads = req.threads;  // 0: all cores, resolved by each parallel step
 
   // 2. Read the ratings.
   Stopwatch step;

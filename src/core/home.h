@@ -2,7 +2,6 @@
 // The reco home directory: everything a user makes lives under it.
 //   <home>/warehouse.db          embedded SQLite warehouse (default --db)
 //   <home>/models/<name>/v<N>/   versioned model artifacts (model.reco + run.json)
-//   <home>/jobs/<job-id>/        training job records and logs
 //   <home>/datasets/<name>/      data sets fetched by `reco fetch`
 // Resolution: --home, else $RECO_HOME, else $XDG_DATA_HOME/reco, else ~/.local/share/reco.
 
@@ -20,9 +19,7 @@ class Home {
   const std::filesystem::path& root() const { return root_; }
   std::filesystem::path warehouse_path() const { return root_ / "warehouse.db"; }
   std::filesystem::path models_dir() const { return root_ / "models"; }
-  std::filesystem::path jobs_dir() const { return root_ / "jobs"; }
   std::filesystem::path datasets_dir() const { return root_ / "datasets"; }
-  std::filesystem::path endpoints_dir() const { return root_ / "endpoints"; }
   void create() const;  // mkdir -p the root
 
  private:

@@ -117,21 +117,18 @@ std::string find_column(const std::vector<storage::ColumnInfo>& columns, const T
                   table.display(), role, expected, names(), role));
 }
 
-std::string utc_timestamp(std::time_t t) {
+// The current UTC time in a strftime format.
+std::string utc_now(const char* format) {
+  const std::time_t now = std::time(nullptr);
   std::tm tm{};
-  gmtime_r(&t, &tm);
+  gmtime_r(&now, &tm);
   char buf[32];
-  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
+  std::strftime(buf, sizeof buf, format, &tm);
   return buf;
 }
 
 std::string make_job_id(const std::string& model, int version) {
-  std::time_t now = std::time(nullptr);
-  std::tm tm{};
-  gmtime_r(&now, &tm);
-  char buf[32];
-  std::strftime(buf, sizeof buf, "%Y%m%d-%H%M%S", &tm);
-  return fmt::format("train-{}-v{}-{}", model, version, buf);
+  return fmt::format("train-{}-v{}-{}", model, version, utc_now("%Y%m%d-%H%M%S"));
 }
 
 std::string default_model_name(const TableRef& input) {
@@ -378,7 +375,7 @@ TrainResult run_training(storage::Warehouse& wh, const Home& home, const TrainRe
     run["state"] = "Completed";
     run["cv"] = cv_json;
     run["cv_timings"] = cv_timings;
-    run["finished_at"] = utc_timestamp(std::time(nullptr));
+    run["finished_at"] = utc_now("%Y-%m-%dT%H:%M:%SZ");
     models.write_run_info(version, run);
     emit("Training complete.", LogKind::kReport);
     return result;

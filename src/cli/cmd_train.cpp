@@ -7,7 +7,7 @@
 #include "algorithms/params.h"
 #include "cli/context.h"
 #include "core/error.h"
-#include "training/train_job.h"
+#include "training/jobs.h"
 
 namespace reco::cli {
 
@@ -86,7 +86,18 @@ void register_train(CLI::App& app, Context& ctx) {
         if (kind == training::LogKind::kProgress) std::fprintf(stderr, "%s\n", text.c_str());
       };
     }
-    const auto result = training::run_training(ctx.warehouse(), ctx.home(), req, progress);
+    training::JobStore jobs(ctx.home());
+    nlohmann::json settings = nlohmann::json::object();
+    for (const auto& [k, v] : req.settings) settings[k] = v;
+    training::JobRecord record = jobs.create("train", {{"input_table", req.input_table},
+                                                       {"output_table", req.output_table},
+                                                       {"algorithm", req.algorithm},
+                                                       {"settings", settings},
+                                                       {"folds", req.folds},
+                                                       {"seed", req.seed},
+                                                       {"via", "cli"}});
+    const auto result =
+        training::run_recorded(ctx.warehouse(), ctx.home(), jobs, record, req, progress);
     if (opts->json) {
       fmt::print("{}\n", result.summary.dump(2));
       return;

@@ -43,6 +43,8 @@ void register_train(CLI::App& app, Context& ctx);
 void register_models(CLI::App& app, Context& ctx);
 void register_recommend(CLI::App& app, Context& ctx);
 void register_predict(CLI::App& app, Context& ctx);
+void register_endpoints(CLI::App& app, Context& ctx);
+void register_jobs(CLI::App& app, Context& ctx);
 
 // Builds the app and runs it; returns the process exit code.
 int run(int argc, char** argv);

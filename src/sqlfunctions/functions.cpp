@@ -7,26 +7,64 @@
 #include <fmt/format.h>
 
 #include "core/error.h"
+#include "core/ids.h"
+#include "deployment/live_models.h"
+#include "sqlfunctions/function_support.h"
 #include "storage/sqlite_warehouse.h"
-#include "training/train_job.h"
+#include "training/jobs.h"
 
 namespace reco::sqlfunctions {
-namespace {
 
-// Text of argument k, or nullopt for SQL NULL.
 std::optional<std::string> text_arg(sqlite3_value** argv, int k) {
   if (sqlite3_value_type(argv[k]) == SQLITE_NULL) return std::nullopt;
   const auto* p = reinterpret_cast<const char*>(sqlite3_value_text(argv[k]));
   return std::string(p ? p : "", static_cast<size_t>(sqlite3_value_bytes(argv[k])));
 }
 
+std::optional<int64_t> id_arg(sqlite3_value** argv, int k, const char* function,
+                              const char* parameter) {
+  std::optional<int64_t> id;
+  switch (sqlite3_value_type(argv[k])) {
+    case SQLITE_NULL:
+      return std::nullopt;
+    case SQLITE_INTEGER:
+      return sqlite3_value_int64(argv[k]);
+    case SQLITE_FLOAT:
+      id = id_from_double(sqlite3_value_double(argv[k]));
+      break;
+    default:
+      id = id_from_text(*text_arg(argv, k));
+  }
+  if (id) return id;
+  const std::string shown = *text_arg(argv, k);
+  throw Error(ErrorKind::kUsage,
+              fmt::format("{}: {} must be an integer id (10, 10.0, '10' or '10.0'), got '{}'",
+                          function, parameter, shown.substr(0, 100)));
+}
+
 void result_error(sqlite3_context* ctx, const char* function, const std::exception& e) {
-  const std::string msg = fmt::format("{}: {}", function, e.what());
+  // Messages from id_arg already start with the function name.
+  const std::string what = e.what();
+  const std::string prefix = std::string(function) + ": ";
+  const std::string msg = what.rfind(prefix, 0) == 0 ? what : prefix + what;
   sqlite3_result_error(ctx, msg.c_str(), static_cast<int>(msg.size()));
 }
 
 void result_json(sqlite3_context* ctx, const std::string& text) {
   sqlite3_result_text(ctx, text.c_str(), static_cast<int>(text.size()), SQLITE_TRANSIENT);
+}
+
+const FunctionEnvironment& environment(sqlite3_context* ctx) {
+  return *static_cast<const FunctionEnvironment*>(sqlite3_user_data(ctx));
+}
+
+namespace {
+
+// The options argument as JSON for the job record (kept as text when it does not parse).
+nlohmann::json json_or_null(const std::optional<std::string>& text) {
+  if (!text) return nullptr;
+  auto j = nlohmann::json::parse(*text, nullptr, false);
+  return j.is_discarded() ? nlohmann::json(*text) : j;
 }
 
 // train_and_get_recommendations(input_table, output_table [, options_json])
@@ -53,7 +91,13 @@ void train_and_get_recommendations(sqlite3_context* ctx, int argc, sqlite3_value
         std::fprintf(stderr, "%s\n", text.c_str());
       };
     }
-    const auto result = training::run_training(*warehouse, env->home, req, log);
+    training::JobStore jobs(env->home);
+    training::JobRecord record = jobs.create(
+        "train", {{"input_table", req.input_table},
+                  {"output_table", req.output_table},
+                  {"options", argc > 2 ? json_or_null(text_arg(argv, 2)) : nlohmann::json()},
+                  {"via", "sql"}});
+    const auto result = training::run_recorded(*warehouse, env->home, jobs, record, req, log);
     result_json(ctx, result.summary.dump());
   } catch (const std::exception& e) {
     result_error(ctx, kName, e);
@@ -75,12 +119,20 @@ int register_all(sqlite3* db, const FunctionEnvironment& env) {
   const Fn fns[] = {
       {"train_and_get_recommendations", 2, train_and_get_recommendations},
       {"train_and_get_recommendations", 3, train_and_get_recommendations},
+      {"deploy_model", 2, deploy_model},
+      {"invoke_model", 3, invoke_model},
+      {"recommend", 2, recommend},
+      {"recommend", 3, recommend},
       {"reco_version", 0, reco_version},
   };
+  FunctionEnvironment shared = env;
+  if (!shared.endpoints) shared.endpoints = std::make_shared<deployment::EndpointStore>(env.home);
+  if (!shared.live_models)
+    shared.live_models = std::make_shared<deployment::LiveModels>(*shared.endpoints);
   for (const Fn& f : fns) {
     // Each registration owns a copy of the environment; SQLite frees it (even when registration
     // fails) when the function is replaced or the connection closes.
-    auto* owned = new FunctionEnvironment(env);
+    auto* owned = new FunctionEnvironment(shared);
     const int rc =
         sqlite3_create_function_v2(db, f.name, f.nargs, SQLITE_UTF8, owned, f.fn, nullptr, nullptr,
                                    [](void* p) { delete static_cast<FunctionEnvironment*>(p); });

@@ -3,20 +3,36 @@
 // extension). They run on the caller's connection, so they see its tables and transaction.
 //
 //   train_and_get_recommendations(input_table, output_table [, options_json])  -> JSON object
-//   (more are added by later work: deploy_model, invoke_model, recommend, ...)
+//   deploy_model(endpoint_name, model_url)            -> JSON object describing the endpoint
+//   invoke_model(endpoint_name, user_id, item_id)     -> predicted rating (REAL)
+//   recommend(endpoint_name, user_id [, k])           -> JSON array of the k best item ids
+//   reco_version()                                    -> text
+// NULL in any argument gives NULL (SQL convention). deploy_model records the endpoint in the
+// home, where `reco serve` and every other process find it; invoke_model and recommend answer
+// in-process from the endpoint's model, loaded once and reloaded when the endpoint changes.
 
 #include <sqlite3.h>
 
 #include <functional>
+#include <memory>
 #include <string>
 
 #include "core/home.h"
+
+namespace reco::deployment {
+class EndpointStore;
+class LiveModels;
+}  // namespace reco::deployment
 
 namespace reco::sqlfunctions {
 
 struct FunctionEnvironment {
   Home home;           // where model artifacts and job records go
   bool log_to_stderr;  // print training logs (CV table, progress) on stderr
+  // The endpoints and their loaded models; register_all creates them when null. Shared by every
+  // function registered from this environment.
+  std::shared_ptr<deployment::EndpointStore> endpoints;
+  std::shared_ptr<deployment::LiveModels> live_models;
 };
 
 // Registers every reco SQL function on db. Returns SQLITE_OK or an SQLite error code.

@@ -15,6 +15,7 @@
 
 #include "algorithms/params.h"
 #include "algorithms/train.h"
+#include "core/clock.h"
 #include "core/error.h"
 #include "core/fs.h"
 #include "core/hash.h"
@@ -115,16 +116,6 @@ std::string find_column(const std::vector<storage::ColumnInfo>& columns, const T
       fmt::format("input table '{}' has no {} column: expected one of {} (case-insensitive) "
                   "among its columns ({}), or name it with {}_column=NAME",
                   table.display(), role, expected, names(), role));
-}
-
-// The current UTC time in a strftime format.
-std::string utc_now(const char* format) {
-  const std::time_t now = std::time(nullptr);
-  std::tm tm{};
-  gmtime_r(&now, &tm);
-  char buf[32];
-  std::strftime(buf, sizeof buf, format, &tm);
-  return buf;
 }
 
 std::string make_job_id(const std::string& model, int version) {
@@ -303,7 +294,8 @@ TrainResult run_training(storage::Warehouse& wh, const Home& home, const TrainRe
   };
   step.restart();
   const registry::Version version = models.reserve_version(model_name);
-  const std::string job_id = make_job_id(model_name, version.number);
+  const std::string job_id =
+      req.job_id.empty() ? make_job_id(model_name, version.number) : req.job_id;
   json run = {{"job", job_id}, {"input_table", input.display()}, {"state", "InProgress"}};
   try {
     const fs::path artifact_path = models.publish(version, model, metadata, run);

@@ -30,6 +30,7 @@ struct TrainRequest {
   uint64_t seed = 42;
   std::string model_name;  // empty: the input table's name
   int threads = 0;         // 0: all cores
+  std::string job_id;      // empty: one is made from the model name, version and time
 };
 
 // Options accepted alongside hyperparameters: rating_min, rating_max (the rating scale; default:

@@ -1,0 +1,97 @@
+// deploy_model, invoke_model and recommend: the real-time half of the guide, answered
+// in-process from the endpoints recorded in the reco home.
+#include <nlohmann/json.hpp>
+
+#include "core/error.h"
+#include "deployment/live_models.h"
+#include "recommendation/top_n.h"
+#include "sqlfunctions/function_support.h"
+
+namespace reco::sqlfunctions {
+using nlohmann::json;
+
+namespace {
+
+constexpr int64_t kMaxK = 10000;
+
+std::string required_text(sqlite3_value** argv, int k, const char* function,
+                          const char* parameter) {
+  auto text = text_arg(argv, k);
+  if (text && !text->empty()) return *text;
+  throw Error(ErrorKind::kUsage, std::string(function) + ": " + parameter + " is empty");
+}
+
+}  // namespace
+
+// deploy_model(endpoint_name, model_url): create or update the endpoint; the artifact is loaded
+// and validated before anything is recorded.
+void deploy_model(sqlite3_context* ctx, int, sqlite3_value** argv) {
+  constexpr const char* kName = "deploy_model";
+  const auto& env = environment(ctx);
+  try {
+    if (!text_arg(argv, 0) || !text_arg(argv, 1)) return sqlite3_result_null(ctx);
+    const std::string name = required_text(argv, 0, kName, "model_name");
+    const std::string url = required_text(argv, 1, kName, "model_url");
+    bool created = false;
+    const auto deployed = env.endpoints->deploy(name, url, &created);
+    env.live_models->install(deployed);
+    json out = deployed.endpoint.to_json();
+    out.erase("artifact_path");
+    out["endpoint"] = out["name"];
+    out.erase("name");
+    out["status"] = created ? "Created" : "Updated";
+    out["n_users"] = deployed.artifact->model.n_users();
+    out["n_items"] = deployed.artifact->model.n_items();
+    result_json(ctx, out.dump());
+  } catch (const std::exception& e) {
+    result_error(ctx, kName, e);
+  }
+}
+
+// invoke_model(endpoint_name, user_id, item_id): the clipped predicted rating. Unknown users or
+// items get the fallback estimate (PROTOCOLS.md §4), as the original service did.
+void invoke_model(sqlite3_context* ctx, int, sqlite3_value** argv) {
+  constexpr const char* kName = "invoke_model";
+  const auto& env = environment(ctx);
+  try {
+    const auto name = text_arg(argv, 0);
+    const auto user = id_arg(argv, 1, kName, "user_id");
+    const auto item = id_arg(argv, 2, kName, "item_id");
+    if (!name || !user || !item) return sqlite3_result_null(ctx);
+    const auto live = env.live_models->get(*name);
+    sqlite3_result_double(ctx, live->model().predict(*user, *item));
+  } catch (const std::exception& e) {
+    result_error(ctx, kName, e);
+  }
+}
+
+// recommend(endpoint_name, user_id [, k = 10]): JSON array of the k best items the user has not
+// rated, best first; an unknown user gets the items with the highest baseline estimate.
+void recommend(sqlite3_context* ctx, int argc, sqlite3_value** argv) {
+  constexpr const char* kName = "recommend";
+  const auto& env = environment(ctx);
+  try {
+    const auto name = text_arg(argv, 0);
+    const auto user = id_arg(argv, 1, kName, "user_id");
+    int64_t k = 10;
+    if (argc > 2) {
+      const auto kk = id_arg(argv, 2, kName, "k");
+      if (!kk) return sqlite3_result_null(ctx);
+      k = *kk;
+      if (k < 1 || k > kMaxK)
+        throw Error(ErrorKind::kUsage, "k must be between 1 and " + std::to_string(kMaxK) +
+                                           ", got " + std::to_string(k));
+    }
+    if (!name || !user) return sqlite3_result_null(ctx);
+    const auto live = env.live_models->get(*name);
+    const auto& model = live->model();
+    const auto top = recommendation::top_n_for_user(model, *user, static_cast<size_t>(k));
+    json ids = json::array();
+    for (const auto& s : top) ids.push_back(model.items.raw(s.item));
+    result_json(ctx, ids.dump());
+  } catch (const std::exception& e) {
+    result_error(ctx, kName, e);
+  }
+}
+
+}  // namespace reco::sqlfunctions

@@ -1,4 +1,4 @@
-#include "cli/context.h"
+#include "cli/run.h"
 
 int main(int argc, char** argv) {
   return reco::cli::run(argc, argv);

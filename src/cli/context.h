@@ -7,6 +7,7 @@
 
 #include <CLI/CLI.hpp>
 
+#include "cli/run.h"
 #include "core/home.h"
 #include "storage/warehouse.h"
 
@@ -45,8 +46,5 @@ void register_recommend(CLI::App& app, Context& ctx);
 void register_predict(CLI::App& app, Context& ctx);
 void register_endpoints(CLI::App& app, Context& ctx);
 void register_jobs(CLI::App& app, Context& ctx);
-
-// Builds the app and runs it; returns the process exit code.
-int run(int argc, char** argv);
 
 }  // namespace reco::cli

@@ -62,6 +62,7 @@ json JobRecord::to_json(bool with_log) const {
          {"state", to_string(state)},
          {"idempotency_key", idempotency_key},
          {"created_at", created_at},
+         {"created_ns", created_ns},
          {"updated_at", updated_at},
          {"finished_at", finished_at.empty() ? json(nullptr) : json(finished_at)},
          {"pid", pid},
@@ -96,6 +97,8 @@ JobRecord JobRecord::from_json(const json& j, const std::string& source) {
   r.finished_at = str("finished_at");
   r.failure = str("failure");
   if (j.contains("pid") && j["pid"].is_number_integer()) r.pid = j["pid"].get<int>();
+  if (j.contains("created_ns") && j["created_ns"].is_number_integer())
+    r.created_ns = j["created_ns"].get<int64_t>();
   if (j.contains("request")) r.request = j["request"];
   if (j.contains("result")) r.result = j["result"];
   if (j.contains("log") && j["log"].is_array()) {
@@ -133,6 +136,9 @@ JobRecord JobStore::create(const std::string& kind, const json& request,
     r.kind = kind;
     r.idempotency_key = idempotency_key;
     r.created_at = utc_timestamp_ms();
+    r.created_ns = std::chrono::duration_cast<std::chrono::nanoseconds>(
+                       std::chrono::system_clock::now().time_since_epoch())
+                       .count();
     r.pid = ::getpid();
     r.request = request;
     save(r);
@@ -185,6 +191,7 @@ std::vector<JobRecord> JobStore::list() const {
     }
   }
   std::sort(out.begin(), out.end(), [](const JobRecord& a, const JobRecord& b) {
+    if (a.created_ns != b.created_ns) return a.created_ns > b.created_ns;
     return a.created_at != b.created_at ? a.created_at > b.created_at : a.id > b.id;
   });
   return out;

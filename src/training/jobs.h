@@ -36,7 +36,8 @@ struct JobRecord {
   std::string kind = "train";
   JobState state = JobState::kInProgress;
   std::string idempotency_key;  // e.g. the sf-external-function-query-batch-id; may be ""
-  std::string created_at;       // RFC 3339 UTC
+  std::string created_at;       // RFC 3339 UTC, milliseconds
+  int64_t created_ns = 0;       // creation time in ns since the epoch: orders the listing
   std::string updated_at;
   std::string finished_at;                            // "" while in progress
   int pid = 0;                                        // process running the job

@@ -56,6 +56,7 @@ int run(int argc, char** argv) {
   register_models(app, ctx);
   register_recommend(app, ctx);
   register_predict(app, ctx);
+  register_serve(app, ctx);
   register_endpoints(app, ctx);
   register_jobs(app, ctx);
 

@@ -89,9 +89,7 @@ void register_endpoints(CLI::App& app, Context& ctx) {
     bool created = false;
     const auto d = store.deploy(*name, *url, &created);
     if (*json) {
-      auto j = d.endpoint.to_json();
-      j["status"] = created ? "Created" : "Updated";
-      fmt::print("{}\n", j.dump(2));
+      fmt::print("{}\n", deployment::deploy_result(d, created).dump(2));
       return;
     }
     fmt::print("{} endpoint {} (generation {})\n", created ? "created" : "updated", d.endpoint.name,

@@ -16,7 +16,7 @@
 #include "core/fs.h"
 #include "core/ids.h"
 #include "deployment/endpoints.h"
-#include "deployment/pairs.h"
+#include "serving/payloads.h"
 
 namespace reco::cli {
 namespace {
@@ -150,7 +150,12 @@ void register_predict(CLI::App& app, Context& ctx) {
       return;
     }
     const std::string source = o->args[0] == "-" ? "<stdin>" : o->args[0];
-    const auto pairs = deployment::parse_pairs_csv(read_payload(o->args[0]), source);
+    std::vector<serving::IdPair> pairs;
+    try {
+      pairs = serving::parse_csv_pairs(read_payload(o->args[0]));  // the server's own rules
+    } catch (const Error& e) {
+      throw Error(e.kind(), source + ": " + e.what());
+    }
     std::string out;
     out.reserve(pairs.size() * 8);
     for (const auto& [user, item] : pairs)

@@ -44,6 +44,7 @@ void register_train(CLI::App& app, Context& ctx);
 void register_models(CLI::App& app, Context& ctx);
 void register_recommend(CLI::App& app, Context& ctx);
 void register_predict(CLI::App& app, Context& ctx);
+void register_serve(CLI::App& app, Context& ctx);
 void register_endpoints(CLI::App& app, Context& ctx);
 void register_jobs(CLI::App& app, Context& ctx);
 

@@ -118,6 +118,16 @@ Endpoint Endpoint::from_json(const json& j, const std::string& source) {
   return e;
 }
 
+json deploy_result(const DeployedModel& deployed, bool created) {
+  json out = deployed.endpoint.to_json();
+  out["created"] = created;
+  out["status"] = created ? "Created" : "Updated";
+  out["state"] = "InService";
+  out["n_users"] = deployed.artifact->model.n_users();
+  out["n_items"] = deployed.artifact->model.n_items();
+  return out;
+}
+
 std::shared_ptr<const registry::Artifact> load_for_serving(const fs::path& path) {
   auto artifact = std::make_shared<registry::Artifact>(registry::read_artifact(path));
   try {

@@ -74,6 +74,11 @@ class EndpointStore {
   std::filesystem::path dir_;
 };
 
+// What deploy_model, POST /deploy and `reco endpoints deploy --json` answer: the record plus
+// "created" (the name was new), "status" ("Created" / "Updated"), "state" ("InService": the
+// model is loaded and validated) and the model's n_users / n_items.
+nlohmann::json deploy_result(const DeployedModel& deployed, bool created);
+
 // Loads and validates an artifact for serving; throws like registry::read_artifact plus
 // Error(kCorrupt) when FactorModel::validate() fails.
 std::shared_ptr<const registry::Artifact> load_for_serving(const std::filesystem::path& path);

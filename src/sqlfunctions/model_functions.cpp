@@ -35,14 +35,7 @@ void deploy_model(sqlite3_context* ctx, int, sqlite3_value** argv) {
     bool created = false;
     const auto deployed = env.endpoints->deploy(name, url, &created);
     env.live_models->install(deployed);
-    json out = deployed.endpoint.to_json();
-    out.erase("artifact_path");
-    out["endpoint"] = out["name"];
-    out.erase("name");
-    out["status"] = created ? "Created" : "Updated";
-    out["n_users"] = deployed.artifact->model.n_users();
-    out["n_items"] = deployed.artifact->model.n_items();
-    result_json(ctx, out.dump());
+    result_json(ctx, deployment::deploy_result(deployed, created).dump());
   } catch (const std::exception& e) {
     result_error(ctx, kName, e);
   }

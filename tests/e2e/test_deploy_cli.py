@@ -89,11 +89,11 @@ class DeployCliTest(recotest.RecoTestCase):
     def test_bad_payloads_name_the_line(self):
         self.reco("endpoints", "deploy", "ep", "models:/m")
         cases = {
-            "1,2\n\n": ":2:1: blank line",
-            "1\n": ":1:2: only one field",
-            "1,2,3\n": ":1:5: too many fields",
-            "1,x\n": ":1:3: item_id 'x' is not an integer id",
-            "1.5,2\n": ":1:1: user_id '1.5' is not an integer id",
+            "1,2\n\n": ": line 2 is empty",
+            "1\n": ": line 1: expected 2 fields (user_id,item_id), found 1",
+            "1,2,3\n": ": line 1: expected 2 fields (user_id,item_id), found 3",
+            "1,x\n": ': line 1, field 2 (item_id): "x" is not an integer id',
+            "1.5,2\n": ': line 1, field 1 (user_id): "1.5" is not an integer id',
             "": "empty body",
         }
         for body, expected in cases.items():

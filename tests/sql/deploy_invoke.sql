@@ -6,7 +6,7 @@
 create or replace table ratings_train_data as (select USERID, MOVIEID, RATING from ratings);
 select json_extract(train_and_get_recommendations('ratings_train_data', 'recs'), '$.version') as trained_version;
 
-select json_extract(d, '$.endpoint') as endpoint, json_extract(d, '$.model') as model,
+select json_extract(d, '$.name') as endpoint, json_extract(d, '$.model') as model,
        json_extract(d, '$.version') as version, json_extract(d, '$.status') as status,
        json_extract(d, '$.generation') as generation, json_extract(d, '$.n_users') as users
   from (select deploy_model('movielens-model-v1', 'models:/ratings_train_data') as d);

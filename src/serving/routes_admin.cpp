@@ -1,0 +1,116 @@
+// Operations routes: GET /jobs, GET /jobs/{id}, GET /metrics, GET /healthz.
+#include <unistd.h>
+
+#include <fmt/format.h>
+
+#include "serving/server_impl.h"
+
+namespace reco::serving {
+
+namespace {
+
+bool plausible_job_id(const std::string& id) {
+  if (id.empty() || id.size() > 128 || id.front() == '.') return false;
+  for (char c : id)
+    if (!(std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_' || c == '.'))
+      return false;
+  return true;
+}
+
+}  // namespace
+
+void Server::Impl::handle_jobs(const Request&, Response& res) {
+  json list = json::array();
+  for (const auto& r : jobs->store().list()) list.push_back(r.to_json(false));
+  send_json(res, 200, {{"jobs", std::move(list)}});
+}
+
+void Server::Impl::handle_job(const Request&, Response& res, const std::string& id) {
+  const auto rec = plausible_job_id(id) ? jobs->store().find(id) : std::nullopt;
+  if (!rec) return send_error(res, 404, fmt::format("no job with id {}; GET /jobs lists them", id));
+  send_json(res, 200, rec->to_json(true));
+}
+
+void Server::Impl::handle_healthz(const Request&, Response& res) {
+  send_json(res, 200, {{"status", http->draining() ? "Draining" : "Alive"}});
+}
+
+void Server::Impl::handle_metrics(const Request&, Response& res) {
+  const PoolStats& ps = http->stats();
+  const HttpLimits& lim = http->limits();
+  std::vector<SampledFamily> f;
+  f.push_back({"reco_http_in_flight_requests",
+               "Requests being read, handled or answered.",
+               "gauge",
+               {{{}, static_cast<double>(ps.in_flight.load())}}});
+  f.push_back({"reco_http_queue_depth",
+               "Accepted connections waiting for a worker.",
+               "gauge",
+               {{{}, static_cast<double>(ps.queued.load())}}});
+  f.push_back({"reco_http_queue_capacity",
+               "Connections that may wait for a worker.",
+               "gauge",
+               {{{}, static_cast<double>(lim.queue)}}});
+  f.push_back({"reco_http_busy_workers",
+               "Workers serving a connection.",
+               "gauge",
+               {{{}, static_cast<double>(ps.busy.load())}}});
+  f.push_back(
+      {"reco_http_workers", "Worker threads.", "gauge", {{{}, static_cast<double>(lim.workers)}}});
+  f.push_back({"reco_http_open_connections",
+               "Connections being served by workers.",
+               "gauge",
+               {{{}, static_cast<double>(ps.connections.load())}}});
+  f.push_back({"reco_http_rejected_connections_total",
+               "Connections that found every worker busy and the queue full: handled by the "
+               "overload lane (503 except health checks and metrics) or refused with a canned 503 "
+               "by the accepting thread.",
+               "counter",
+               {{{{"lane", "overload"}}, static_cast<double>(ps.rejected_overload.load())},
+                {{{"lane", "accept"}}, static_cast<double>(ps.rejected_overflow.load())}}});
+
+  SampledFamily versions{"reco_model_version_loaded",
+                         "1 for each model version in service (label version is 0 for an "
+                         "artifact outside the registry).",
+                         "gauge",
+                         {}};
+  SampledFamily states{"reco_endpoint_state", "1 for each endpoint's current state.", "gauge", {}};
+  for (const auto& st : *current_snapshot()) {
+    states.samples.push_back({{{"endpoint", st.endpoint.name}, {"state", st.state}}, 1});
+    if (st.loaded_at.empty()) continue;
+    versions.samples.push_back({{{"endpoint", st.endpoint.name},
+                                 {"model", st.endpoint.model_name},
+                                 {"version", std::to_string(st.serving_version.value_or(0))},
+                                 {"artifact_uri", st.serving_artifact_uri}},
+                                1});
+  }
+  if (options.model_uri) {
+    const std::lock_guard lock(container_mutex);
+    if (container.artifact)
+      versions.samples.push_back({{{"endpoint", "default"},
+                                   {"model", *options.model_uri},
+                                   {"version", "0"},
+                                   {"artifact_uri", container.artifact_uri}},
+                                  1});
+  }
+  f.push_back(std::move(versions));
+  f.push_back(std::move(states));
+
+  std::map<std::string, double> by_state{{"InProgress", 0}, {"Completed", 0}, {"Failed", 0}};
+  for (const auto& r : jobs->store().list()) by_state[training::to_string(r.state)] += 1;
+  SampledFamily job_states{
+      "reco_training_jobs", "Training job records in the home, by state.", "gauge", {}};
+  for (const auto& [state, n] : by_state) job_states.samples.push_back({{{"state", state}}, n});
+  f.push_back(std::move(job_states));
+
+  const double started = std::chrono::duration<double>(started_at.time_since_epoch()).count();
+  f.push_back({"reco_server_start_time_seconds",
+               "When the server started, in seconds since the Unix epoch.",
+               "gauge",
+               {{{}, started}}});
+
+  res.status = 200;
+  res.set_content(metrics.render(f), "text/plain; version=0.0.4; charset=utf-8");
+}
+
+}  // namespace reco::serving

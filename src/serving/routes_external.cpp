@@ -1,0 +1,354 @@
+// The warehouse's external-function protocol (PROTOCOLS.md §3) for the guide's three functions:
+//   POST /invoke   invoke(model_name, user_id, item_id)              -> predicted rating
+//   POST /deploy   deploy(model_name, model_url)                     -> endpoint object
+//   POST /train    train(input_table, output_table [, options_json]) -> job result (async)
+//   GET  /train    polls a /train batch by its sf-external-function-query-batch-id
+//
+// Row semantics, the same for all three:
+//  - one output row per input row, same row numbers, same order; rows are independent (each
+//    names its own model, table or endpoint; a row repeated in a batch is answered twice);
+//  - a NULL argument (a required one) gives a null value for that row, like a SQL function;
+//  - a value that can never work (10.5 as an id, a number where a name is expected, an unknown
+//    endpoint, a missing artifact) fails the whole batch with a 4xx JSON error naming the row
+//    (row number and data[] index) and the argument: the warehouse fails the query and shows
+//    the message, as SQL does for a bad cast, instead of silently returning nulls that look
+//    like "no prediction". Transient trouble answers 5xx/429 so the warehouse retries.
+#include <unistd.h>
+
+#include <filesystem>
+
+#include <fmt/format.h>
+
+#include "core/clock.h"
+#include "core/fs.h"
+#include "core/hash.h"
+#include "core/identifiers.h"
+#include "serving/server_impl.h"
+
+namespace reco::serving {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+const FunctionSignature kInvoke{"invoke", {"model_name", "user_id", "item_id"}, 3};
+const FunctionSignature kDeploy{"deploy", {"model_name", "model_url"}, 2};
+const FunctionSignature kTrain{"train", {"input_table", "output_table", "options_json"}, 2};
+
+constexpr const char* kBatchHeader = "sf-external-function-query-batch-id";
+
+bool any_null(const BatchRow& row, size_t required) {
+  for (size_t i = 0; i < required; ++i)
+    if (!row.has_arg(i)) return true;
+  return false;
+}
+
+// Prefixes an error with the row it belongs to, keeping its kind (and so its status).
+[[noreturn]] void rethrow_for_row(const Error& e, const std::string& where, ErrorKind kind) {
+  throw Error(kind, where + ": " + e.what());
+}
+
+// --- /train batches, persisted so a poll finds its jobs after a server restart ------------------
+
+struct TrainBatch {
+  std::string batch_id;
+  std::string created_at;
+  std::vector<std::pair<int64_t, std::string>> rows;  // row number, job id ("" for a null row)
+};
+
+fs::path batches_dir(const Home& home) {
+  return home.root() / "serve" / "train-batches";
+}
+
+fs::path batch_path(const Home& home, const std::string& batch_id) {
+  bool plain = !batch_id.empty() && batch_id.size() <= 100 && batch_id.front() != '.';
+  for (char c : batch_id)
+    if (!(std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_' || c == '.'))
+      plain = false;
+  if (plain) return batches_dir(home) / (batch_id + ".json");
+  Fnv1a64 h;
+  h.update(batch_id.data(), batch_id.size());
+  return batches_dir(home) / ("h-" + hex64(h.digest()) + ".json");
+}
+
+std::optional<TrainBatch> load_batch(const Home& home, const std::string& batch_id) {
+  const fs::path path = batch_path(home, batch_id);
+  std::error_code ec;
+  if (!fs::exists(path, ec)) return std::nullopt;
+  const json j = json::parse(read_file(path));
+  if (j.value("batch_id", "") != batch_id) return std::nullopt;  // hash collision
+  TrainBatch b;
+  b.batch_id = batch_id;
+  b.created_at = j.value("created_at", "");
+  for (const auto& r : j.at("rows"))
+    b.rows.emplace_back(r.at("row").get<int64_t>(),
+                        r.at("job").is_null() ? std::string() : r.at("job").get<std::string>());
+  return b;
+}
+
+void save_batch(const Home& home, const TrainBatch& b) {
+  json rows = json::array();
+  for (const auto& [row, job] : b.rows)
+    rows.push_back({{"row", row}, {"job", job.empty() ? json(nullptr) : json(job)}});
+  ensure_directory(batches_dir(home));
+  write_file_atomic(
+      batch_path(home, b.batch_id),
+      json{{"batch_id", b.batch_id}, {"created_at", b.created_at}, {"rows", rows}}.dump(2) + "\n");
+}
+
+}  // namespace
+
+void prune_train_batches(const Home& home, std::chrono::hours keep) {
+  std::error_code ec;
+  const auto now = fs::file_time_type::clock::now();
+  for (fs::directory_iterator it(batches_dir(home), ec), end; !ec && it != end; it.increment(ec)) {
+    std::error_code ec2;
+    const auto t = fs::last_write_time(it->path(), ec2);
+    if (!ec2 && now - t > keep) fs::remove(it->path(), ec2);
+  }
+}
+
+// --- /invoke -----------------------------------------------------------------------------------
+
+void Server::Impl::handle_invoke(const Request&, Response& res, const std::string& body) {
+  const std::vector<BatchRow> rows = parse_batch(body, kInvoke);
+  std::map<std::string, std::shared_ptr<const deployment::LiveModel>> models;
+  std::map<std::string, uint64_t> served;
+  std::vector<std::pair<int64_t, json>> out;
+  out.reserve(rows.size());
+  for (const BatchRow& row : rows) {
+    if (any_null(row, 3)) {
+      out.emplace_back(row.row_number, nullptr);
+      continue;
+    }
+    const std::string name = string_arg(row, kInvoke, 0);
+    const int64_t user = id_arg(row, kInvoke, 1);
+    const int64_t item = id_arg(row, kInvoke, 2);
+    auto& model = models[name];
+    if (!model) {
+      try {
+        model = live.get(name);
+      } catch (const Error& e) {
+        rethrow_for_row(e, row.where(kInvoke, 0), e.kind());
+      }
+    }
+    out.emplace_back(row.row_number, model->model().predict(user, item));
+    ++served[name];
+  }
+  size_t total = 0;
+  for (const auto& [name, n] : served) {
+    metrics.add_predictions(name, n);
+    total += n;
+  }
+  request_context().predictions = total;
+  res.status = 200;
+  res.set_content(format_batch(out), "application/json");
+}
+
+// --- /deploy -----------------------------------------------------------------------------------
+
+void Server::Impl::handle_deploy(const Request&, Response& res, const std::string& body) {
+  const std::vector<BatchRow> rows = parse_batch(body, kDeploy);
+  // Check every row's arguments before deploying anything, so a malformed batch changes
+  // nothing.
+  for (const BatchRow& row : rows) {
+    if (any_null(row, 2)) continue;
+    const std::string name = string_arg(row, kDeploy, 0);
+    (void)string_arg(row, kDeploy, 1);
+    try {
+      deployment::EndpointStore::validate_name(name);
+    } catch (const Error& e) {
+      rethrow_for_row(e, row.where(kDeploy, 0), ErrorKind::kInput);
+    }
+  }
+  std::vector<std::pair<int64_t, json>> out;
+  out.reserve(rows.size());
+  size_t deployed = 0;
+  for (const BatchRow& row : rows) {
+    if (any_null(row, 2)) {
+      out.emplace_back(row.row_number, nullptr);
+      continue;
+    }
+    const std::string name = string_arg(row, kDeploy, 0);
+    const std::string url = string_arg(row, kDeploy, 1);
+    try {
+      bool created = false;
+      const deployment::DeployedModel d = store.deploy(name, url, &created);
+      live.install(d);
+      out.emplace_back(row.row_number, deployment::deploy_result(d, created));
+      ++deployed;
+    } catch (const Error& e) {
+      // A damaged artifact is as permanent as a missing one: the URL is the problem.
+      const ErrorKind kind = e.kind() == ErrorKind::kCorrupt ? ErrorKind::kInput : e.kind();
+      const std::string note =
+          deployed > 0 ? fmt::format(" ({} earlier row(s) of this batch were deployed)", deployed)
+                       : std::string();
+      throw Error(kind, fmt::format("{}: cannot deploy endpoint {} from {}: {}{}", row.where(),
+                                    name, url, e.what(), note));
+    }
+  }
+  if (deployed > 0) refresh_snapshot();
+  res.status = 200;
+  res.set_content(format_batch(out), "application/json");
+}
+
+// --- /train ------------------------------------------------------------------------------------
+
+namespace {
+
+// The answer for a batch as its jobs stand now: 200 with every row's result, 202 while a job
+// runs, 4xx naming the row when a job failed.
+void answer_train_batch(training::JobStore& jobs, const TrainBatch& batch, Response& res) {
+  std::vector<std::pair<int64_t, json>> out;
+  json pending = json::array();
+  for (size_t i = 0; i < batch.rows.size(); ++i) {
+    const auto& [row, job] = batch.rows[i];
+    if (job.empty()) {
+      out.emplace_back(row, nullptr);
+      continue;
+    }
+    const auto rec = jobs.find(job);
+    if (!rec)
+      throw Error(
+          ErrorKind::kInternal,
+          fmt::format("row {} (data[{}]): the record of training job {} is missing", row, i, job));
+    switch (rec->state) {
+      case training::JobState::kCompleted:
+        out.emplace_back(row, rec->result);
+        break;
+      case training::JobState::kInProgress:
+        pending.push_back({{"row", row}, {"job", job}, {"state", "InProgress"}});
+        break;
+      case training::JobState::kFailed:
+        return send_error(
+            res, 400,
+            fmt::format("row {} (data[{}]): training job {} failed: {}", row, i, job, rec->failure),
+            {{"job", job}, {"row", row}});
+    }
+  }
+  if (!pending.empty()) {
+    json body = {{"state", "InProgress"}, {"jobs", pending}};
+    if (!batch.batch_id.empty()) body["batch_id"] = batch.batch_id;
+    if (batch.batch_id.empty() && pending.size() == 1)
+      res.set_header("Location", "/jobs/" + pending[0]["job"].get<std::string>());
+    return send_json(res, 202, body);
+  }
+  res.status = 200;
+  res.set_content(format_batch(out), "application/json");
+}
+
+}  // namespace
+
+void Server::Impl::handle_train_post(const Request& req, Response& res, const std::string& body) {
+  const std::vector<BatchRow> rows = parse_batch(body, kTrain);
+  const std::string batch_id = req.get_header_value(kBatchHeader);
+
+  // A retried batch never starts a second job: answer from what the first attempt started.
+  if (!batch_id.empty()) {
+    if (auto existing = load_batch(options.home, batch_id))
+      return answer_train_batch(jobs->store(), *existing, res);
+  }
+
+  // Check every row before starting any job.
+  struct Planned {
+    int64_t row;
+    std::optional<training::TrainRequest> request;
+    json request_json;
+  };
+  std::vector<Planned> planned;
+  size_t new_jobs = 0;
+  for (const BatchRow& row : rows) {
+    Planned p{row.row_number, std::nullopt, json()};
+    if (!any_null(row, 2)) {
+      training::TrainRequest tr;
+      tr.input_table = string_arg(row, kTrain, 0);
+      tr.output_table = string_arg(row, kTrain, 1);
+      try {
+        (void)parse_table_name(tr.input_table, "input table");
+      } catch (const Error& e) {
+        rethrow_for_row(e, row.where(kTrain, 0), ErrorKind::kInput);
+      }
+      try {
+        (void)parse_table_name(tr.output_table, "output table");
+      } catch (const Error& e) {
+        rethrow_for_row(e, row.where(kTrain, 1), ErrorKind::kInput);
+      }
+      json options_json = nullptr;
+      if (row.has_arg(2)) {
+        const json& o = row.args[2];
+        std::string text;
+        if (o.is_string())
+          text = o.get<std::string>();
+        else if (o.is_object())
+          text = o.dump();
+        else
+          throw Error(ErrorKind::kInput,
+                      fmt::format("{}: expected a JSON object or its text, got {}",
+                                  row.where(kTrain, 2), o.dump()));
+        try {
+          training::apply_json_options(text, tr);
+        } catch (const Error& e) {
+          rethrow_for_row(e, row.where(kTrain, 2), ErrorKind::kInput);
+        }
+        options_json = o.is_string() ? json::parse(text, nullptr, false) : o;
+        if (options_json.is_discarded()) options_json = text;
+      }
+      p.request = std::move(tr);
+      p.request_json = {{"input", p.request->input_table},
+                        {"output", p.request->output_table},
+                        {"options", options_json},
+                        {"source",
+                         {{"protocol", "external-function"},
+                          {"batch_id", batch_id.empty() ? json(nullptr) : json(batch_id)},
+                          {"row", row.row_number}}}};
+      ++new_jobs;
+    }
+    planned.push_back(std::move(p));
+  }
+
+  if (new_jobs > 0) {
+    size_t unfinished = 0;
+    for (const auto& r : jobs->store().list())
+      if (r.state == training::JobState::kInProgress && r.pid == ::getpid()) ++unfinished;
+    if (unfinished + new_jobs > options.max_queued_jobs) {
+      res.set_header("Retry-After", "30");
+      return send_error(res, 429,
+                        fmt::format("{} training jobs are already queued or running (limit {}); "
+                                    "retry later",
+                                    unfinished, options.max_queued_jobs));
+    }
+  }
+
+  TrainBatch batch;
+  batch.batch_id = batch_id;
+  batch.created_at = utc_timestamp();
+  for (size_t i = 0; i < planned.size(); ++i) {
+    Planned& p = planned[i];
+    std::string job_id;
+    if (p.request) {
+      const std::string key = batch_id.empty() ? "" : fmt::format("{}#{}", batch_id, i);
+      job_id = jobs->submit(*p.request, p.request_json, key).first.id;
+    }
+    batch.rows.emplace_back(p.row, job_id);
+  }
+  if (!batch_id.empty()) save_batch(options.home, batch);
+  answer_train_batch(jobs->store(), batch, res);
+}
+
+void Server::Impl::handle_train_poll(const Request& req, Response& res) {
+  const std::string batch_id = req.get_header_value(kBatchHeader);
+  if (batch_id.empty())
+    return send_error(res, 400,
+                      fmt::format("GET /train polls a training batch: send the {} header of the "
+                                  "POST that started it (or GET /jobs/{{id}})",
+                                  kBatchHeader));
+  const auto batch = load_batch(options.home, batch_id);
+  if (!batch)
+    return send_error(res, 404,
+                      fmt::format("no training batch {} was started on this server's home "
+                                  "(batches are kept for 24 hours)",
+                                  batch_id));
+  answer_train_batch(jobs->store(), *batch, res);
+}
+
+}  // namespace reco::serving

@@ -2,9 +2,10 @@
 // A trained model. Every algorithm reco ships produces this one shape, so artifacts, top-N,
 // prediction and serving handle them alike:
 //   estimate(u, i) = [biased] mu + b_u + b_i  +  q_i . p_u
-// BaselineOnly is a FactorModel with n_factors = 0. When the user is unknown b_u and p_u are
-// dropped; when the item is unknown b_i and q_i are dropped (PROTOCOLS.md §4). predict() clips
-// the estimate to the rating scale.
+// BaselineOnly is a FactorModel with n_factors = 0. The dot product is float, summed in the
+// fixed order of kernels::dot (16 interleaved lanes); the rest is added in double. When the user is
+// unknown b_u and p_u are dropped; when the item is unknown b_i and q_i are dropped (PROTOCOLS.md
+// §4). predict() clips the estimate to the rating scale.
 
 #include <cstdint>
 #include <span>

@@ -102,6 +102,10 @@ std::vector<AlgorithmSpec> build_specs() {
               "reg_all"),
       derived(float_param("reg_qi", 0.02, 0.0, kMaxSgdReg, "regularization of the item factors"),
               "reg_all"),
+      enum_param("parallel", "auto", {"auto", "on", "off"},
+                 "off: one thread, Surprise's rating order; on: all cores, a fixed block "
+                 "schedule (deterministic, same result for any thread count, converges like the "
+                 "sequential order); auto: on from 1,000,000 training ratings"),
   };
   specs.push_back(std::move(svd));
 

@@ -1,83 +1,73 @@
 #include "algorithms/svd.h"
 
+#include <algorithm>
+#include <atomic>
+#include <barrier>
+#include <cmath>
+#include <exception>
+#include <optional>
+#include <string>
+#include <vector>
+
 #include <fmt/format.h>
 
+#include "algorithms/block_schedule.h"
+#include "algorithms/kernels.h"
 #include "core/error.h"
-#include "core/random.h"
+#include "core/parallel.h"
 
 namespace reco::algorithms {
 namespace {
-
-struct SgdRates {
-  float lr_bu, lr_bi, lr_pu, lr_qi;
-  float reg_bu, reg_bi, reg_pu, reg_qi;
-};
-
-// The factor step of one rating. p and q are rows of different matrices, so they never alias;
-// saying so lets the compiler vectorise the loop.
-inline void update_factors(float* __restrict p, float* __restrict q, uint32_t n_factors, float err,
-                           const SgdRates& r) {
-  for (uint32_t f = 0; f < n_factors; ++f) {
-    const float puf = p[f];
-    const float qif = q[f];
-    p[f] = puf + r.lr_pu * (err * qif - r.reg_pu * puf);
-    q[f] = qif + r.lr_qi * (err * puf - r.reg_qi * qif);
-  }
-}
-
-// q . p in float with kDotLanes interleaved partial sums: lane j adds the products of factors
-// j, j + 8, j + 16, ... in order, then the lanes are combined pairwise (0+4, 1+5, 2+6, 3+7, then
-// 0+2, 1+3, then 0+1). A single running sum would serialise on the latency of each addition;
-// this fixed order is what an 8-wide (or 2 x 4-wide) vector unit computes naturally, so SIMD
-// versions can reproduce it bit for bit.
-constexpr uint32_t kDotLanes = 8;
-
-inline float dot(const float* __restrict p, const float* __restrict q, uint32_t n_factors) {
-  float lane[kDotLanes] = {};
-  uint32_t f = 0;
-  for (; f + kDotLanes <= n_factors; f += kDotLanes) {
-    for (uint32_t j = 0; j < kDotLanes; ++j) lane[j] += q[f + j] * p[f + j];
-  }
-  for (uint32_t j = 0; f + j < n_factors; ++j) lane[j] += q[f + j] * p[f + j];
-  for (uint32_t j = 0; j < 4; ++j) lane[j] += lane[j + 4];
-  for (uint32_t j = 0; j < 2; ++j) lane[j] += lane[j + 2];
-  return lane[0] + lane[1];
-}
-
-// One pass over the ratings in Surprise's all_ratings() order. This is the scalar reference
-// path; faster variants must reproduce it.
-template <bool kBiased>
-void sgd_epoch(const TrainingSet& set, uint32_t n_factors, float mu, const SgdRates& rates,
-               float* __restrict bu, float* __restrict bi, float* __restrict pu_all,
-               float* __restrict qi_all) {
-  const uint32_t nu = set.n_users();
-  const uint32_t* items = set.item.data();
-  const float* ratings = set.rating.data();
-  for (uint32_t u = 0; u < nu; ++u) {
-    float* p = pu_all + size_t{u} * n_factors;
-    const uint64_t end = set.user_offsets[u + 1];
-    for (uint64_t k = set.user_offsets[u]; k < end; ++k) {
-      const uint32_t i = items[k];
-      float* q = qi_all + size_t{i} * n_factors;
-      const float d = dot(p, q, n_factors);
-      if constexpr (kBiased) {
-        const float err = ratings[k] - (mu + bu[u] + bi[i] + d);
-        bu[u] += rates.lr_bu * (err - rates.reg_bu * bu[u]);
-        bi[i] += rates.lr_bi * (err - rates.reg_bi * bi[i]);
-        update_factors(p, q, n_factors, err, rates);
-      } else {
-        const float err = ratings[k] - d;
-        update_factors(p, q, n_factors, err, rates);
-      }
-    }
-  }
-}
 
 bool all_finite(const std::vector<float>& v) {
   // Summing is cheaper than a branch per element and a NaN or infinity survives the sum.
   float acc = 0.0f;
   for (const float x : v) acc += x * 0.0f;
   return acc == 0.0f;
+}
+
+// Epochs of the block schedule: persistent workers take the blocks of a sub-epoch from a
+// shared counter and meet at a barrier between sub-epochs. Blocks of one sub-epoch share no
+// parameter, and every block's loss lands in its own slot, summed in a fixed order.
+template <typename Diverged>
+void run_block_epochs(const BlockSchedule& schedule, const SvdOptions& options, Isa isa,
+                      const kernels::SgdRates& rates, const kernels::SgdParams& params,
+                      const EpochProgress& progress, const Diverged& diverged) {
+  const uint32_t g = schedule.grid();
+  const int n_threads = resolve_threads(options.threads, static_cast<int>(g));
+  std::vector<double> block_sse(size_t{g} * g, 0.0);
+  std::atomic<uint32_t> next{0};
+  uint32_t sub = 0;
+  int epoch = 1;
+  bool stop = options.n_epochs < 1;
+  std::exception_ptr error;
+  auto phase_done = [&]() noexcept {
+    next.store(0);
+    if (++sub < g) return;
+    sub = 0;
+    double sse = 0.0;
+    for (const double x : block_sse) sse += x;
+    try {
+      if (!std::isfinite(sse)) throw diverged(epoch);
+      if (progress) progress(epoch, options.n_epochs);
+    } catch (...) {
+      error = std::current_exception();
+      stop = true;
+    }
+    if (++epoch > options.n_epochs) stop = true;
+  };
+  std::barrier sync(n_threads, phase_done);
+  run_on_threads(n_threads, [&] {
+    while (!stop) {
+      for (uint32_t r = next.fetch_add(1); r < g; r = next.fetch_add(1)) {
+        const uint32_t c = (r + sub) % g;
+        block_sse[size_t{r} * g + c] =
+            kernels::sgd_pass(isa, rates, params, schedule.segments(r, c));
+      }
+      sync.arrive_and_wait();
+    }
+  });
+  if (error) std::rethrow_exception(error);
 }
 
 }  // namespace
@@ -100,11 +90,15 @@ SvdOptions SvdOptions::from_params(const Params& params) {
   o.reg_bi = static_cast<float>(params.get_float("reg_bi"));
   o.reg_pu = static_cast<float>(params.get_float("reg_pu"));
   o.reg_qi = static_cast<float>(params.get_float("reg_qi"));
+  const std::string& parallel = params.get_enum("parallel");
+  o.parallel = parallel == "on"    ? SvdOptions::Parallel::kOn
+               : parallel == "off" ? SvdOptions::Parallel::kOff
+                                   : SvdOptions::Parallel::kAuto;
   return o;
 }
 
 FactorModel fit_svd(const SvdOptions& options, const TrainingSet& set, RatingScale scale,
-                    uint64_t seed, const EpochProgress& progress) {
+                    uint64_t seed, const EpochProgress& progress, const InitialFactors* init) {
   FactorModel model = make_model_shell(set, "svd", scale);
   model.biased = options.biased;
   model.n_factors = options.n_factors;
@@ -114,36 +108,78 @@ FactorModel fit_svd(const SvdOptions& options, const TrainingSet& set, RatingSca
   model.user_factors.resize(nu * nf);
   model.item_factors.resize(ni * nf);
 
-  Rng rng(seed, rng_stream::kFactorInit);
-  for (float& x : model.user_factors) {
-    x = static_cast<float>(rng.normal(options.init_mean, options.init_std_dev));
+  const size_t n_init = (nu + ni) * nf;
+  std::optional<InitialFactors> own;
+  if (init == nullptr || !init->matches(seed, options.init_mean, options.init_std_dev) ||
+      init->size() < n_init) {
+    own.emplace(seed, options.init_mean, options.init_std_dev, n_init, 0);
+    init = &*own;
   }
-  for (float& x : model.item_factors) {
-    x = static_cast<float>(rng.normal(options.init_mean, options.init_std_dev));
+  // Training runs on copies of the parameters: factor rows padded to whole SIMD registers
+  // (zeros in the padding stay zero: their updates are 0 * x terms), in the row order of the
+  // schedule; the model keeps the unpadded layout in model order.
+  const bool parallel = options.parallel == SvdOptions::Parallel::kOn ||
+                        (options.parallel == SvdOptions::Parallel::kAuto &&
+                         set.size() >= SvdOptions::kParallelMinRatings);
+  std::optional<BlockSchedule> schedule;
+  if (parallel) schedule.emplace(set, SvdOptions::kParallelGrid);
+  auto user_row = [&](size_t u) { return schedule ? schedule->user_row(u) : u; };
+  auto item_row = [&](size_t i) { return schedule ? schedule->item_row(i) : i; };
+  const uint32_t stride = kernels::padded_width(options.n_factors);
+  kernels::AlignedFloats pu(nu * stride), qi(ni * stride);
+  std::vector<float> bu(nu, 0.0f), bi(ni, 0.0f);
+  for (size_t u = 0; u < nu; ++u) {
+    std::copy_n(init->data() + u * nf, nf, pu.data() + user_row(u) * stride);
   }
+  for (size_t i = 0; i < ni; ++i) {
+    std::copy_n(init->data() + (nu + i) * nf, nf, qi.data() + item_row(i) * stride);
+  }
+  own.reset();
 
-  const SgdRates rates{options.lr_bu,  options.lr_bi,  options.lr_pu,  options.lr_qi,
-                       options.reg_bu, options.reg_bi, options.reg_pu, options.reg_qi};
-  const float mu = static_cast<float>(set.global_mean);
-  for (int epoch = 1; epoch <= options.n_epochs; ++epoch) {
-    if (options.biased) {
-      sgd_epoch<true>(set, options.n_factors, mu, rates, model.user_bias.data(),
-                      model.item_bias.data(), model.user_factors.data(), model.item_factors.data());
-    } else {
-      sgd_epoch<false>(set, options.n_factors, mu, rates, model.user_bias.data(),
-                       model.item_bias.data(), model.user_factors.data(),
-                       model.item_factors.data());
+  const kernels::SgdRates rates{
+      options.lr_bu,
+      options.lr_bi,
+      options.lr_pu,
+      options.lr_qi,
+      1.0f - options.lr_bu * options.reg_bu,
+      1.0f - options.lr_bi * options.reg_bi,
+      1.0f - options.lr_pu * options.reg_pu,
+      1.0f - options.lr_qi * options.reg_qi,
+  };
+  const kernels::SgdParams params{bu.data(),     bi.data(), pu.data(),
+                                  qi.data(),     stride,    static_cast<float>(set.global_mean),
+                                  options.biased};
+  const Isa isa = options.isa.value_or(active_isa());
+  auto diverged = [&](int epoch) {
+    return Error(ErrorKind::kInput,
+                 fmt::format("svd training diverged in epoch {} of {} (parameters became NaN or "
+                             "infinite); lower the learning rates or raise the regularization",
+                             epoch, options.n_epochs));
+  };
+  // A learning rate too large for the data makes SGD blow up; say so instead of handing out a
+  // model full of NaN. A NaN or infinite parameter makes its next error NaN or infinite, so
+  // checking the sum of squared errors each epoch (and everything at the end) finds it.
+  if (schedule) {
+    run_block_epochs(*schedule, options, isa, rates, params, progress, diverged);
+  } else {
+    const kernels::SgdSegments segments{nullptr, set.user_offsets.data(), nu, set.item.data(),
+                                        set.rating.data()};
+    for (int epoch = 1; epoch <= options.n_epochs; ++epoch) {
+      if (!std::isfinite(kernels::sgd_pass(isa, rates, params, segments))) throw diverged(epoch);
+      if (progress) progress(epoch, options.n_epochs);
     }
-    // A learning rate too large for the data makes SGD blow up; say so instead of handing out
-    // a model full of NaN.
-    if (!all_finite(model.user_bias) || !all_finite(model.item_bias) ||
-        !all_finite(model.user_factors) || !all_finite(model.item_factors)) {
-      throw Error(ErrorKind::kInput,
-                  fmt::format("svd training diverged in epoch {} of {} (parameters became NaN or "
-                              "infinite); lower the learning rates or raise the regularization",
-                              epoch, options.n_epochs));
-    }
-    if (progress) progress(epoch, options.n_epochs);
+  }
+  for (size_t u = 0; u < nu; ++u) {
+    model.user_bias[u] = bu[user_row(u)];
+    std::copy_n(pu.data() + user_row(u) * stride, nf, model.user_factors.data() + u * nf);
+  }
+  for (size_t i = 0; i < ni; ++i) {
+    model.item_bias[i] = bi[item_row(i)];
+    std::copy_n(qi.data() + item_row(i) * stride, nf, model.item_factors.data() + i * nf);
+  }
+  if (!all_finite(model.user_bias) || !all_finite(model.item_bias) ||
+      !all_finite(model.user_factors) || !all_finite(model.item_factors)) {
+    throw diverged(options.n_epochs);
   }
   return model;
 }

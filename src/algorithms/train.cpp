@@ -13,7 +13,7 @@ namespace reco::algorithms {
 
 FactorModel fit(std::string_view algorithm, const Params& params, const Dataset& data,
                 std::span<const uint32_t> rating_indices, RatingScale scale, uint64_t seed,
-                const EpochProgress& progress) {
+                const EpochProgress& progress, const InitialFactors* init) {
   const AlgorithmSpec& spec = algorithm_spec(algorithm);  // rejects unknown names
   if (params.algorithm() != spec.name) {
     throw Error(ErrorKind::kUsage, fmt::format("parameters of algorithm {} given to train {}",
@@ -25,7 +25,7 @@ FactorModel fit(std::string_view algorithm, const Params& params, const Dataset&
   }
   const TrainingSet set = make_training_set(data, rating_indices);
   if (spec.name == "svd")
-    return fit_svd(SvdOptions::from_params(params), set, scale, seed, progress);
+    return fit_svd(SvdOptions::from_params(params), set, scale, seed, progress, init);
   if (spec.name == "baseline") {
     return fit_baseline(BaselineOptions::from_params(params), set, scale, progress);
   }

@@ -8,6 +8,7 @@
 #include <cmath>
 #include <exception>
 #include <mutex>
+#include <optional>
 #include <thread>
 
 #include <fmt/format.h>
@@ -41,7 +42,8 @@ std::string table_row(std::string_view label, const std::vector<double>& values,
 }
 
 FoldResult run_fold(const Dataset& data, const KFold& kfold, int fold, std::string_view algorithm,
-                    const algorithms::Params& params, RatingScale scale, uint64_t seed) {
+                    const algorithms::Params& params, RatingScale scale, uint64_t seed,
+                    const algorithms::InitialFactors* init) {
   const std::vector<uint32_t> train = kfold.train_indices(fold);
   const std::span<const uint32_t> test = kfold.test_indices(fold);
   FoldResult result;
@@ -50,7 +52,7 @@ FoldResult run_fold(const Dataset& data, const KFold& kfold, int fold, std::stri
 
   const auto fit_start = std::chrono::steady_clock::now();
   const algorithms::FactorModel model =
-      algorithms::fit(algorithm, params, data, train, scale, seed);
+      algorithms::fit(algorithm, params, data, train, scale, seed, {}, init);
   result.fit_seconds = seconds_since(fit_start);
 
   const auto test_start = std::chrono::steady_clock::now();
@@ -152,6 +154,12 @@ CvReport cross_validate(const Dataset& data, std::string_view algorithm,
                                                params.algorithm(), spec.name));
   }
   const KFold kfold(data.size(), folds, seed);
+  // Every fold starts from the same random draws (same seed); make them once, on all threads.
+  std::optional<algorithms::InitialFactors> init;
+  if (spec.name == "svd") {
+    init.emplace(seed, params.get_float("init_mean"), params.get_float("init_std_dev"),
+                 (size_t{data.n_users()} + data.n_items()) * params.get_int("n_factors"), threads);
+  }
 
   CvReport report;
   report.algorithm = spec.name;
@@ -172,7 +180,7 @@ CvReport cross_validate(const Dataset& data, std::string_view algorithm,
       if (fold >= folds) return;
       try {
         report.folds[static_cast<size_t>(fold)] =
-            run_fold(data, kfold, fold, spec.name, params, scale, seed);
+            run_fold(data, kfold, fold, spec.name, params, scale, seed, init ? &*init : nullptr);
         std::lock_guard lock(progress_mutex);
         ++done;
         if (progress) progress(done, folds);

@@ -1,64 +1,126 @@
 #include "recommendation/top_n.h"
 
-#include "core/parallel.h"
-
 #include <algorithm>
 #include <atomic>
-#include <cstring>
 #include <exception>
-#include <thread>
+#include <limits>
 
 #include <fmt/format.h>
 
+#include "algorithms/kernels.h"
 #include "core/error.h"
+#include "core/parallel.h"
 
 namespace reco::recommendation {
 namespace {
 
-// Items per block of the transposed item factors. Each (user, item) sum still runs over the
-// factors in order; blocking only decides which independent sums run side by side.
-constexpr size_t kLanes = 8;
+// Blocking for the caches (100 factors = 400 bytes a row):
+//  - an item block of 512 rows (200 KB) stays in L2 while the user sub-blocks of a user block
+//    pass over it;
+//  - a user sub-block of 32 rows (12.8 KB) stays in L1 while its tiles meet one item group;
+//  - a user block (up to kMaxUserBlock users) shares one pass over all the item rows, which on
+//    large data come from L3 or memory: the larger the block, the fewer passes.
+// Blocking only decides which independent sums run side by side: results do not depend on it.
+constexpr uint32_t kItemBlock = 512;
+constexpr uint32_t kUserSubBlock = 32;
+constexpr uint32_t kMaxUserBlock = 512;
 
-// A GCC/Clang vector of four floats (one SSE or NEON register). Written as plain loops, GCC 12
-// vectorises across factors instead and then adds the products back in order one at a time,
-// which is many times slower.
-typedef float Float4 __attribute__((vector_size(4 * sizeof(float))));
+// The k best (score desc, then raw item id asc) among the items offered, skipping excluded ones.
+class Selector {
+ public:
+  Selector(size_t k, const std::vector<int64_t>& raw) : k_(k), raw_(&raw) { heap_.reserve(k); }
 
-// out[t * kLanes + j] = sum over f, in order, of p[t][f] * block[f][j], for 4 users and kLanes
-// items: per lane exactly the float operations of FactorModel::estimate's dot product. The
-// eight accumulators fit in registers and hide the latency of the additions.
-inline void dot_tile(const float* block, const float* const p[4], size_t n_factors, float* out) {
-  static_assert(kLanes == 8 && TopN::kUserTile == 4);
-  Float4 a00 = {}, a01 = {}, a10 = {}, a11 = {}, a20 = {}, a21 = {}, a30 = {}, a31 = {};
-  const float *p0 = p[0], *p1 = p[1], *p2 = p[2], *p3 = p[3];
-  for (size_t f = 0; f < n_factors; ++f) {
-    Float4 r0, r1;
-    std::memcpy(&r0, block + f * kLanes, sizeof(r0));
-    std::memcpy(&r1, block + f * kLanes + 4, sizeof(r1));
-    a00 += p0[f] * r0;
-    a01 += p0[f] * r1;
-    a10 += p1[f] * r0;
-    a11 += p1[f] * r1;
-    a20 += p2[f] * r0;
-    a21 += p2[f] * r1;
-    a30 += p3[f] * r0;
-    a31 += p3[f] * r1;
+  // Items must be offered in ascending order; `excluded` is ascending too.
+  void reset(std::span<const uint32_t> excluded) {
+    heap_.clear();
+    ex_ = excluded.data();
+    ex_end_ = excluded.data() + excluded.size();
   }
-  const Float4 acc[8] = {a00, a01, a10, a11, a20, a21, a30, a31};
-  std::memcpy(out, acc, sizeof(acc));
-}
+
+  // `candidates` needs room for count indices.
+  void offer(algorithms::Isa isa, const float* scores, uint32_t first, uint32_t count,
+             uint32_t* candidates) {
+    if (k_ == 0) return;
+    // Most items lose to the current k-th best: a vector comparison settles them. Equal scores
+    // go on to the tie-break; a threshold that rises meanwhile is checked again below.
+    const float threshold =
+        heap_.size() == k_ ? heap_.front().score : -std::numeric_limits<float>::infinity();
+    const uint32_t n =
+        algorithms::kernels::indices_at_least(isa, scores, count, threshold, candidates);
+    for (uint32_t c = 0; c < n; ++c) {
+      const uint32_t j = candidates[c];
+      const float s = scores[j];
+      if (heap_.size() == k_ && s < heap_.front().score) continue;
+      const uint32_t item = first + j;
+      while (ex_ != ex_end_ && *ex_ < item) ++ex_;
+      if (ex_ != ex_end_ && *ex_ == item) continue;
+      const Scored cand{item, s};
+      if (heap_.size() < k_) {
+        heap_.push_back(cand);
+        std::push_heap(heap_.begin(), heap_.end(), Better{raw_});
+      } else if (Better{raw_}(cand, heap_.front())) {
+        std::pop_heap(heap_.begin(), heap_.end(), Better{raw_});
+        heap_.back() = cand;
+        std::push_heap(heap_.begin(), heap_.end(), Better{raw_});
+      }
+    }
+  }
+
+  std::vector<Scored> take() {
+    std::sort_heap(heap_.begin(), heap_.end(), Better{raw_});
+    return std::move(heap_);
+  }
+
+ private:
+  // "a ranks before b". As a heap comparator it keeps the worst kept item on top.
+  struct Better {
+    const std::vector<int64_t>* raw;
+    bool operator()(const Scored& a, const Scored& b) const {
+      if (a.score != b.score) return a.score > b.score;
+      return (*raw)[a.item] < (*raw)[b.item];
+    }
+  };
+  size_t k_;
+  const std::vector<int64_t>* raw_;
+  std::vector<Scored> heap_;
+  const uint32_t* ex_ = nullptr;
+  const uint32_t* ex_end_ = nullptr;
+};
 
 }  // namespace
 
-TopN::TopN(const algorithms::FactorModel& model) : model_(model) {
-  const size_t ni = model.n_items(), nf = model.n_factors;
-  if (nf == 0) return;
-  const size_t blocks = (ni + kLanes - 1) / kLanes;
-  blocked_factors_.assign(blocks * nf * kLanes, 0.0f);
-  for (size_t i = 0; i < ni; ++i) {
-    const float* q = model.item_factors.data() + i * nf;
-    float* dst = blocked_factors_.data() + (i / kLanes) * nf * kLanes + i % kLanes;
-    for (size_t f = 0; f < nf; ++f) dst[f * kLanes] = q[f];
+TopN::TopN(const algorithms::FactorModel& model)
+    : model_(model),
+      isa_(algorithms::active_isa()),
+      item_bias_(model.item_bias.begin(), model.item_bias.end()) {}
+
+void TopN::score_range(std::span<const uint32_t> users, uint32_t first, uint32_t count, float* out,
+                       size_t ld) const {
+  const auto& m = model_;
+  const uint32_t nf = m.n_factors;
+  if (users.empty()) return;
+  std::vector<const float*> rows(users.size());
+  for (size_t t = 0; t < users.size(); ++t) rows[t] = m.user_factors.data() + size_t{users[t]} * nf;
+  if (nf > 0) {
+    algorithms::kernels::dot_tile(isa_, rows.data(), static_cast<uint32_t>(users.size()),
+                                  m.item_factors.data() + size_t{first} * nf, nf, count, nf, out,
+                                  ld);
+  }
+  for (size_t t = 0; t < users.size(); ++t) {
+    float* o = out + t * ld;
+    // The same additions, in the same order and precision, as FactorModel::estimate.
+    if (m.biased) {
+      const double base = m.global_mean + m.user_bias[users[t]];
+      const double* bi = item_bias_.data() + first;
+      if (nf > 0) {
+        algorithms::kernels::add_biases(isa_, o, count, base, bi);
+      } else {
+        for (uint32_t j = 0; j < count; ++j) o[j] = static_cast<float>(base + bi[j]);
+      }
+    } else if (nf == 0) {
+      std::fill_n(o, count, 0.0f);
+    }
+    // Unbiased with factors: 0.0 + dot is the dot itself.
   }
 }
 
@@ -69,14 +131,14 @@ void TopN::score_all(int64_t user, std::span<float> out) const {
 
 void TopN::score_tile(std::span<const int64_t> users, std::span<const std::span<float>> out) const {
   const auto& m = model_;
-  const size_t ni = m.n_items(), nf = m.n_factors;
+  const uint32_t ni = m.n_items();
   if (users.empty() || users.size() > kUserTile || out.size() != users.size()) {
     throw Error(ErrorKind::kInternal,
                 fmt::format("score_tile: {} users, {} outputs", users.size(), out.size()));
   }
-  // Users whose scores need dot products; the others are filled directly.
-  size_t n_dot = 0;
-  size_t dot_slot[kUserTile];
+  uint32_t known[kUserTile];
+  size_t slot[kUserTile];
+  size_t n_known = 0;
   for (size_t t = 0; t < users.size(); ++t) {
     if (out[t].size() != ni) {
       throw Error(ErrorKind::kInternal,
@@ -85,67 +147,34 @@ void TopN::score_tile(std::span<const int64_t> users, std::span<const std::span<
     if (users[t] >= static_cast<int64_t>(m.n_users())) {
       throw Error(ErrorKind::kInternal, fmt::format("model user {} out of range", users[t]));
     }
-    // The same additions, in the same order and precision, as FactorModel::estimate.
-    const bool known = users[t] >= 0;
-    double base = m.biased ? m.global_mean : 0.0;
-    if (m.biased && known) base += m.user_bias[static_cast<size_t>(users[t])];
-    for (size_t i = 0; i < ni; ++i) {
-      out[t][i] = static_cast<float>(m.biased ? base + m.item_bias[i] : base);
-    }
-    if (known && nf > 0) dot_slot[n_dot++] = t;
-  }
-  if (n_dot == 0) return;
-
-  // Unused user slots repeat the last user; their results are dropped.
-  const float* p[kUserTile];
-  double base[kUserTile];
-  for (size_t s = 0; s < kUserTile; ++s) {
-    const size_t t = dot_slot[std::min(s, n_dot - 1)];
-    const auto u = static_cast<size_t>(users[t]);
-    p[s] = m.user_factors.data() + u * nf;
-    base[s] = m.biased ? m.global_mean + m.user_bias[u] : 0.0;
-  }
-  float acc[kUserTile * kLanes];
-  for (size_t b0 = 0; b0 < ni; b0 += kLanes) {
-    dot_tile(blocked_factors_.data() + (b0 / kLanes) * nf * kLanes, p, nf, acc);
-    const size_t n = std::min(kLanes, ni - b0);
-    for (size_t s = 0; s < n_dot; ++s) {
-      float* o = out[dot_slot[s]].data() + b0;
-      for (size_t j = 0; j < n; ++j) {
-        const double est = m.biased ? base[s] + m.item_bias[b0 + j] : base[s];
-        o[j] = static_cast<float>(est + acc[s * kLanes + j]);
+    if (users[t] >= 0) {
+      known[n_known] = static_cast<uint32_t>(users[t]);
+      slot[n_known++] = t;
+    } else {
+      // Unknown user: mu + b_i (biased) or 0, as FactorModel::estimate(-1, i).
+      for (uint32_t i = 0; i < ni; ++i) {
+        out[t][i] = static_cast<float>(m.biased ? m.global_mean + item_bias_[i] : 0.0);
       }
+    }
+  }
+  if (n_known == 0 || ni == 0) return;
+  std::vector<float> buf(n_known * size_t{kItemBlock});
+  for (uint32_t first = 0; first < ni; first += kItemBlock) {
+    const uint32_t count = std::min(kItemBlock, ni - first);
+    score_range(std::span<const uint32_t>(known, n_known), first, count, buf.data(), kItemBlock);
+    for (size_t s = 0; s < n_known; ++s) {
+      std::copy_n(buf.data() + s * kItemBlock, count, out[slot[s]].data() + first);
     }
   }
 }
 
 std::vector<Scored> TopN::select(std::span<const float> scores, size_t k,
                                  std::span<const uint32_t> excluded) const {
-  std::vector<Scored> heap;
-  if (k == 0) return heap;
-  const auto& raw = model_.items.raw_ids();
-  // "a ranks before b". As a heap comparator it keeps the worst kept item on top.
-  auto better = [&raw](const Scored& a, const Scored& b) {
-    if (a.score != b.score) return a.score > b.score;
-    return raw[a.item] < raw[b.item];
-  };
-  heap.reserve(std::min(k, scores.size()));
-  size_t ex = 0;
-  for (uint32_t i = 0; i < scores.size(); ++i) {
-    while (ex < excluded.size() && excluded[ex] < i) ++ex;
-    if (ex < excluded.size() && excluded[ex] == i) continue;
-    const Scored cand{i, scores[i]};
-    if (heap.size() < k) {
-      heap.push_back(cand);
-      std::push_heap(heap.begin(), heap.end(), better);
-    } else if (better(cand, heap.front())) {
-      std::pop_heap(heap.begin(), heap.end(), better);
-      heap.back() = cand;
-      std::push_heap(heap.begin(), heap.end(), better);
-    }
-  }
-  std::sort_heap(heap.begin(), heap.end(), better);
-  return heap;
+  Selector sel(k, model_.items.raw_ids());
+  sel.reset(excluded);
+  std::vector<uint32_t> candidates(scores.size());
+  sel.offer(isa_, scores.data(), 0, static_cast<uint32_t>(scores.size()), candidates.data());
+  return sel.take();
 }
 
 std::vector<std::vector<Scored>> TopN::for_model_users(uint32_t first, uint32_t count, size_t k,
@@ -192,34 +221,57 @@ std::vector<Scored> TopN::for_raw_user(int64_t raw_user, size_t k,
 std::vector<std::vector<Scored>> top_n_all_users(const algorithms::FactorModel& model, size_t k,
                                                  int threads) {
   const TopN top(model);
-  const uint32_t nu = model.n_users();
+  const uint32_t nu = model.n_users(), ni = model.n_items();
   std::vector<std::vector<Scored>> result(nu);
-  // Users are handed out in small chunks; each result slot is written by exactly one thread, so
-  // the output is the same for any thread count.
-  constexpr uint32_t kChunk = 32;
+  if (nu == 0) return result;
+  // User blocks are handed out in order; each result slot is written by exactly one thread, so
+  // the output is the same for any thread count. Small data gets smaller blocks, so that every
+  // thread has several.
+  const int n_threads = resolve_threads(threads, static_cast<int>(nu));
+  const uint32_t per_thread = (nu + 4 * n_threads - 1) / (4 * static_cast<uint32_t>(n_threads));
+  const uint32_t user_block =
+      std::clamp<uint32_t>((per_thread + kUserSubBlock - 1) / kUserSubBlock * kUserSubBlock,
+                           kUserSubBlock, kMaxUserBlock);
+  const uint32_t n_blocks = (nu + user_block - 1) / user_block;
   std::atomic<uint32_t> next{0};
   std::atomic<bool> failed{false};
   std::exception_ptr error;
   std::atomic_flag error_set = ATOMIC_FLAG_INIT;
   auto worker = [&] {
-    std::vector<float> scratch;
     try {
+      std::vector<float> scores(kUserSubBlock * size_t{kItemBlock});
+      std::vector<uint32_t> candidates(kItemBlock);
+      const algorithms::Isa isa = algorithms::active_isa();
+      std::vector<Selector> sel(user_block, Selector(k, model.items.raw_ids()));
+      std::vector<uint32_t> users(user_block);
       while (!failed.load()) {
-        const uint32_t begin = next.fetch_add(kChunk);
-        if (begin >= nu) return;
-        const uint32_t end = std::min(nu, begin + kChunk);
-        for (uint32_t u = begin; u < end; u += TopN::kUserTile) {
-          const uint32_t count = std::min<uint32_t>(TopN::kUserTile, end - u);
-          auto tile = top.for_model_users(u, count, k, scratch);
-          for (uint32_t t = 0; t < count; ++t) result[u + t] = std::move(tile[t]);
+        const uint32_t b = next.fetch_add(1);
+        if (b >= n_blocks) return;
+        const uint32_t ub = b * user_block, ue = std::min(nu, ub + user_block);
+        for (uint32_t u = ub; u < ue; ++u) {
+          users[u - ub] = u;
+          sel[u - ub].reset(model.rated_by(u));
         }
+        for (uint32_t first = 0; first < ni; first += kItemBlock) {
+          const uint32_t count = std::min(kItemBlock, ni - first);
+          for (uint32_t sb = ub; sb < ue; sb += kUserSubBlock) {
+            const uint32_t n = std::min(kUserSubBlock, ue - sb);
+            top.score_range(std::span<const uint32_t>(users.data() + (sb - ub), n), first, count,
+                            scores.data(), kItemBlock);
+            for (uint32_t t = 0; t < n; ++t) {
+              sel[sb - ub + t].offer(isa, scores.data() + size_t{t} * kItemBlock, first, count,
+                                     candidates.data());
+            }
+          }
+        }
+        for (uint32_t u = ub; u < ue; ++u) result[u] = sel[u - ub].take();
       }
     } catch (...) {
       failed.store(true);
       if (!error_set.test_and_set()) error = std::current_exception();
     }
   };
-  run_on_threads(resolve_threads(threads, static_cast<int>((nu + kChunk - 1) / kChunk)), worker);
+  run_on_threads(std::min<int>(n_threads, static_cast<int>(n_blocks)), worker);
   if (error) std::rethrow_exception(error);
   return result;
 }

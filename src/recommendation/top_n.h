@@ -5,8 +5,15 @@
 // of the scale into ties); exact ties go to the smaller external item id, so the order never
 // depends on dense indices or thread scheduling.
 //
-// Scores equal (float)FactorModel::estimate(u, i) bit for bit: the dot products are summed in
-// the same order, several items at a time.
+// Scores equal (float)FactorModel::estimate(u, i) bit for bit: the dot products are
+// kernels::dot_tile, which sums each one exactly as kernels::dot does, 4 users x 4 items at a
+// time (AVX-512; 2 x 2 with AVX2).
+//
+// All users: users are handed to threads in blocks; each block is scored against the items one
+// cache-sized item block at a time (the item rows of a block stay in L2 while every user tile of
+// the user block passes over them), and each user's scores go straight into a k-element
+// selection that first compares with the current k-th best score. Memory beyond the result is
+// O(threads x block sizes): no users x items matrix is ever stored.
 
 #include <cstddef>
 #include <cstdint>
@@ -14,6 +21,7 @@
 #include <vector>
 
 #include "algorithms/factor_model.h"
+#include "algorithms/simd.h"
 
 namespace reco::recommendation {
 
@@ -22,15 +30,14 @@ struct Scored {
   float score;    // unclipped estimate
 };
 
-// Scores and selects for one model; build once, query many times (it keeps a copy of the item
-// factors in a layout that scores a block of items per pass, O(items x factors) floats). It
-// refers to the model, which must outlive it. Queries are const and may run concurrently.
+// Scores and selects for one model; build once, query many times (it keeps the item biases in
+// double, O(items)). It refers to the model, which must outlive it. Queries are const and may
+// run concurrently.
 class TopN {
  public:
   explicit TopN(const algorithms::FactorModel& model);
 
-  // Users scored together per pass over the item factors (the pass is memory-bound, so sharing
-  // it is most of the speed).
+  // Users scored together per pass over the item factors.
   static constexpr size_t kUserTile = 4;
 
   // Unclipped estimates of every model item for model user `user` (-1: unknown user, which
@@ -51,11 +58,17 @@ class TopN {
   std::vector<Scored> for_raw_user(int64_t raw_user, size_t k,
                                    std::span<const int64_t> extra_exclude_raw_items = {}) const;
 
+  // Unclipped estimates of items [first, first + count) for known model users (any number):
+  // out[t * ld + j] is users[t]'s score of item first + j.
+  void score_range(std::span<const uint32_t> users, uint32_t first, uint32_t count, float* out,
+                   size_t ld) const;
+
   const algorithms::FactorModel& model() const { return model_; }
 
  private:
   const algorithms::FactorModel& model_;
-  std::vector<float> blocked_factors_;  // [block][factor][lane], zero-padded last block
+  algorithms::Isa isa_;
+  std::vector<double> item_bias_;  // as double, the precision estimate() adds them in
 };
 
 // Top-k for every model user (index = model user), on `threads` threads (<= 0: one per core).

@@ -152,11 +152,12 @@ TEST(ParamsTest, RejectsDuplicatesAndInapplicableParameters) {
 TEST(ParamsTest, JsonIsDeterministicAndRoundTrips) {
   const Params p = parse_params("svd", {{"n_factors", "8"}, {"lr_all", "0.01"}});
   const nlohmann::json j = params_to_json(p);
-  EXPECT_EQ(j.dump(),
-            R"({"biased":true,"init_mean":0.0,"init_std_dev":0.1,"lr_all":0.01,"lr_bi":0.01,)"
-            R"("lr_bu":0.01,"lr_pu":0.01,"lr_qi":0.01,"n_epochs":20,"n_factors":8,)"
-            R"("reg_all":0.02,"reg_bi":0.02,"reg_bu":0.02,"reg_pu":0.02,"reg_qi":0.02})");
-  EXPECT_EQ(j.size(), 15u);
+  EXPECT_EQ(
+      j.dump(),
+      R"({"biased":true,"init_mean":0.0,"init_std_dev":0.1,"lr_all":0.01,"lr_bi":0.01,)"
+      R"("lr_bu":0.01,"lr_pu":0.01,"lr_qi":0.01,"n_epochs":20,"n_factors":8,)"
+      R"("parallel":"auto","reg_all":0.02,"reg_bi":0.02,"reg_bu":0.02,"reg_pu":0.02,"reg_qi":0.02})");
+  EXPECT_EQ(j.size(), 16u);
   EXPECT_EQ(j["n_factors"], 8);
   EXPECT_EQ(j["lr_qi"], 0.01);
   EXPECT_EQ(j["biased"], true);

@@ -7,6 +7,7 @@
 #include <map>
 #include <numeric>
 
+#include "algorithms/kernels.h"
 #include "algorithms/train.h"
 #include "core/error.h"
 #include "core/random.h"
@@ -165,10 +166,10 @@ TEST(SvdTest, UnbiasedMatchesDoubleReference) {
   for (float b : m.user_bias) EXPECT_EQ(b, 0.0f);
   for (float b : m.item_bias) EXPECT_EQ(b, 0.0f);
   expect_matches_reference(m, reference_svd(d, all, 3, 5, false, 0.005, 0.02, 0, 0.1, 11), 1e-5);
-  // Unbiased estimates are the bare dot product.
+  // Unbiased estimates are the bare dot product (summed in the order of kernels::dot).
   const auto p = m.user_vector(0), q = m.item_vector(0);
-  float dot = 0;
-  for (uint32_t f = 0; f < 3; ++f) dot += p[f] * q[f];
+  const float dot = kernels::dot(Isa::kScalar, p.data(), q.data(), 3);
+  EXPECT_NEAR(dot, double{p[0]} * q[0] + double{p[1]} * q[1] + double{p[2]} * q[2], 1e-6);
   EXPECT_EQ(m.estimate(0, 0), static_cast<double>(dot));
 }
 

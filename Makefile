@@ -44,6 +44,8 @@ bench: deps
 	cmake -S . -B $(BUILD) $(CMAKE_GEN) -DCMAKE_BUILD_TYPE=Release -DRECO_BUILD_BENCH=ON
 	cmake --build $(BUILD) -j $(JOBS)
 	@scripts/bench.sh "$(BUILD)"
+	@echo; scripts/bench_invoke.sh "$(BUILD)"
+	@echo; scripts/bench_serve.sh "$(BUILD)"
 
 format:
 	clang-format -i $$(git ls-files '*.cpp' '*.h')

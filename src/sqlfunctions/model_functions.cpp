@@ -14,6 +14,10 @@ namespace {
 
 constexpr int64_t kMaxK = 10000;
 
+struct CachedModel {
+  std::shared_ptr<const deployment::LiveModel> live;
+};
+
 std::string required_text(sqlite3_value** argv, int k, const char* function,
                           const char* parameter) {
   auto text = text_arg(argv, k);
@@ -47,11 +51,21 @@ void invoke_model(sqlite3_context* ctx, int, sqlite3_value** argv) {
   constexpr const char* kName = "invoke_model";
   const auto& env = environment(ctx);
   try {
-    const auto name = text_arg(argv, 0);
     const auto user = id_arg(argv, 1, kName, "user_id");
     const auto item = id_arg(argv, 2, kName, "item_id");
-    if (!name || !user || !item) return sqlite3_result_null(ctx);
-    const auto live = env.live_models->get(*name);
+    if (sqlite3_value_type(argv[0]) == SQLITE_NULL || !user || !item)
+      return sqlite3_result_null(ctx);
+    // One statement uses one model throughout: when the endpoint name is a constant, SQLite
+    // keeps the model found for the first row (auxdata) for the rest of the statement, which
+    // also skips the per-row lookup. The next statement sees a redeployment.
+    std::shared_ptr<const deployment::LiveModel> live;
+    if (auto* cached = static_cast<CachedModel*>(sqlite3_get_auxdata(ctx, 0))) {
+      live = cached->live;
+    } else {
+      live = env.live_models->get(*text_arg(argv, 0));
+      sqlite3_set_auxdata(ctx, 0, new CachedModel{live},
+                          [](void* p) { delete static_cast<CachedModel*>(p); });
+    }
     sqlite3_result_double(ctx, live->model().predict(*user, *item));
   } catch (const std::exception& e) {
     result_error(ctx, kName, e);

@@ -11,18 +11,8 @@ namespace reco::data {
 namespace {
 
 using storage::ColumnType;
+using testing::error_of;
 using testing::WarehouseTest;
-
-template <typename F>
-Error error_of(F&& f) {
-  try {
-    f();
-  } catch (const Error& e) {
-    return e;
-  }
-  ADD_FAILURE() << "no error thrown";
-  return Error(ErrorKind::kInternal, "");
-}
 
 CsvLoadOptions into(std::string table) {
   CsvLoadOptions o;

@@ -13,18 +13,8 @@ namespace reco::data {
 namespace {
 
 namespace fs = std::filesystem;
+using testing::error_of;
 using testing::WarehouseTest;
-
-template <typename F>
-Error error_of(F&& f) {
-  try {
-    f();
-  } catch (const Error& e) {
-    return e;
-  }
-  ADD_FAILURE() << "no error thrown";
-  return Error(ErrorKind::kInternal, "");
-}
 
 void write_latest(const testing::TempDir& dir, const fs::path& sub = {}) {
   dir.write((sub / "movies.csv").string(),

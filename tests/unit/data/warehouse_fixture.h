@@ -6,6 +6,9 @@
 #include <variant>
 
 #include <fmt/format.h>
+#include <gtest/gtest.h>
+
+#include "core/error.h"
 
 #include "storage/sqlite_warehouse.h"
 #include "temp_dir.h"
@@ -49,5 +52,17 @@ class WarehouseTest {
   TempDir dir_;
   std::unique_ptr<storage::SqliteWarehouse> warehouse_;
 };
+
+// The reco::Error that f throws; a test failure if it throws none.
+template <typename F>
+Error error_of(F&& f) {
+  try {
+    f();
+  } catch (const Error& e) {
+    return e;
+  }
+  ADD_FAILURE() << "no error thrown";
+  return Error(ErrorKind::kInternal, "");
+}
 
 }  // namespace reco::data::testing

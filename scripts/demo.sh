@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The guide's pipeline end to end on the embedded warehouse:
 #   obtain MovieLens ml-latest-small -> load it -> shape a training table with SQL ->
-#   train_and_get_recommendations from SQL -> look at the top-10s and the model artifact.
+#   train_and_get_recommendations from SQL -> look at the top-10s and the model artifact ->
+#   deploy_model / invoke_model from SQL -> serve it over HTTP and predict the guide's payload.
 # Usage: scripts/demo.sh RECO_BINARY [DATA_DIR]
 set -euo pipefail
 reco="$(realpath "$1")"
@@ -57,5 +58,35 @@ done
 
 step "5. The model artifact"
 "$reco" models
+
+step "6. Deploy it and ask for predictions from SQL (the guide's second half)"
+cat > "$home/deploy.sql" <<'SQL'
+select json_extract(d, '$.name') as endpoint, json_extract(d, '$.model') as model,
+       json_extract(d, '$.version') as version, json_extract(d, '$.status') as status,
+       json_extract(d, '$.artifact_uri') as artifact
+  from (select deploy_model('movielens-model-v1', 'models:/ratings_train_data') as d);
+create table no_ratings as
+  select 1 as USERID, MOVIEID from movies
+   where MOVIEID not in (select MOVIEID from ratings where USERID = 1) order by MOVIEID limit 5;
+select nr.USERID, nr.MOVIEID, m.title,
+       invoke_model('movielens-model-v1', nr.USERID, nr.MOVIEID) as rating_prediction
+  from no_ratings nr, movies m where nr.movieid = m.movieid;
+select recommend('movielens-model-v1', 1, 5) as recommended_for_user_1;
+SQL
+"$reco" sql --echo "$home/deploy.sql"
+
+step "7. Serve it over HTTP and predict the guide's payload.csv"
+printf '1,308\n1,425\n2,541\n2,1197\n' > "$home/payload.csv"
+url_file="$home/serve.url"
+"$reco" serve --port 0 --no-access-log >"$url_file" 2>"$home/serve.log" &
+server=$!
+trap 'kill -TERM "$server" 2>/dev/null || true' EXIT
+for _ in $(seq 1 100); do [ -s "$url_file" ] && break; sleep 0.1; done
+url="$(head -n 1 "$url_file")"
+echo "reco serve is listening on $url; reco predict payload.csv --url $url:"
+"$reco" predict "$home/payload.csv" --url "$url"
+kill -TERM "$server"
+wait "$server" || true
+trap - EXIT
 echo
-echo "Everything above lives in $home (warehouse.db, models/). Try: RECO_HOME=$home $reco sql"
+echo "Everything above lives in $home (warehouse.db, models/, endpoints/, jobs/). Try: RECO_HOME=$home $reco sql"

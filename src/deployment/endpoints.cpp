@@ -6,7 +6,6 @@
 
 #include <algorithm>
 #include <cerrno>
-#include <charconv>
 #include <cstring>
 
 #include <fmt/format.h>
@@ -51,24 +50,6 @@ class DirectoryLock {
  private:
   int fd_ = -1;
 };
-
-// <models_dir>/<name>/v<N>/model.reco -> (name, N); anything else -> ("", 0).
-std::pair<std::string, int> registry_identity(const fs::path& artifact,
-                                              const fs::path& models_dir) {
-  std::error_code ec;
-  const fs::path a = fs::weakly_canonical(artifact, ec);
-  const fs::path m = fs::weakly_canonical(models_dir, ec);
-  if (ec || a.filename() != registry::kArtifactFileName) return {"", 0};
-  const fs::path version_dir = a.parent_path();
-  const fs::path model_dir = version_dir.parent_path();
-  if (model_dir.parent_path() != m) return {"", 0};
-  const std::string v = version_dir.filename().string();
-  if (v.size() < 2 || v[0] != 'v') return {"", 0};
-  int n = 0;
-  const auto [p, e] = std::from_chars(v.data() + 1, v.data() + v.size(), n);
-  if (e != std::errc() || p != v.data() + v.size() || n <= 0) return {"", 0};
-  return {model_dir.filename().string(), n};
-}
 
 template <typename T>
 T field(const json& j, const char* key, const std::string& source) {
@@ -165,7 +146,10 @@ DeployedModel EndpointStore::deploy(const std::string& name, const std::string& 
   e.model_uri = model_uri;
   e.artifact_path = path.string();
   e.artifact_uri = registry::artifact_uri(path);
-  std::tie(e.model_name, e.model_version) = registry_identity(path, home_.models_dir());
+  if (const auto version = models.version_of(path)) {
+    e.model_name = version->name;
+    e.model_version = version->number;
+  }
   e.algorithm = artifact->model.algorithm;
   e.updated_at = utc_timestamp();
 

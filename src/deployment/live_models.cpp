@@ -29,7 +29,7 @@ std::shared_ptr<const LiveModel> LiveModels::get(const std::string& name) {
 }
 
 std::shared_ptr<const LiveModel> LiveModels::refresh_slot(const std::string& name, Slot& slot,
-                                                          bool force) {
+                                                          bool force, const Endpoint* known) {
   std::unique_lock load_lock(slot.load_mutex, std::defer_lock);
   {
     std::shared_ptr<const LiveModel> current;
@@ -52,7 +52,7 @@ std::shared_ptr<const LiveModel> LiveModels::refresh_slot(const std::string& nam
 
   std::optional<Endpoint> record;
   try {
-    record = store_.find(name);
+    record = known ? std::optional<Endpoint>(*known) : store_.find(name);
   } catch (const Error& e) {
     const std::lock_guard lock(mutex_);
     slot.last_error = e.what();
@@ -115,8 +115,9 @@ void LiveModels::install(const DeployedModel& deployed) {
 }
 
 void LiveModels::refresh_all() {
+  const std::vector<Endpoint> records = store_.list();
   std::set<std::string> names;
-  for (const auto& e : store_.list()) names.insert(e.name);
+  for (const auto& e : records) names.insert(e.name);
   {
     const std::lock_guard lock(mutex_);
     for (auto it = slots_.begin(); it != slots_.end();) {
@@ -128,9 +129,9 @@ void LiveModels::refresh_all() {
       }
     }
   }
-  for (const auto& name : names) {
+  for (const auto& record : records) {
     try {
-      refresh_slot(name, *slot_for(name), true);
+      refresh_slot(record.name, *slot_for(record.name), true, &record);
     } catch (const Error&) {
       // Recorded in the slot; status() reports it.
     }

@@ -72,8 +72,10 @@ class LiveModels {
     std::chrono::steady_clock::time_point checked{};
   };
   std::shared_ptr<Slot> slot_for(const std::string& name);
-  // Re-reads the record and loads a newer generation. force: ignore the refresh interval.
-  std::shared_ptr<const LiveModel> refresh_slot(const std::string& name, Slot& slot, bool force);
+  // Re-reads the record (unless `known` already holds it) and loads a newer generation.
+  // force: ignore the refresh interval.
+  std::shared_ptr<const LiveModel> refresh_slot(const std::string& name, Slot& slot, bool force,
+                                                const Endpoint* known = nullptr);
   EndpointStatus status_of(const Endpoint& record) const;  // mutex_ held
 
   EndpointStore& store_;

@@ -364,6 +364,19 @@ std::string artifact_uri(const fs::path& path) {
   return out;
 }
 
+std::optional<Version> ModelRegistry::version_of(const fs::path& artifact) const {
+  std::error_code ec;
+  const fs::path a = fs::weakly_canonical(artifact, ec);
+  const fs::path m = fs::weakly_canonical(models_dir_, ec);
+  if (ec || a.filename() != kArtifactFileName) return std::nullopt;
+  const fs::path version_dir = a.parent_path();
+  const fs::path model_dir = version_dir.parent_path();
+  if (model_dir.parent_path() != m) return std::nullopt;
+  const auto number = parse_version_dir(version_dir.filename().string());
+  if (!number) return std::nullopt;
+  return Version{model_dir.filename().string(), *number, version_dir};
+}
+
 fs::path path_from_uri(std::string_view uri, const ModelRegistry& registry) {
   if (uri.empty()) {
     throw Error(ErrorKind::kUsage, fmt::format("empty artifact location; {}", kAcceptedLocations));

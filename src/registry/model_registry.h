@@ -83,6 +83,9 @@ class ModelRegistry {
   // Path of model.reco: the given version, or the latest complete one. Throws Error(kNotFound)
   // naming what exists instead.
   std::filesystem::path resolve(const std::string& name, std::optional<int> version = {}) const;
+  // The registry version an artifact path is (<models_dir>/<name>/v<N>/model.reco), or nullopt
+  // for a file anywhere else.
+  std::optional<Version> version_of(const std::filesystem::path& artifact) const;
 
  private:
   std::filesystem::path models_dir_;

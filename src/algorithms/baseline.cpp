@@ -68,6 +68,10 @@ BaselineOptions BaselineOptions::from_params(const Params& params) {
   return o;
 }
 
+BaselineOptions BaselineOptions::defaults() {
+  return from_params(default_params("baseline"));
+}
+
 FactorModel fit_baseline(const BaselineOptions& options, const TrainingSet& set, RatingScale scale,
                          const EpochProgress& progress) {
   FactorModel model = make_model_shell(set, "baseline", scale);
@@ -117,6 +121,35 @@ FactorModel fit_baseline(const BaselineOptions& options, const TrainingSet& set,
   model.user_bias.assign(bu.begin(), bu.end());
   model.item_bias.assign(bi.begin(), bi.end());
   return model;
+}
+
+// --- registration ------------------------------------------------------------------------------
+
+Algorithm baseline_algorithm() {
+  using O = OptionSpec;
+  constexpr int64_t kMaxEpochs = 100000;
+  Algorithm a;
+  a.name = "baseline";
+  a.doc = "global mean plus user and item biases only (Surprise's BaselineOnly)";
+  a.params = {
+      O::choice("method", "als", {"als", "sgd"},
+                "alternating least squares or stochastic gradient descent"),
+      O::integer("n_epochs", 10, 1, kMaxEpochs, "number of ALS sweeps or SGD passes")
+          .default_when("method", "sgd", int64_t{20}),
+      O::real("reg_u", 15.0, 0.0, 1e9, "regularization of the user biases")
+          .only_when("method", "als"),
+      O::real("reg_i", 10.0, 0.0, 1e9, "regularization of the item biases")
+          .only_when("method", "als"),
+      O::real("reg", 0.02, 0.0, 1000.0, "regularization of both biases").only_when("method", "sgd"),
+      O::real("learning_rate", 0.005, 0.0, 1.0, "learning rate of both biases")
+          .only_when("method", "sgd"),
+  };
+  a.model_type = &factor_model_type();
+  a.fit = [](const FitInput& in) -> std::unique_ptr<Model> {
+    return std::make_unique<FactorModel>(
+        fit_baseline(BaselineOptions::from_params(in.params), in.set, in.scale, in.progress));
+  };
+  return a;
 }
 
 }  // namespace reco::algorithms

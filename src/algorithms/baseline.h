@@ -5,25 +5,32 @@
 
 #include <string>
 
+#include "algorithms/algorithm.h"
 #include "algorithms/factor_model.h"
 #include "algorithms/params.h"
 #include "algorithms/training_set.h"
 
 namespace reco::algorithms {
 
+// Built from the parameter table (baseline_algorithm() in baseline.cpp), which holds the
+// defaults.
 struct BaselineOptions {
   enum class Method { kAls, kSgd };
   Method method = Method::kAls;
-  int n_epochs = 10;
-  double reg_u = 15.0;           // ALS
-  double reg_i = 10.0;           // ALS
-  double reg = 0.02;             // SGD
-  double learning_rate = 0.005;  // SGD
+  int n_epochs{};
+  double reg_u{};          // ALS
+  double reg_i{};          // ALS
+  double reg{};            // SGD
+  double learning_rate{};  // SGD
 
   static BaselineOptions from_params(const Params& params);  // params of algorithm "baseline"
+  static BaselineOptions defaults();                         // the table's defaults
 };
 
 FactorModel fit_baseline(const BaselineOptions& options, const TrainingSet& set, RatingScale scale,
                          const EpochProgress& progress = {});
+
+// The registry entry (algorithm.h).
+Algorithm baseline_algorithm();
 
 }  // namespace reco::algorithms

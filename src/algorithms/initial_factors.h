@@ -6,16 +6,19 @@
 //  - the uniform draws (cheap, sequential) are made first and the Box-Muller transforms (pure
 //    functions of them) run on several threads;
 //  - callers that fit many models with the same seed (the cross-validation folds and the refit
-//    start from the same sequence) build it once and pass it to fit().
+//    start from the same sequence) build it once (svd's Algorithm::prepare_shared) and pass it
+//    to fit().
 // The values are bit-identical to calling Rng::normal n times.
 
 #include <cstddef>
 #include <cstdint>
 #include <vector>
 
+#include "algorithms/algorithm.h"
+
 namespace reco::algorithms {
 
-class InitialFactors {
+class InitialFactors : public FoldShared {
  public:
   InitialFactors(uint64_t seed, double mean, double std_dev, size_t count, int threads);
 

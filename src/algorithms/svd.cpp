@@ -97,6 +97,10 @@ SvdOptions SvdOptions::from_params(const Params& params) {
   return o;
 }
 
+SvdOptions SvdOptions::defaults() {
+  return from_params(default_params("svd"));
+}
+
 FactorModel fit_svd(const SvdOptions& options, const TrainingSet& set, RatingScale scale,
                     uint64_t seed, const EpochProgress& progress, const InitialFactors* init) {
   FactorModel model = make_model_shell(set, "svd", scale);
@@ -182,6 +186,71 @@ FactorModel fit_svd(const SvdOptions& options, const TrainingSet& set, RatingSca
     throw diverged(options.n_epochs);
   }
   return model;
+}
+
+// --- registration ------------------------------------------------------------------------------
+
+namespace {
+
+// Bounds wide enough for any sensible experiment; they exist to reject typos (lr_all=5) and
+// values that would overflow memory (n_factors=1e9) with a clear message instead of a crash.
+constexpr int64_t kMaxFactors = 4096;
+constexpr int64_t kMaxEpochs = 100000;
+constexpr double kMaxReg = 1000.0;
+constexpr double kMaxLr = 1.0;
+
+OptionTable svd_params() {
+  using O = OptionSpec;
+  return {
+      O::integer("n_factors", 100, 1, kMaxFactors, "number of latent factors"),
+      O::integer("n_epochs", 20, 1, kMaxEpochs, "number of SGD passes over the training ratings"),
+      O::boolean("biased", true, "use the global mean and user/item biases (false: plain PMF)"),
+      O::real("init_mean", 0.0, -100.0, 100.0, "mean of the normal the factors start from"),
+      O::real("init_std_dev", 0.1, 0.0, 100.0,
+              "standard deviation of the normal the factors start from"),
+      O::real("lr_all", 0.005, 0.0, kMaxLr, "learning rate of every parameter"),
+      O::real("reg_all", 0.02, 0.0, kMaxReg, "regularization of every parameter"),
+      O::real("lr_bu", {}, 0.0, kMaxLr, "learning rate of the user biases").derived_from("lr_all"),
+      O::real("lr_bi", {}, 0.0, kMaxLr, "learning rate of the item biases").derived_from("lr_all"),
+      O::real("lr_pu", {}, 0.0, kMaxLr, "learning rate of the user factors").derived_from("lr_all"),
+      O::real("lr_qi", {}, 0.0, kMaxLr, "learning rate of the item factors").derived_from("lr_all"),
+      O::real("reg_bu", {}, 0.0, kMaxReg, "regularization of the user biases")
+          .derived_from("reg_all"),
+      O::real("reg_bi", {}, 0.0, kMaxReg, "regularization of the item biases")
+          .derived_from("reg_all"),
+      O::real("reg_pu", {}, 0.0, kMaxReg, "regularization of the user factors")
+          .derived_from("reg_all"),
+      O::real("reg_qi", {}, 0.0, kMaxReg, "regularization of the item factors")
+          .derived_from("reg_all"),
+      O::choice("parallel", "auto", {"auto", "on", "off"},
+                "off: one thread, Surprise's rating order; on: all cores, a fixed block "
+                "schedule (deterministic, same result for any thread count, converges like the "
+                "sequential order); auto: on from 1,000,000 training ratings"),
+  };
+}
+
+}  // namespace
+
+Algorithm svd_algorithm() {
+  Algorithm a;
+  a.name = "svd";
+  a.doc = "biased matrix factorization trained by SGD (Surprise's SVD)";
+  a.params = svd_params();
+  a.model_type = &factor_model_type();
+  // Every fold starts from the same random draws (same seed): make them once, on all threads.
+  a.prepare_shared = [](const Dataset& data, const Params& params, uint64_t seed, int threads) {
+    return std::make_unique<InitialFactors>(seed, params.get_float("init_mean"),
+                                            params.get_float("init_std_dev"),
+                                            (size_t{data.n_users()} + data.n_items()) *
+                                                static_cast<size_t>(params.get_int("n_factors")),
+                                            threads);
+  };
+  a.fit = [](const FitInput& in) -> std::unique_ptr<Model> {
+    return std::make_unique<FactorModel>(fit_svd(SvdOptions::from_params(in.params), in.set,
+                                                 in.scale, in.seed, in.progress,
+                                                 dynamic_cast<const InitialFactors*>(in.shared)));
+  };
+  return a;
 }
 
 }  // namespace reco::algorithms

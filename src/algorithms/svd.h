@@ -1,5 +1,5 @@
 #pragma once
-// Biased SVD trained by SGD, following Surprise's SVD.sgd step for step (PROTOCOLS.md §4):
+// Biased SVD trained by SGD, following Surprise's SVD.sgd step for step (docs/ALGORITHMS.md):
 // same visiting order, same update rule with the old factor values, same defaults. Parameters
 // are float32 and every step performs the float operations defined in kernels.h (the dot
 // product inside training sums 64 interleaved lanes, so training and FactorModel::estimate may
@@ -12,6 +12,7 @@
 #include <cstdint>
 #include <optional>
 
+#include "algorithms/algorithm.h"
 #include "algorithms/factor_model.h"
 #include "algorithms/initial_factors.h"
 #include "algorithms/params.h"
@@ -20,14 +21,15 @@
 
 namespace reco::algorithms {
 
+// Built from the parameter table (svd_algorithm() in svd.cpp), which holds the defaults.
 struct SvdOptions {
-  uint32_t n_factors = 100;
-  int n_epochs = 20;
-  bool biased = true;
-  double init_mean = 0.0;
-  double init_std_dev = 0.1;
-  float lr_bu = 0.005f, lr_bi = 0.005f, lr_pu = 0.005f, lr_qi = 0.005f;
-  float reg_bu = 0.02f, reg_bi = 0.02f, reg_pu = 0.02f, reg_qi = 0.02f;
+  uint32_t n_factors{};
+  int n_epochs{};
+  bool biased{};
+  double init_mean{};
+  double init_std_dev{};
+  float lr_bu{}, lr_bi{}, lr_pu{}, lr_qi{};
+  float reg_bu{}, reg_bi{}, reg_pu{}, reg_qi{};
 
   // Kernel instruction set; empty: active_isa() (the best the CPU has, capped by RECO_SIMD).
   // Only speed depends on it.
@@ -44,6 +46,7 @@ struct SvdOptions {
   static constexpr size_t kParallelMinRatings = 1'000'000;
 
   static SvdOptions from_params(const Params& params);  // params of algorithm "svd"
+  static SvdOptions defaults();                         // the table's defaults
 };
 
 // p_u rows (users in model order) then q_i rows are drawn from N(init_mean, init_std_dev) with
@@ -53,5 +56,9 @@ struct SvdOptions {
 FactorModel fit_svd(const SvdOptions& options, const TrainingSet& set, RatingScale scale,
                     uint64_t seed, const EpochProgress& progress = {},
                     const InitialFactors* init = nullptr);
+
+// The registry entry (algorithm.h): parameters, fit, and the initial factors every fold of a
+// cross-validation shares.
+Algorithm svd_algorithm();
 
 }  // namespace reco::algorithms

@@ -5,31 +5,40 @@
 
 #include <fmt/format.h>
 
-#include "algorithms/baseline.h"
-#include "algorithms/svd.h"
 #include "core/error.h"
 
 namespace reco::algorithms {
+namespace {
 
-FactorModel fit(std::string_view algorithm, const Params& params, const Dataset& data,
-                std::span<const uint32_t> rating_indices, RatingScale scale, uint64_t seed,
-                const EpochProgress& progress, const InitialFactors* init) {
-  const AlgorithmSpec& spec = algorithm_spec(algorithm);  // rejects unknown names
-  if (params.algorithm() != spec.name) {
-    throw Error(ErrorKind::kUsage, fmt::format("parameters of algorithm {} given to train {}",
-                                               params.algorithm(), spec.name));
+const Algorithm& checked_algorithm(std::string_view algorithm, const Params& params,
+                                   const char* what) {
+  const Algorithm& a = find_algorithm(algorithm);  // rejects unknown names
+  if (params.algorithm() != a.name) {
+    throw Error(ErrorKind::kUsage, fmt::format("parameters of algorithm {} given to {} {}",
+                                               params.algorithm(), what, a.name));
   }
+  return a;
+}
+
+}  // namespace
+
+std::unique_ptr<Model> fit(std::string_view algorithm, const Params& params, const Dataset& data,
+                           std::span<const uint32_t> rating_indices, RatingScale scale,
+                           uint64_t seed, const EpochProgress& progress, const FoldShared* shared) {
+  const Algorithm& a = checked_algorithm(algorithm, params, "train");
   if (!(scale.min < scale.max)) {
     throw Error(ErrorKind::kInput,
                 fmt::format("rating scale [{}, {}] is empty", scale.min, scale.max));
   }
   const TrainingSet set = make_training_set(data, rating_indices);
-  if (spec.name == "svd")
-    return fit_svd(SvdOptions::from_params(params), set, scale, seed, progress, init);
-  if (spec.name == "baseline") {
-    return fit_baseline(BaselineOptions::from_params(params), set, scale, progress);
-  }
-  throw Error(ErrorKind::kInternal, "algorithm " + spec.name + " has parameters but no trainer");
+  return a.fit(FitInput{params, set, scale, seed, progress, shared});
+}
+
+std::unique_ptr<FoldShared> prepare_shared(std::string_view algorithm, const Params& params,
+                                           const Dataset& data, uint64_t seed, int threads) {
+  const Algorithm& a = checked_algorithm(algorithm, params, "cross-validate");
+  if (!a.prepare_shared) return nullptr;
+  return a.prepare_shared(data, params, seed, threads);
 }
 
 std::vector<uint32_t> all_rating_indices(const Dataset& data) {

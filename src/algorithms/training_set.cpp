@@ -57,11 +57,10 @@ TrainingSet make_training_set(const Dataset& data, std::span<const uint32_t> rat
   return set;
 }
 
-FactorModel make_model_shell(const TrainingSet& set, std::string algorithm, RatingScale scale) {
-  FactorModel model;
+void fill_model_base(Model& model, const TrainingSet& set, std::string algorithm,
+                     RatingScale scale) {
   model.algorithm = std::move(algorithm);
   model.scale = scale;
-  model.global_mean = set.global_mean;
   model.users = IdIndex::from_raw_ids(set.user_raw);
   model.items = IdIndex::from_raw_ids(set.item_raw);
   model.rated_offsets = set.user_offsets;
@@ -70,6 +69,12 @@ FactorModel make_model_shell(const TrainingSet& set, std::string algorithm, Rati
     std::sort(model.rated_items.begin() + static_cast<ptrdiff_t>(set.user_offsets[u]),
               model.rated_items.begin() + static_cast<ptrdiff_t>(set.user_offsets[u + 1]));
   }
+}
+
+FactorModel make_model_shell(const TrainingSet& set, std::string algorithm, RatingScale scale) {
+  FactorModel model;
+  fill_model_base(model, set, std::move(algorithm), scale);
+  model.global_mean = set.global_mean;
   return model;
 }
 

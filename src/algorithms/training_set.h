@@ -53,8 +53,11 @@ struct TrainingSet {
 // range for the Dataset.
 TrainingSet make_training_set(const Dataset& data, std::span<const uint32_t> rating_indices);
 
-// A model with everything but the learned parameters: algorithm, scale, global mean, id maps
-// and the rated-items index (items ascending per user). Parameter vectors are left empty.
+// Fills what every model has: algorithm, scale, the id maps of the training users and items and
+// the rated-items index (items ascending per user).
+void fill_model_base(Model& model, const TrainingSet& set, std::string algorithm,
+                     RatingScale scale);
+// A FactorModel with the base filled and the global mean set; parameter vectors left empty.
 FactorModel make_model_shell(const TrainingSet& set, std::string algorithm, RatingScale scale);
 
 }  // namespace reco::algorithms

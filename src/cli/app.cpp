@@ -6,6 +6,7 @@
 
 #include "cli/context.h"
 #include "core/error.h"
+#include "core/version.h"
 
 namespace reco::cli {
 
@@ -33,37 +34,32 @@ bool Context::progress_enabled() const {
 
 int run(int argc, char** argv) {
   Context ctx;
-  CLI::App app{
-      "reco: a recommendation engine. Load ratings into a SQL warehouse, train models from SQL "
-      "or the command line, and serve predictions.",
-      "reco"};
-  app.set_version_flag("--version", "reco 0.1.0");
-  app.require_subcommand(1);
-  app.fallthrough();
-  app.add_option("--home", ctx.options.home,
-                 "Home directory for the warehouse, models and jobs (default: $RECO_HOME, else "
-                 "~/.local/share/reco)")
-      ->envname("RECO_HOME");
-  app.add_option("--db", ctx.options.db, "Warehouse database (default: <home>/warehouse.db)")
-      ->envname("RECO_DB");
-  app.add_flag("-q,--quiet", ctx.options.quiet, "No progress or log output on stderr");
-
-  register_load(app, ctx);
-  register_fetch(app, ctx);
-  register_generate(app, ctx);
-  register_sql(app, ctx);
-  register_train(app, ctx);
-  register_models(app, ctx);
-  register_recommend(app, ctx);
-  register_predict(app, ctx);
-  register_serve(app, ctx);
-  register_endpoints(app, ctx);
-  register_jobs(app, ctx);
-
+  const auto define = [&ctx](Command& app) {
+    app.option("--home", ctx.options.home,
+               "Home directory for the warehouse, models and jobs (default: $RECO_HOME, else "
+               "~/.local/share/reco)")
+        .env("RECO_HOME");
+    app.option("--db", ctx.options.db, "Warehouse database (default: <home>/warehouse.db)")
+        .env("RECO_DB");
+    app.flag("-q,--quiet", ctx.options.quiet, "No progress or log output on stderr");
+    register_load(app, ctx);
+    register_fetch(app, ctx);
+    register_generate(app, ctx);
+    register_sql(app, ctx);
+    register_train(app, ctx);
+    register_models(app, ctx);
+    register_recommend(app, ctx);
+    register_predict(app, ctx);
+    register_serve(app, ctx);
+    register_endpoints(app, ctx);
+    register_jobs(app, ctx);
+  };
   try {
-    app.parse(argc, argv);
-  } catch (const CLI::ParseError& e) {
-    return app.exit(e) == 0 ? 0 : 64;
+    return parse_and_run(
+        argc, argv, "reco",
+        "reco: a recommendation engine. Load ratings into a SQL warehouse, train models from SQL "
+        "or the command line, and serve predictions.",
+        std::string("reco ") + version(), define, [&ctx] { return ctx.exit_code; });
   } catch (const Error& e) {
     std::fflush(stdout);
     fmt::print(stderr, "reco: error: {}\n", e.what());
@@ -73,7 +69,6 @@ int run(int argc, char** argv) {
     fmt::print(stderr, "reco: internal error: {}\n", e.what());
     return 70;
   }
-  return ctx.exit_code;
 }
 
 }  // namespace reco::cli

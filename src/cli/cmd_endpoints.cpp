@@ -1,5 +1,6 @@
 // reco endpoints: list, inspect, deploy and delete named real-time endpoints.
 #include <fmt/format.h>
+#include <nlohmann/json.hpp>
 
 #include "cli/context.h"
 #include "cli/table_format.h"
@@ -29,19 +30,19 @@ void print_endpoint(const deployment::Endpoint& e) {
 
 }  // namespace
 
-void register_endpoints(CLI::App& app, Context& ctx) {
+void register_endpoints(Command& app, Context& ctx) {
   auto json = std::make_shared<bool>(false);
-  auto* cmd = app.add_subcommand(
+  Command cmd = app.add_subcommand(
       "endpoints", "List, inspect, deploy and delete real-time endpoints (served by `reco serve`)");
-  cmd->add_flag("--json", *json, "Print JSON instead of a table");
-  cmd->footer(
+  cmd.flag("--json", *json, "Print JSON instead of a table");
+  cmd.footer(
       "Without a subcommand, lists the endpoints.\n"
       "Examples:\n"
       "  reco endpoints deploy movielens-model-v1 models:/ratings\n"
       "  reco endpoints show movielens-model-v1");
 
-  cmd->callback([cmd, json, &ctx] {
-    if (!cmd->get_subcommands().empty()) return;
+  cmd.callback([cmd, json, &ctx] {
+    if (cmd.subcommand_given()) return;
     deployment::EndpointStore store(ctx.home());
     const auto all = store.list();
     if (*json) {
@@ -65,9 +66,9 @@ void register_endpoints(CLI::App& app, Context& ctx) {
   });
 
   auto name = std::make_shared<std::string>();
-  auto* show = cmd->add_subcommand("show", "Show one endpoint");
-  show->add_option("name", *name, "Endpoint name")->required();
-  show->callback([name, json, &ctx] {
+  Command show = cmd.add_subcommand("show", "Show one endpoint");
+  show.option("name", *name, "Endpoint name").required();
+  show.callback([name, json, &ctx] {
     deployment::EndpointStore store(ctx.home());
     const auto e = store.get(*name);
     if (*json)
@@ -77,14 +78,13 @@ void register_endpoints(CLI::App& app, Context& ctx) {
   });
 
   auto url = std::make_shared<std::string>();
-  auto* deploy = cmd->add_subcommand(
+  Command deploy = cmd.add_subcommand(
       "deploy", "Create or update an endpoint (the artifact is validated before anything changes)");
-  deploy->add_option("name", *name, "Endpoint name")->required();
+  deploy.option("name", *name, "Endpoint name").required();
   deploy
-      ->add_option("model_url", *url,
-                   "models:/NAME[/VERSION], file:// URI or path of a model artifact")
-      ->required();
-  deploy->callback([name, url, json, &ctx] {
+      .option("model_url", *url, "models:/NAME[/VERSION], file:// URI or path of a model artifact")
+      .required();
+  deploy.callback([name, url, json, &ctx] {
     deployment::EndpointStore store(ctx.home());
     bool created = false;
     const auto d = store.deploy(*name, *url, &created);
@@ -97,9 +97,9 @@ void register_endpoints(CLI::App& app, Context& ctx) {
     print_endpoint(d.endpoint);
   });
 
-  auto* del = cmd->add_subcommand("delete", "Delete an endpoint (its model artifact stays)");
-  del->add_option("name", *name, "Endpoint name")->required();
-  del->callback([name, &ctx] {
+  Command del = cmd.add_subcommand("delete", "Delete an endpoint (its model artifact stays)");
+  del.option("name", *name, "Endpoint name").required();
+  del.callback([name, &ctx] {
     deployment::EndpointStore store(ctx.home());
     if (!store.remove(*name)) store.get(*name);  // throws kNotFound naming the known endpoints
     fmt::print("deleted endpoint {}\n", *name);

@@ -78,12 +78,12 @@ void run_fetch(Context& ctx, const FetchArgs& args) {
 
 }  // namespace
 
-void register_fetch(CLI::App& app, Context& ctx) {
-  CLI::App* fetch = app.add_subcommand("fetch", "Download public data sets into <home>/datasets");
-  fetch->require_subcommand(1);
+void register_fetch(Command& app, Context& ctx) {
+  Command fetch = app.add_subcommand("fetch", "Download public data sets into <home>/datasets");
+  fetch.require_subcommand();
 
   auto args = std::make_shared<FetchArgs>();
-  CLI::App* ml = fetch->add_subcommand(
+  Command ml = fetch.add_subcommand(
       "movielens",
       "Download a MovieLens archive from GroupLens (BASE/NAME.zip), verify it against the "
       "published BASE/NAME.zip.md5 (or, when none is published, by reading the whole archive), "
@@ -92,17 +92,16 @@ void register_fetch(CLI::App& app, Context& ctx) {
       "fetches and loads in one line. A data set already present is not downloaded again "
       "unless --force is given.\n"
       "Names: ml-latest-small (1 MB), ml-25m (250 MB), ml-latest, ml-1m, ml-100k, ...");
-  ml->add_option("NAME", args->name, "Data set name, e.g. ml-latest-small")->required();
-  ml->add_option("--url", args->url,
-                 "Base address holding NAME.zip and NAME.zip.md5 (http, https or file; default: "
-                 "$RECO_MOVIELENS_URL, else " +
-                     std::string(data::kDefaultMovielensBaseUrl) + ")");
-  ml->add_flag("--force", args->force, "Download and unpack again even if already present");
-  ml->add_option("--connect-timeout", args->connect_timeout,
-                 "Seconds to wait for the server to answer")
-      ->capture_default_str()
-      ->check(CLI::Range(1, 3600));
-  ml->callback([&ctx, args] { run_fetch(ctx, *args); });
+  ml.option("NAME", args->name, "Data set name, e.g. ml-latest-small").required();
+  ml.option("--url", args->url,
+            "Base address holding NAME.zip and NAME.zip.md5 (http, https or file; default: "
+            "$RECO_MOVIELENS_URL, else " +
+                std::string(data::kDefaultMovielensBaseUrl) + ")");
+  ml.flag("--force", args->force, "Download and unpack again even if already present");
+  ml.option("--connect-timeout", args->connect_timeout, "Seconds to wait for the server to answer")
+      .show_default()
+      .range(1, 3600);
+  ml.callback([&ctx, args] { run_fetch(ctx, *args); });
 }
 
 }  // namespace reco::cli

@@ -46,13 +46,13 @@ void run_generate(Context& ctx, const GenerateArgs& args) {
 
 }  // namespace
 
-void register_generate(CLI::App& app, Context& ctx) {
-  CLI::App* generate = app.add_subcommand(
+void register_generate(Command& app, Context& ctx) {
+  Command generate = app.add_subcommand(
       "generate", "Generate synthetic data sets for tests and benchmarks (no download needed)");
-  generate->require_subcommand(1);
+  generate.require_subcommand();
 
   auto args = std::make_shared<GenerateArgs>();
-  CLI::App* ml = generate->add_subcommand(
+  Command ml = generate.add_subcommand(
       "movielens",
       "Write a synthetic data set in the MovieLens ml-latest-small layout (ratings.csv, "
       "movies.csv, README.txt) into DIR.\n"
@@ -63,30 +63,28 @@ void register_generate(CLI::App& app, Context& ctx) {
       "files. Prints DIR on stdout.\n"
       "Example: reco generate movielens /tmp/ml-25m-like --users 162541 --items 59047 "
       "--ratings 25000095");
-  ml->add_option("DIR", args->folder, "Output folder (created if missing)")->required();
-  ml->add_option("--users", args->options.users, "Number of users (ids 1..N)")
-      ->capture_default_str();
-  ml->add_option("--items", args->options.items, "Number of movies")->capture_default_str();
-  ml->add_option("--ratings", args->options.ratings,
-                 "Exact number of ratings; at least --users, at most --users x --items")
-      ->capture_default_str();
-  ml->add_option("--seed", args->options.seed, "Random seed")->capture_default_str();
-  ml->add_option("--rank", args->options.rank, "Dimension of the planted latent vectors")
-      ->capture_default_str();
-  ml->add_option("--noise", args->options.noise_stddev,
-                 "Standard deviation of the rating noise before rounding to half stars")
-      ->capture_default_str();
-  ml->add_option("--zipf", args->options.item_zipf_exponent,
-                 "Zipf exponent s of movie popularity: the k-th most popular movie is drawn with "
-                 "weight 1/(k + offset)^s (0: uniform)")
-      ->capture_default_str();
-  ml->add_option("--zipf-offset", args->options.item_zipf_offset,
-                 "Zipf-Mandelbrot offset: larger values flatten the head of the popularity curve")
-      ->capture_default_str();
-  ml->add_option("--threads", args->options.threads,
-                 "Worker threads (0: one per core); the output does not depend on it")
-      ->capture_default_str();
-  ml->callback([&ctx, args] { run_generate(ctx, *args); });
+  ml.option("DIR", args->folder, "Output folder (created if missing)").required();
+  ml.option("--users", args->options.users, "Number of users (ids 1..N)").show_default();
+  ml.option("--items", args->options.items, "Number of movies").show_default();
+  ml.option("--ratings", args->options.ratings,
+            "Exact number of ratings; at least --users, at most --users x --items")
+      .show_default();
+  ml.option("--seed", args->options.seed, "Random seed").show_default();
+  ml.option("--rank", args->options.rank, "Dimension of the planted latent vectors").show_default();
+  ml.option("--noise", args->options.noise_stddev,
+            "Standard deviation of the rating noise before rounding to half stars")
+      .show_default();
+  ml.option("--zipf", args->options.item_zipf_exponent,
+            "Zipf exponent s of movie popularity: the k-th most popular movie is drawn with "
+            "weight 1/(k + offset)^s (0: uniform)")
+      .show_default();
+  ml.option("--zipf-offset", args->options.item_zipf_offset,
+            "Zipf-Mandelbrot offset: larger values flatten the head of the popularity curve")
+      .show_default();
+  ml.option("--threads", args->options.threads,
+            "Worker threads (0: one per core); the output does not depend on it")
+      .show_default();
+  ml.callback([&ctx, args] { run_generate(ctx, *args); });
 }
 
 }  // namespace reco::cli

@@ -1,5 +1,6 @@
 // reco jobs: training jobs (from `reco train`, train_and_get_recommendations and POST /train).
 #include <fmt/format.h>
+#include <nlohmann/json.hpp>
 
 #include "cli/context.h"
 #include "cli/table_format.h"
@@ -21,15 +22,15 @@ std::string text_or_empty(const nlohmann::json& j, const char* key) {
 
 }  // namespace
 
-void register_jobs(CLI::App& app, Context& ctx) {
+void register_jobs(Command& app, Context& ctx) {
   auto json = std::make_shared<bool>(false);
   auto limit = std::make_shared<size_t>(50);
-  auto* cmd = app.add_subcommand("jobs", "List training jobs, newest first, with their state");
-  cmd->add_flag("--json", *json, "Print JSON instead of a table");
-  cmd->add_option("-n,--limit", *limit, "Show at most this many jobs (default 50; 0 = all)");
-  cmd->footer("Without a subcommand, lists the jobs. `reco jobs show ID` prints one with its log.");
-  cmd->callback([cmd, json, limit, &ctx] {
-    if (!cmd->get_subcommands().empty()) return;
+  Command cmd = app.add_subcommand("jobs", "List training jobs, newest first, with their state");
+  cmd.flag("--json", *json, "Print JSON instead of a table");
+  cmd.option("-n,--limit", *limit, "Show at most this many jobs (default 50; 0 = all)");
+  cmd.footer("Without a subcommand, lists the jobs. `reco jobs show ID` prints one with its log.");
+  cmd.callback([cmd, json, limit, &ctx] {
+    if (cmd.subcommand_given()) return;
     training::JobStore store(ctx.home());
     auto all = store.list();
     if (*limit && all.size() > *limit) all.resize(*limit);
@@ -43,21 +44,22 @@ void register_jobs(CLI::App& app, Context& ctx) {
         {"job", "state", "input", "model", "version", "rmse", "created", "finished", "failure"});
     table.right_align({4, 5});
     for (const auto& r : all) {
+      const auto request = nlohmann::json::parse(r.request);
+      const auto result = r.result.empty() ? nlohmann::json() : nlohmann::json::parse(r.result);
       std::string failure = r.failure;
       if (failure.size() > 80) failure = failure.substr(0, 77) + "...";
-      table.add({r.id, training::to_string(r.state), text_or_empty(r.request, "input_table"),
-                 text_or_empty(r.result, "model"), text_or_empty(r.result, "version"),
-                 number_or_empty(r.result, "rmse", "{:.4f}"), r.created_at, r.finished_at,
-                 failure});
+      table.add({r.id, training::to_string(r.state), text_or_empty(request, "input_table"),
+                 text_or_empty(result, "model"), text_or_empty(result, "version"),
+                 number_or_empty(result, "rmse", "{:.4f}"), r.created_at, r.finished_at, failure});
     }
     fmt::print("{}", table.render());
     if (all.empty()) fmt::print("(no jobs yet)\n");
   });
 
   auto id = std::make_shared<std::string>();
-  auto* show = cmd->add_subcommand("show", "Show one job with its result and log");
-  show->add_option("id", *id, "Job id")->required();
-  show->callback([id, json, &ctx] {
+  Command show = cmd.add_subcommand("show", "Show one job with its result and log");
+  show.option("id", *id, "Job id").required();
+  show.callback([id, json, &ctx] {
     training::JobStore store(ctx.home());
     const auto r = store.get(*id);
     if (*json) {
@@ -65,9 +67,9 @@ void register_jobs(CLI::App& app, Context& ctx) {
       return;
     }
     fmt::print("job       {}\nstate     {}\ncreated   {}\nfinished  {}\nrequest   {}\n", r.id,
-               training::to_string(r.state), r.created_at, r.finished_at, r.request.dump());
+               training::to_string(r.state), r.created_at, r.finished_at, r.request);
     if (!r.failure.empty()) fmt::print("failure   {}\n", r.failure);
-    if (!r.result.is_null()) fmt::print("result    {}\n", r.result.dump());
+    if (!r.result.empty()) fmt::print("result    {}\n", r.result);
     if (!r.log.empty()) {
       fmt::print("log:\n");
       for (const auto& line : r.log) fmt::print("{}\n", line);

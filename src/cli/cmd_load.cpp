@@ -80,14 +80,14 @@ void print_report(const data::LoadReport& report, bool show_columns) {
 
 }  // namespace
 
-void register_load(CLI::App& app, Context& ctx) {
-  CLI::App* load = app.add_subcommand("load", "Load data files into warehouse tables");
-  load->require_subcommand(1);
+void register_load(Command& app, Context& ctx) {
+  Command load = app.add_subcommand("load", "Load data files into warehouse tables");
+  load.require_subcommand();
 
   auto dir = std::make_shared<std::string>();
-  CLI::App* movielens = load->add_subcommand(
+  Command movielens = load.add_subcommand(
       "movielens", "Load a MovieLens folder into the tables movies, ratings, links and tags");
-  movielens->footer(
+  movielens.footer(
       "Loads the tables movies, ratings and, when the release has them, links and tags. The "
       "layout is detected from the files present:\n"
       "  ml-latest-small, ml-20m, ml-25m, ml-latest: ratings.csv, movies.csv [, links.csv, "
@@ -100,9 +100,9 @@ void register_load(CLI::App& app, Context& ctx) {
       "Tables: movies(movieid, title, genres), ratings(userid, movieid, rating, timestamp), "
       "links(movieid, imdbid, tmdbid), tags(userid, movieid, tag, timestamp).\n"
       "Example: reco load movielens ~/Downloads/ml-latest-small");
-  movielens->add_option("DIR", *dir, "The unpacked MovieLens folder (or a folder holding it)")
-      ->required();
-  movielens->callback([&ctx, dir] {
+  movielens.option("DIR", *dir, "The unpacked MovieLens folder (or a folder holding it)")
+      .required();
+  movielens.callback([&ctx, dir] {
     ProgressLine progress(ctx.progress_enabled());
     const data::LoadReport report =
         data::load_movielens(ctx.warehouse(), *dir, progress.callback());
@@ -111,9 +111,9 @@ void register_load(CLI::App& app, Context& ctx) {
   });
 
   auto args = std::make_shared<CsvArgs>();
-  CLI::App* csv = load->add_subcommand(
+  Command csv = load.add_subcommand(
       "csv", "Load a CSV (or other delimited) file into a new table, inferring column types");
-  csv->footer(
+  csv.footer(
       "Column names come from the header line "
       "(they must be plain identifiers: letters, digits, _ and $, not starting with a digit) or "
       "are column1, column2, ... with --no-header. Column types are inferred from the whole "
@@ -122,19 +122,19 @@ void register_load(CLI::App& app, Context& ctx) {
       "become NULL. Fields may be enclosed in double quotes (RFC 4180). One transaction: on any "
       "error the warehouse is unchanged.\n"
       "Example: reco load csv ratings.tsv --table ratings_raw --delimiter tab --replace");
-  csv->add_option("FILE", args->file, "The file to load")->required();
-  csv->add_option("-t,--table", args->table, "Table to create: [schema.]table")->required();
-  csv->add_flag("--replace", args->replace, "Replace the table if it exists (default: error)");
-  csv->add_option("-d,--delimiter", args->delimiter,
-                  "Field delimiter: one or more characters, e.g. , ; | :: or tab (also \\t)")
-      ->capture_default_str();
-  csv->add_option("--encoding", args->encoding,
-                  "Encoding of the file: utf-8 (validated), latin-1 (converted to UTF-8), or "
-                  "auto (UTF-8 when valid, else Latin-1)")
-      ->capture_default_str();
-  csv->add_flag("--no-header", args->no_header,
-                "The first line is data; columns are named column1, column2, ...");
-  csv->callback([&ctx, args] {
+  csv.option("FILE", args->file, "The file to load").required();
+  csv.option("-t,--table", args->table, "Table to create: [schema.]table").required();
+  csv.flag("--replace", args->replace, "Replace the table if it exists (default: error)");
+  csv.option("-d,--delimiter", args->delimiter,
+             "Field delimiter: one or more characters, e.g. , ; | :: or tab (also \\t)")
+      .show_default();
+  csv.option("--encoding", args->encoding,
+             "Encoding of the file: utf-8 (validated), latin-1 (converted to UTF-8), or "
+             "auto (UTF-8 when valid, else Latin-1)")
+      .show_default();
+  csv.flag("--no-header", args->no_header,
+           "The first line is data; columns are named column1, column2, ...");
+  csv.callback([&ctx, args] {
     data::CsvLoadOptions options;
     options.table = args->table;
     options.replace = args->replace;

@@ -1,4 +1,5 @@
 #include <fmt/format.h>
+#include <nlohmann/json.hpp>
 
 #include "cli/context.h"
 #include "cli/table_format.h"
@@ -7,14 +8,14 @@
 
 namespace reco::cli {
 
-void register_models(CLI::App& app, Context& ctx) {
+void register_models(Command& app, Context& ctx) {
   auto name = std::make_shared<std::string>();
   auto json = std::make_shared<bool>(false);
-  auto* cmd =
+  Command cmd =
       app.add_subcommand("models", "List trained models and their versions with CV metrics");
-  cmd->add_option("name", *name, "Only this model");
-  cmd->add_flag("--json", *json, "Print JSON instead of a table");
-  cmd->callback([name, json, &ctx] {
+  cmd.option("name", *name, "Only this model");
+  cmd.flag("--json", *json, "Print JSON instead of a table");
+  cmd.callback([name, json, &ctx] {
     registry::ModelRegistry models(ctx.home().models_dir());
     auto all = models.list();
     if (!name->empty()) {
@@ -31,7 +32,7 @@ void register_models(CLI::App& app, Context& ctx) {
              {"artifact_uri", registry::artifact_uri(m.artifact_path)},
              {"bytes", m.file_size},
              {"problem", m.problem.empty() ? nlohmann::json(nullptr) : nlohmann::json(m.problem)},
-             {"metadata", m.metadata}});
+             {"metadata", nlohmann::json::parse(m.metadata)}});
       }
       fmt::print("{}\n", out.dump(2));
       return;

@@ -97,31 +97,30 @@ void predict_over_http(const Options& o, const std::string& body, Context& ctx) 
 
 }  // namespace
 
-void register_predict(CLI::App& app, Context& ctx) {
+void register_predict(Command& app, Context& ctx) {
   auto o = std::make_shared<Options>();
-  auto* cmd = app.add_subcommand(
+  Command cmd = app.add_subcommand(
       "predict", "Predict ratings: one USER ITEM pair, or every user,item line of a FILE");
-  cmd->add_option("args", o->args,
-                  "USER ITEM, or FILE with one user_id,item_id per line ('-' for stdin)")
-      ->required()
-      ->expected(1, 2);
-  cmd->add_option("-m,--model", o->model,
-                  "Model name, models:/NAME[/VERSION], file:// URI or artifact path");
-  cmd->add_option("--version", o->version, "Model version with --model (default: latest)");
-  cmd->add_option("-e,--endpoint", o->endpoint,
-                  "Deployed endpoint to ask (in-process, or on the server given by --url)");
-  cmd->add_option("--url", o->url,
-                  "Send FILE to a running `reco serve` at this URL (e.g. http://127.0.0.1:8080) "
-                  "and print its answer");
-  cmd->add_option("--token", o->token, "Bearer token for --url (default: $RECO_TOKEN)");
-  cmd->add_option("--timeout", o->timeout, "Seconds to wait for --url (default 60)")
-      ->check(CLI::PositiveNumber);
-  cmd->footer(
+  cmd.option("args", o->args,
+             "USER ITEM, or FILE with one user_id,item_id per line ('-' for stdin)")
+      .required()
+      .expected(1, 2);
+  cmd.option("-m,--model", o->model,
+             "Model name, models:/NAME[/VERSION], file:// URI or artifact path");
+  cmd.option("--version", o->version, "Model version with --model (default: latest)");
+  cmd.option("-e,--endpoint", o->endpoint,
+             "Deployed endpoint to ask (in-process, or on the server given by --url)");
+  cmd.option("--url", o->url,
+             "Send FILE to a running `reco serve` at this URL (e.g. http://127.0.0.1:8080) "
+             "and print its answer");
+  cmd.option("--token", o->token, "Bearer token for --url (default: $RECO_TOKEN)");
+  cmd.option("--timeout", o->timeout, "Seconds to wait for --url (default 60)").positive();
+  cmd.footer(
       "Examples:\n"
       "  reco predict --model ratings 1 308\n"
       "  reco predict payload.csv --endpoint movielens-model-v1\n"
       "  reco predict payload.csv --url http://127.0.0.1:8080   # like the guide's predict.sh");
-  cmd->callback([o, &ctx] {
+  cmd.callback([o, &ctx] {
     if (o->token.empty()) {
       if (const char* t = std::getenv("RECO_TOKEN")) o->token = t;
     }
@@ -143,7 +142,7 @@ void register_predict(CLI::App& app, Context& ctx) {
     } else {
       artifact = std::make_shared<registry::Artifact>(load_model(ctx, o->model, o->version));
     }
-    const auto& model = artifact->model;
+    const algorithms::Model& model = *artifact->model;
     if (o->args.size() == 2) {
       fmt::print("{}\n",
                  model.predict(parse_id_arg(o->args[0], "USER"), parse_id_arg(o->args[1], "ITEM")));

@@ -7,7 +7,7 @@
 
 namespace reco::cli {
 
-void register_recommend(CLI::App& app, Context& ctx) {
+void register_recommend(Command& app, Context& ctx) {
   struct Options {
     std::string model;
     std::optional<int> version;
@@ -15,21 +15,19 @@ void register_recommend(CLI::App& app, Context& ctx) {
     size_t k = 10;
   };
   auto o = std::make_shared<Options>();
-  auto* cmd =
+  Command cmd =
       app.add_subcommand("recommend",
                          "Print a user's top-k items (not rated in training) with titles and "
                          "predicted ratings");
-  cmd->add_option("-m,--model", o->model,
-                  "Model name, models:/NAME[/VERSION], file:// URI or artifact path")
-      ->required();
-  cmd->add_option("--version", o->version, "Model version (default: latest)");
-  cmd->add_option("-u,--user", o->user, "User id")->required();
-  cmd->add_option("-k,--top", o->k, "How many items")
-      ->capture_default_str()
-      ->check(CLI::Range(1, 10000));
-  cmd->callback([o, &ctx] {
+  cmd.option("-m,--model", o->model,
+             "Model name, models:/NAME[/VERSION], file:// URI or artifact path")
+      .required();
+  cmd.option("--version", o->version, "Model version (default: latest)");
+  cmd.option("-u,--user", o->user, "User id").required();
+  cmd.option("-k,--top", o->k, "How many items").show_default().range(1, 10000);
+  cmd.callback([o, &ctx] {
     const auto artifact = load_model(ctx, o->model, o->version);
-    const auto& model = artifact.model;
+    const algorithms::Model& model = *artifact.model;
     const auto top = recommendation::top_n_for_user(model, o->user, o->k);
     std::vector<int64_t> ids;
     for (const auto& s : top) ids.push_back(model.items.raw(s.item));

@@ -74,28 +74,28 @@ void run_sql(Context& ctx, const SqlOptions& opts) {
 
 }  // namespace
 
-void register_sql(CLI::App& app, Context& ctx) {
+void register_sql(Command& app, Context& ctx) {
   auto opts = std::make_shared<SqlOptions>();
-  CLI::App* cmd = app.add_subcommand(
+  Command cmd = app.add_subcommand(
       "sql",
       "Run SQL on the warehouse, with reco's SQL functions: -c strings, then FILE ('-' for "
       "stdin), else an interactive prompt (or stdin when it is not a terminal)");
-  cmd->add_option("-c,--command", opts->commands,
-                  "SQL (and dot-commands) to run; repeatable, run in order; stops at the first "
-                  "error")
-      ->expected(1)
-      ->allow_extra_args(false)  // `-c SQL FILE`: FILE is the script, not a second -c
-      ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
-  cmd->add_option("file", opts->file, "SQL script to run after the -c strings ('-' reads stdin)");
-  cmd->add_option("--mode", opts->mode, "Output mode: table, csv, json or line")
-      ->check(CLI::IsMember({"table", "csv", "json", "line"}))
-      ->capture_default_str();
-  cmd->add_option("--headers", opts->headers, "Column names in table and csv output: on or off")
-      ->check(CLI::IsMember({"on", "off"}))
-      ->capture_default_str();
-  cmd->add_flag("--echo", opts->echo, "Print each statement before its output");
-  cmd->add_flag("--bail", opts->bail, "Stop at the first error");
-  cmd->callback([&ctx, opts] { run_sql(ctx, *opts); });
+  cmd.option("-c,--command", opts->commands,
+             "SQL (and dot-commands) to run; repeatable, run in order; stops at the first "
+             "error")
+      .expected(1)
+      .no_extra_args()  // `-c SQL FILE`: FILE is the script, not a second -c
+      .take_all();
+  cmd.option("file", opts->file, "SQL script to run after the -c strings ('-' reads stdin)");
+  cmd.option("--mode", opts->mode, "Output mode: table, csv, json or line")
+      .choices({"table", "csv", "json", "line"})
+      .show_default();
+  cmd.option("--headers", opts->headers, "Column names in table and csv output: on or off")
+      .choices({"on", "off"})
+      .show_default();
+  cmd.flag("--echo", opts->echo, "Print each statement before its output");
+  cmd.flag("--bail", opts->bail, "Stop at the first error");
+  cmd.callback([&ctx, opts] { run_sql(ctx, *opts); });
 }
 
 }  // namespace reco::cli

@@ -5,8 +5,7 @@
 #include <optional>
 #include <string>
 
-#include <CLI/CLI.hpp>
-
+#include "cli/command.h"
 #include "cli/run.h"
 #include "core/home.h"
 #include "storage/warehouse.h"
@@ -35,17 +34,17 @@ class Context {
 };
 
 // Each subcommand lives in its own file and registers itself here. The callback runs the
-// command; errors propagate as reco::Error and are reported by main.
-void register_load(CLI::App& app, Context& ctx);
-void register_fetch(CLI::App& app, Context& ctx);
-void register_generate(CLI::App& app, Context& ctx);
-void register_sql(CLI::App& app, Context& ctx);
-void register_train(CLI::App& app, Context& ctx);
-void register_models(CLI::App& app, Context& ctx);
-void register_recommend(CLI::App& app, Context& ctx);
-void register_predict(CLI::App& app, Context& ctx);
-void register_serve(CLI::App& app, Context& ctx);
-void register_endpoints(CLI::App& app, Context& ctx);
-void register_jobs(CLI::App& app, Context& ctx);
+// command; errors propagate as reco::Error and are reported by run().
+void register_load(Command& app, Context& ctx);
+void register_fetch(Command& app, Context& ctx);
+void register_generate(Command& app, Context& ctx);
+void register_sql(Command& app, Context& ctx);
+void register_train(Command& app, Context& ctx);
+void register_models(Command& app, Context& ctx);
+void register_recommend(Command& app, Context& ctx);
+void register_predict(Command& app, Context& ctx);
+void register_serve(Command& app, Context& ctx);
+void register_endpoints(Command& app, Context& ctx);
+void register_jobs(Command& app, Context& ctx);
 
 }  // namespace reco::cli

@@ -1,4 +1,5 @@
 #include "data/fetch.h"
+#include "core/version.h"
 
 #include <archive.h>
 #include <archive_entry.h>
@@ -170,7 +171,8 @@ GetOutcome http_get(const std::string& url, const FetchOptions& o, std::string_v
   // A stalled transfer (under 1 byte/s for a minute) fails instead of hanging forever.
   curl_easy_setopt(h, CURLOPT_LOW_SPEED_LIMIT, 1L);
   curl_easy_setopt(h, CURLOPT_LOW_SPEED_TIME, 60L);
-  curl_easy_setopt(h, CURLOPT_USERAGENT, "reco/0.1.0");
+  const std::string agent = std::string("reco/") + version();
+  curl_easy_setopt(h, CURLOPT_USERAGENT, agent.c_str());
   curl_easy_setopt(h, CURLOPT_ERRORBUFFER, error_text);
   curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
   curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, on_body);

@@ -9,6 +9,7 @@
 #include <cstring>
 
 #include <fmt/format.h>
+#include <nlohmann/json.hpp>
 
 #include "core/clock.h"
 #include "core/error.h"
@@ -104,15 +105,15 @@ json deploy_result(const DeployedModel& deployed, bool created) {
   out["created"] = created;
   out["status"] = created ? "Created" : "Updated";
   out["state"] = "InService";
-  out["n_users"] = deployed.artifact->model.n_users();
-  out["n_items"] = deployed.artifact->model.n_items();
+  out["n_users"] = deployed.artifact->model->n_users();
+  out["n_items"] = deployed.artifact->model->n_items();
   return out;
 }
 
 std::shared_ptr<const registry::Artifact> load_for_serving(const fs::path& path) {
   auto artifact = std::make_shared<registry::Artifact>(registry::read_artifact(path));
   try {
-    artifact->model.validate();
+    artifact->model->validate();
   } catch (const Error& e) {
     throw Error(ErrorKind::kCorrupt, fmt::format("{}: {}", path.string(), e.what()));
   }
@@ -150,7 +151,7 @@ DeployedModel EndpointStore::deploy(const std::string& name, const std::string& 
     e.model_name = version->name;
     e.model_version = version->number;
   }
-  e.algorithm = artifact->model.algorithm;
+  e.algorithm = artifact->model->algorithm;
   e.updated_at = utc_timestamp();
 
   const DirectoryLock lock(dir_);

@@ -16,7 +16,7 @@
 #include <string_view>
 #include <vector>
 
-#include <nlohmann/json.hpp>
+#include <nlohmann/json_fwd.hpp>
 
 #include "core/home.h"
 #include "registry/artifact.h"
@@ -80,7 +80,7 @@ class EndpointStore {
 nlohmann::json deploy_result(const DeployedModel& deployed, bool created);
 
 // Loads and validates an artifact for serving; throws like registry::read_artifact plus
-// Error(kCorrupt) when FactorModel::validate() fails.
+// Error(kCorrupt) when the model fails validate().
 std::shared_ptr<const registry::Artifact> load_for_serving(const std::filesystem::path& path);
 
 }  // namespace reco::deployment

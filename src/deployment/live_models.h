@@ -27,7 +27,7 @@ struct LiveModel {
   std::shared_ptr<const registry::Artifact> artifact;
   std::string loaded_at;  // RFC 3339 UTC
 
-  const algorithms::FactorModel& model() const { return artifact->model; }
+  const algorithms::Model& model() const { return *artifact->model; }
 };
 
 struct EndpointStatus {

@@ -1,7 +1,5 @@
 #include "evaluation/cross_validate.h"
 
-#include "core/parallel.h"
-
 #include <algorithm>
 #include <atomic>
 #include <chrono>
@@ -15,6 +13,7 @@
 
 #include "algorithms/train.h"
 #include "core/error.h"
+#include "core/parallel.h"
 #include "evaluation/kfold.h"
 
 namespace reco::evaluation {
@@ -43,7 +42,7 @@ std::string table_row(std::string_view label, const std::vector<double>& values,
 
 FoldResult run_fold(const Dataset& data, const KFold& kfold, int fold, std::string_view algorithm,
                     const algorithms::Params& params, RatingScale scale, uint64_t seed,
-                    const algorithms::InitialFactors* init) {
+                    const algorithms::FoldShared* shared) {
   const std::vector<uint32_t> train = kfold.train_indices(fold);
   const std::span<const uint32_t> test = kfold.test_indices(fold);
   FoldResult result;
@@ -51,12 +50,12 @@ FoldResult run_fold(const Dataset& data, const KFold& kfold, int fold, std::stri
   result.n_test = test.size();
 
   const auto fit_start = std::chrono::steady_clock::now();
-  const algorithms::FactorModel model =
-      algorithms::fit(algorithm, params, data, train, scale, seed, {}, init);
+  const std::unique_ptr<algorithms::Model> model =
+      algorithms::fit(algorithm, params, data, train, scale, seed, {}, shared);
   result.fit_seconds = seconds_since(fit_start);
 
   const auto test_start = std::chrono::steady_clock::now();
-  const Accuracy acc = evaluate(model, data, test);
+  const Accuracy acc = evaluate(*model, data, test);
   result.test_seconds = seconds_since(test_start);
   result.rmse = acc.rmse;
   result.mae = acc.mae;
@@ -65,7 +64,7 @@ FoldResult run_fold(const Dataset& data, const KFold& kfold, int fold, std::stri
 
 }  // namespace
 
-Accuracy evaluate(const algorithms::FactorModel& model, const Dataset& data,
+Accuracy evaluate(const algorithms::Model& model, const Dataset& data,
                   std::span<const uint32_t> rating_indices) {
   if (rating_indices.empty()) throw Error(ErrorKind::kInput, "cannot evaluate on zero ratings");
   double sq = 0.0, abs = 0.0;
@@ -120,50 +119,18 @@ std::string CvReport::format_table() const {
   return out;
 }
 
-nlohmann::json CvReport::to_json() const {
-  nlohmann::json per_fold = nlohmann::json::array();
-  for (size_t f = 0; f < folds.size(); ++f) {
-    const FoldResult& r = folds[f];
-    per_fold.push_back({{"fold", f + 1},
-                        {"rmse", r.rmse},
-                        {"mae", r.mae},
-                        {"fit_time", r.fit_seconds},
-                        {"test_time", r.test_seconds},
-                        {"n_train", r.n_train},
-                        {"n_test", r.n_test}});
-  }
-  auto summary = [](MeanStd ms) { return nlohmann::json{{"mean", ms.mean}, {"std", ms.std}}; };
-  return {{"algorithm", algorithm},
-          {"params", params},
-          {"seed", seed},
-          {"n_folds", folds.size()},
-          {"folds", std::move(per_fold)},
-          {"rmse", summary(rmse())},
-          {"mae", summary(mae())},
-          {"fit_time", summary(fit_seconds())},
-          {"test_time", summary(test_seconds())}};
-}
-
 CvReport cross_validate(const Dataset& data, std::string_view algorithm,
                         const algorithms::Params& params, RatingScale scale, int folds,
                         uint64_t seed, int threads, const FoldProgress& progress) {
-  const algorithms::AlgorithmSpec& spec = algorithms::algorithm_spec(algorithm);
-  if (params.algorithm() != spec.name) {
-    throw Error(ErrorKind::kUsage, fmt::format("parameters of algorithm {} given to "
-                                               "cross-validate {}",
-                                               params.algorithm(), spec.name));
-  }
+  // What every fold shares (e.g. the initial random draws: same seed), made once, on all
+  // threads; this also checks the algorithm and its parameters.
+  const std::unique_ptr<algorithms::FoldShared> shared =
+      algorithms::prepare_shared(algorithm, params, data, seed, threads);
   const KFold kfold(data.size(), folds, seed);
-  // Every fold starts from the same random draws (same seed); make them once, on all threads.
-  std::optional<algorithms::InitialFactors> init;
-  if (spec.name == "svd") {
-    init.emplace(seed, params.get_float("init_mean"), params.get_float("init_std_dev"),
-                 (size_t{data.n_users()} + data.n_items()) * params.get_int("n_factors"), threads);
-  }
 
   CvReport report;
-  report.algorithm = spec.name;
-  report.params = algorithms::params_to_json(params);
+  report.algorithm = params.algorithm();
+  report.params = params;
   report.seed = seed;
   report.folds.resize(static_cast<size_t>(folds));
 
@@ -180,7 +147,7 @@ CvReport cross_validate(const Dataset& data, std::string_view algorithm,
       if (fold >= folds) return;
       try {
         report.folds[static_cast<size_t>(fold)] =
-            run_fold(data, kfold, fold, spec.name, params, scale, seed, init ? &*init : nullptr);
+            run_fold(data, kfold, fold, report.algorithm, params, scale, seed, shared.get());
         std::lock_guard lock(progress_mutex);
         ++done;
         if (progress) progress(done, folds);

@@ -10,9 +10,9 @@
 #include <string_view>
 #include <vector>
 
-#include <nlohmann/json.hpp>
+#include <nlohmann/json_fwd.hpp>
 
-#include "algorithms/factor_model.h"
+#include "algorithms/model.h"
 #include "algorithms/params.h"
 #include "core/ratings.h"
 
@@ -24,9 +24,9 @@ struct Accuracy {
 };
 
 // RMSE and MAE of the model's clipped predictions on the given ratings of data. Users and items
-// the model does not know fall back as in FactorModel::estimate. Throws Error(kInput) on an
+// the model does not know fall back as its estimate() says. Throws Error(kInput) on an
 // empty selection.
-Accuracy evaluate(const algorithms::FactorModel& model, const Dataset& data,
+Accuracy evaluate(const algorithms::Model& model, const Dataset& data,
                   std::span<const uint32_t> rating_indices);
 
 struct FoldResult {
@@ -46,7 +46,7 @@ MeanStd mean_std(std::span<const double> values);
 
 struct CvReport {
   std::string algorithm;
-  nlohmann::json params;  // effective hyperparameters (params_to_json)
+  algorithms::Params params;  // effective hyperparameters
   uint64_t seed = 0;
   std::vector<FoldResult> folds;
 
@@ -59,7 +59,12 @@ struct CvReport {
   // Mean and Std (trailing spaces kept); 4 decimals for RMSE/MAE, 2 for times. Each row ends
   // with a newline.
   std::string format_table() const;
+  // Everything, timings included (cross_validate_json.cpp).
   nlohmann::json to_json() const;
+  // The deterministic part, recorded in a model's metadata: folds, per-fold and mean/std RMSE
+  // and MAE. Timings apart (timings_json), for run records.
+  nlohmann::json metrics_json() const;
+  nlohmann::json timings_json() const;
 };
 
 // Called after each finished fold with the number finished so far; calls are serialized but may

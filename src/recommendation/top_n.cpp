@@ -8,6 +8,7 @@
 #include <fmt/format.h>
 
 #include "algorithms/kernels.h"
+#include "algorithms/simd.h"
 #include "core/error.h"
 #include "core/parallel.h"
 
@@ -89,39 +90,11 @@ class Selector {
 
 }  // namespace
 
-TopN::TopN(const algorithms::FactorModel& model)
-    : model_(model),
-      isa_(algorithms::active_isa()),
-      item_bias_(model.item_bias.begin(), model.item_bias.end()) {}
+TopN::TopN(const algorithms::Model& model) : model_(model), isa_(algorithms::active_isa()) {}
 
 void TopN::score_range(std::span<const uint32_t> users, uint32_t first, uint32_t count, float* out,
                        size_t ld) const {
-  const auto& m = model_;
-  const uint32_t nf = m.n_factors;
-  if (users.empty()) return;
-  std::vector<const float*> rows(users.size());
-  for (size_t t = 0; t < users.size(); ++t) rows[t] = m.user_factors.data() + size_t{users[t]} * nf;
-  if (nf > 0) {
-    algorithms::kernels::dot_tile(isa_, rows.data(), static_cast<uint32_t>(users.size()),
-                                  m.item_factors.data() + size_t{first} * nf, nf, count, nf, out,
-                                  ld);
-  }
-  for (size_t t = 0; t < users.size(); ++t) {
-    float* o = out + t * ld;
-    // The same additions, in the same order and precision, as FactorModel::estimate.
-    if (m.biased) {
-      const double base = m.global_mean + m.user_bias[users[t]];
-      const double* bi = item_bias_.data() + first;
-      if (nf > 0) {
-        algorithms::kernels::add_biases(isa_, o, count, base, bi);
-      } else {
-        for (uint32_t j = 0; j < count; ++j) o[j] = static_cast<float>(base + bi[j]);
-      }
-    } else if (nf == 0) {
-      std::fill_n(o, count, 0.0f);
-    }
-    // Unbiased with factors: 0.0 + dot is the dot itself.
-  }
+  model_.score_block(users, first, count, out, ld);
 }
 
 void TopN::score_all(int64_t user, std::span<float> out) const {
@@ -151,10 +124,7 @@ void TopN::score_tile(std::span<const int64_t> users, std::span<const std::span<
       known[n_known] = static_cast<uint32_t>(users[t]);
       slot[n_known++] = t;
     } else {
-      // Unknown user: mu + b_i (biased) or 0, as FactorModel::estimate(-1, i).
-      for (uint32_t i = 0; i < ni; ++i) {
-        out[t][i] = static_cast<float>(m.biased ? m.global_mean + item_bias_[i] : 0.0);
-      }
+      m.score_unknown_user(0, ni, out[t].data());  // the model's fallback, estimate(-1, i)
     }
   }
   if (n_known == 0 || ni == 0) return;
@@ -218,7 +188,7 @@ std::vector<Scored> TopN::for_raw_user(int64_t raw_user, size_t k,
   return select(scores, k, excluded);
 }
 
-std::vector<std::vector<Scored>> top_n_all_users(const algorithms::FactorModel& model, size_t k,
+std::vector<std::vector<Scored>> top_n_all_users(const algorithms::Model& model, size_t k,
                                                  int threads) {
   const TopN top(model);
   const uint32_t nu = model.n_users(), ni = model.n_items();
@@ -276,7 +246,7 @@ std::vector<std::vector<Scored>> top_n_all_users(const algorithms::FactorModel& 
   return result;
 }
 
-std::vector<Scored> top_n_for_user(const algorithms::FactorModel& model, int64_t raw_user, size_t k,
+std::vector<Scored> top_n_for_user(const algorithms::Model& model, int64_t raw_user, size_t k,
                                    std::span<const int64_t> extra_exclude_raw_items) {
   return TopN(model).for_raw_user(raw_user, k, extra_exclude_raw_items);
 }

@@ -5,9 +5,10 @@
 // of the scale into ties); exact ties go to the smaller external item id, so the order never
 // depends on dense indices or thread scheduling.
 //
-// Scores equal (float)FactorModel::estimate(u, i) bit for bit: the dot products are
-// kernels::dot_tile, which sums each one exactly as kernels::dot does, 4 users x 4 items at a
-// time (AVX-512; 2 x 2 with AVX2).
+// Scores come from Model::score_block and equal (float)Model::estimate(u, i) bit for bit (for a
+// factor model: kernels::dot_tile, which sums each dot product exactly as kernels::dot does, 4
+// users x 4 items at a time with AVX-512, 2 x 2 with AVX2), so any model type ranks the same
+// way through the same code.
 //
 // All users: users are handed to threads in blocks; each block is scored against the items one
 // cache-sized item block at a time (the item rows of a block stay in L2 while every user tile of
@@ -20,7 +21,7 @@
 #include <span>
 #include <vector>
 
-#include "algorithms/factor_model.h"
+#include "algorithms/model.h"
 #include "algorithms/simd.h"
 
 namespace reco::recommendation {
@@ -30,18 +31,17 @@ struct Scored {
   float score;    // unclipped estimate
 };
 
-// Scores and selects for one model; build once, query many times (it keeps the item biases in
-// double, O(items)). It refers to the model, which must outlive it. Queries are const and may
-// run concurrently.
+// Scores and selects for one model. It refers to the model, which must outlive it. Queries are
+// const and may run concurrently.
 class TopN {
  public:
-  explicit TopN(const algorithms::FactorModel& model);
+  explicit TopN(const algorithms::Model& model);
 
   // Users scored together per pass over the item factors.
   static constexpr size_t kUserTile = 4;
 
   // Unclipped estimates of every model item for model user `user` (-1: unknown user, which
-  // gets the fallback mu + b_i). out.size() must be n_items.
+  // gets the model's fallback estimate). out.size() must be n_items.
   void score_all(int64_t user, std::span<float> out) const;
   // The same for up to kUserTile users at once: out[t] receives users[t]'s scores.
   void score_tile(std::span<const int64_t> users, std::span<const std::span<float>> out) const;
@@ -63,20 +63,19 @@ class TopN {
   void score_range(std::span<const uint32_t> users, uint32_t first, uint32_t count, float* out,
                    size_t ld) const;
 
-  const algorithms::FactorModel& model() const { return model_; }
+  const algorithms::Model& model() const { return model_; }
 
  private:
-  const algorithms::FactorModel& model_;
+  const algorithms::Model& model_;
   algorithms::Isa isa_;
-  std::vector<double> item_bias_;  // as double, the precision estimate() adds them in
 };
 
 // Top-k for every model user (index = model user), on `threads` threads (<= 0: one per core).
 // Memory beyond the result: O(threads x items).
-std::vector<std::vector<Scored>> top_n_all_users(const algorithms::FactorModel& model, size_t k,
+std::vector<std::vector<Scored>> top_n_all_users(const algorithms::Model& model, size_t k,
                                                  int threads);
 
-std::vector<Scored> top_n_for_user(const algorithms::FactorModel& model, int64_t raw_user, size_t k,
+std::vector<Scored> top_n_for_user(const algorithms::Model& model, int64_t raw_user, size_t k,
                                    std::span<const int64_t> extra_exclude_raw_items = {});
 
 }  // namespace reco::recommendation

@@ -13,7 +13,10 @@
 #include <vector>
 
 #include <fmt/format.h>
+#include <nlohmann/json.hpp>
 
+#include "algorithms/algorithm.h"
+#include "core/binary.h"
 #include "core/error.h"
 #include "core/fs.h"
 #include "core/hash.h"
@@ -22,50 +25,20 @@ namespace reco::registry {
 namespace {
 
 namespace fs = std::filesystem;
-using algorithms::FactorModel;
+using algorithms::Model;
+using algorithms::ModelType;
+using binary::align_up;
+using binary::checked_add;
+using binary::load_u32;
+using binary::load_u64;
+using binary::store_u32;
+using binary::store_u64;
 using nlohmann::json;
 
 // Sizes from docs/ARTIFACT_FORMAT.md.
 constexpr uint64_t kPreambleSize = 24;  // magic, format_version, flags, metadata_length
-constexpr uint64_t kFixedModelHeaderSize = 48;
-constexpr uint64_t kTrailerSize = 20;  // payload_length, crc32, end magic
+constexpr uint64_t kTrailerSize = 20;   // payload_length, crc32, end magic
 constexpr uint32_t kMaxAlgorithmNameLength = 255;
-
-// Explicit little-endian stores and loads: the file is the same on every host. GCC and Clang
-// compile these loops to single moves on little-endian machines.
-void store_u32(char* p, uint32_t v) {
-  for (int k = 0; k < 4; ++k) p[k] = static_cast<char>(static_cast<unsigned char>(v >> (8 * k)));
-}
-void store_u64(char* p, uint64_t v) {
-  for (int k = 0; k < 8; ++k) p[k] = static_cast<char>(static_cast<unsigned char>(v >> (8 * k)));
-}
-uint32_t load_u32(const char* p) {
-  uint32_t v = 0;
-  for (int k = 0; k < 4; ++k) v |= uint32_t{static_cast<unsigned char>(p[k])} << (8 * k);
-  return v;
-}
-uint64_t load_u64(const char* p) {
-  uint64_t v = 0;
-  for (int k = 0; k < 8; ++k) v |= uint64_t{static_cast<unsigned char>(p[k])} << (8 * k);
-  return v;
-}
-
-// Overflow-checked size arithmetic: counts read from a damaged file can be anything.
-std::optional<uint64_t> add(std::optional<uint64_t> a, uint64_t b) {
-  uint64_t r;
-  if (!a || __builtin_add_overflow(*a, b, &r)) return std::nullopt;
-  return r;
-}
-std::optional<uint64_t> mul(std::optional<uint64_t> a, uint64_t b) {
-  uint64_t r;
-  if (!a || __builtin_mul_overflow(*a, b, &r)) return std::nullopt;
-  return r;
-}
-std::optional<uint64_t> align_up(std::optional<uint64_t> x, uint64_t alignment) {
-  auto r = add(x, alignment - 1);
-  if (!r) return std::nullopt;
-  return *r & ~(alignment - 1);
-}
 
 struct Region {
   uint64_t offset = 0;
@@ -73,81 +46,56 @@ struct Region {
   uint64_t end() const { return offset + size; }
 };
 
-// The counts that determine where everything is.
-struct Counts {
-  uint64_t metadata_length = 0;
-  uint32_t name_length = 0;
-  uint32_t n_users = 0;
-  uint32_t n_items = 0;
-  uint32_t n_factors = 0;
-  uint64_t n_rated = 0;
-};
-
+// Where everything is. The model header's size and the arrays' sizes come from the model type.
 struct Layout {
   Region metadata;
   uint64_t name_length_field = 0;  // the u32 algorithm name length
   Region name;
-  Region fixed;  // biased ... n_rated
-  Region user_ids, item_ids, user_bias, item_bias, user_factors, item_factors, rated_offsets,
-      rated_items;
+  Region model_header;
+  std::vector<Region> arrays;
   uint64_t trailer = 0;
   uint64_t total = 0;
 
   // Every byte-carrying region in file order; the gaps between them are zero padding.
   std::vector<Region> regions() const {
-    return {Region{0, kPreambleSize},
-            metadata,
-            Region{name_length_field, 4},
-            name,
-            fixed,
-            user_ids,
-            item_ids,
-            user_bias,
-            item_bias,
-            user_factors,
-            item_factors,
-            rated_offsets,
-            rated_items,
-            Region{trailer, kTrailerSize}};
+    std::vector<Region> r = {Region{0, kPreambleSize}, metadata, Region{name_length_field, 4}, name,
+                             model_header};
+    r.insert(r.end(), arrays.begin(), arrays.end());
+    r.push_back(Region{trailer, kTrailerSize});
+    return r;
   }
 };
 
 std::optional<uint64_t> name_length_offset(uint64_t metadata_length) {
-  return align_up(add(kPreambleSize, metadata_length), 8);
+  return align_up(checked_add(kPreambleSize, metadata_length), 8);
 }
-std::optional<uint64_t> fixed_header_offset(uint64_t name_length_field, uint32_t name_length) {
-  return align_up(add(add(name_length_field, 4), name_length), 8);
+std::optional<uint64_t> model_header_offset(uint64_t name_length_field, uint32_t name_length) {
+  return align_up(checked_add(checked_add(name_length_field, 4), name_length), 8);
 }
 
-std::optional<Layout> make_layout(const Counts& c) {
+// The layout given the counts; nullopt when it would not fit 64 bits.
+std::optional<Layout> make_layout(uint64_t metadata_length, uint32_t name_length,
+                                  uint64_t header_size,
+                                  const std::optional<std::vector<uint64_t>>& array_sizes) {
   Layout l;
-  l.metadata = {kPreambleSize, c.metadata_length};
-  const auto a = name_length_offset(c.metadata_length);
-  const auto b = a ? fixed_header_offset(*a, c.name_length) : std::nullopt;
-  if (!b) return std::nullopt;
+  l.metadata = {kPreambleSize, metadata_length};
+  const auto a = name_length_offset(metadata_length);
+  const auto b = a ? model_header_offset(*a, name_length) : std::nullopt;
+  if (!b || !array_sizes) return std::nullopt;
   l.name_length_field = *a;
-  l.name = {*a + 4, c.name_length};
-  l.fixed = {*b, kFixedModelHeaderSize};
-  uint64_t cursor = l.fixed.end();
+  l.name = {*a + 4, name_length};
+  l.model_header = {*b, header_size};
+  std::optional<uint64_t> cursor = checked_add(*b, header_size);
   // Each array starts at the next 64-byte boundary, empty ones included, so offsets depend only
   // on the counts.
-  auto place = [&](Region& r, std::optional<uint64_t> bytes) {
+  for (const uint64_t bytes : *array_sizes) {
     const auto start = align_up(cursor, kArtifactAlignment);
-    const auto end = bytes ? add(start, *bytes) : std::nullopt;
-    if (!end) return false;
-    r = {*start, *bytes};
-    cursor = *end;
-    return true;
-  };
-  const uint64_t nu = c.n_users, ni = c.n_items, k = c.n_factors;
-  if (!place(l.user_ids, mul(nu, 8)) || !place(l.item_ids, mul(ni, 8)) ||
-      !place(l.user_bias, mul(nu, 4)) || !place(l.item_bias, mul(ni, 4)) ||
-      !place(l.user_factors, mul(mul(nu, k), 4)) || !place(l.item_factors, mul(mul(ni, k), 4)) ||
-      !place(l.rated_offsets, mul(add(nu, 1), 8)) || !place(l.rated_items, mul(c.n_rated, 4))) {
-    return std::nullopt;
+    cursor = checked_add(start, bytes);
+    if (!cursor) return std::nullopt;
+    l.arrays.push_back({*start, bytes});
   }
   const auto trailer = align_up(cursor, 8);
-  const auto total = add(trailer, kTrailerSize);
+  const auto total = checked_add(trailer, kTrailerSize);
   if (!total) return std::nullopt;
   l.trailer = *trailer;
   l.total = *total;
@@ -158,11 +106,8 @@ Error corrupt(const std::string& message) {
   return Error(ErrorKind::kCorrupt, message);
 }
 
-std::string describe(const Counts& c) {
-  return fmt::format(
-      "metadata_length={}, algorithm name length={}, n_users={}, n_items={}, n_factors={}, "
-      "n_rated={}",
-      c.metadata_length, c.name_length, c.n_users, c.n_items, c.n_factors, c.n_rated);
+const ModelType& model_type_of(std::string_view algorithm_name) {
+  return *algorithms::find_algorithm(algorithm_name).model_type;
 }
 
 // Magic, format version and flags. `prefix` is the first min(file_size, 24) bytes.
@@ -199,18 +144,24 @@ void check_preamble(std::string_view prefix, uint64_t file_size, const std::stri
 
 struct Header {
   uint32_t version = 0;
-  Counts counts;
+  uint64_t metadata_length = 0;
+  std::string algorithm;
+  const ModelType* type = nullptr;
+  std::string model_header;  // type->header_size bytes
   Layout layout;
-  uint32_t biased = 0;
-  uint32_t reserved0 = 0;
-  uint32_t reserved1 = 0;
-  double global_mean = 0;
-  float scale_min = 0;
-  float scale_max = 0;
+
+  std::string describe() const {
+    return fmt::format("metadata_length={}, algorithm name length={}, {}", metadata_length,
+                       algorithm.size(), type->describe(model_header.data()));
+  }
 };
 
+// Bytes [0, n) of the file are needed; nullopt while `data` is too short but the file may hold
+// them (read_artifact_header then reads more).
+using Need = std::function<void(std::optional<uint64_t> end, const char* what)>;
+
 // Reads the header from `data`, the first bytes of a file of `file_size` bytes; `data` holds
-// either the whole file or at least everything up to the end of the fixed model header.
+// either the whole file or at least everything up to the end of the model header.
 // `length_verified`: the trailer confirmed the file is complete, so a field beyond the end is
 // an inconsistency rather than truncation.
 Header parse_header(std::string_view data, uint64_t file_size, const std::string& source,
@@ -232,32 +183,35 @@ Header parse_header(std::string_view data, uint64_t file_size, const std::string
   };
   Header h;
   h.version = load_u32(data.data() + 8);
-  h.counts.metadata_length = load_u64(data.data() + 16);
-  const auto name_field = name_length_offset(h.counts.metadata_length);
-  need(add(name_field, 4), "algorithm name length field (after the metadata)");
-  h.counts.name_length = load_u32(data.data() + *name_field);
-  if (h.counts.name_length == 0 || h.counts.name_length > kMaxAlgorithmNameLength) {
+  h.metadata_length = load_u64(data.data() + 16);
+  const auto name_field = name_length_offset(h.metadata_length);
+  need(checked_add(name_field, 4), "algorithm name length field (after the metadata)");
+  const uint32_t name_length = load_u32(data.data() + *name_field);
+  if (name_length == 0 || name_length > kMaxAlgorithmNameLength) {
     throw corrupt(fmt::format(
         "{}: inconsistent counts: algorithm name length {} at offset {} is outside 1..{}", source,
-        h.counts.name_length, *name_field, kMaxAlgorithmNameLength));
+        name_length, *name_field, kMaxAlgorithmNameLength));
   }
-  const auto fixed = fixed_header_offset(*name_field, h.counts.name_length);
-  need(add(fixed, kFixedModelHeaderSize), "model header");
-  const char* f = data.data() + *fixed;
-  h.biased = load_u32(f + 0);
-  h.reserved0 = load_u32(f + 4);
-  h.global_mean = std::bit_cast<double>(load_u64(f + 8));
-  h.scale_min = std::bit_cast<float>(load_u32(f + 16));
-  h.scale_max = std::bit_cast<float>(load_u32(f + 20));
-  h.counts.n_users = load_u32(f + 24);
-  h.counts.n_items = load_u32(f + 28);
-  h.counts.n_factors = load_u32(f + 32);
-  h.reserved1 = load_u32(f + 36);
-  h.counts.n_rated = load_u64(f + 40);
-  const auto layout = make_layout(h.counts);
+  const auto header_at = model_header_offset(*name_field, name_length);
+  need(header_at, "algorithm name");
+  h.algorithm = std::string(data.substr(*name_field + 4, name_length));
+  try {
+    h.type = &model_type_of(h.algorithm);
+  } catch (const Error&) {
+    std::string known;
+    for (const auto& n : algorithms::algorithm_names()) known += (known.empty() ? "" : ", ") + n;
+    throw corrupt(fmt::format(
+        "{}: the model was made by algorithm '{}', which this reco does not know (it knows {}); "
+        "it was written by another reco, or the file is damaged",
+        source, h.algorithm, known));
+  }
+  need(checked_add(header_at, h.type->header_size), "model header");
+  h.model_header = std::string(data.substr(*header_at, h.type->header_size));
+  const auto layout = make_layout(h.metadata_length, name_length, h.type->header_size,
+                                  h.type->array_sizes(h.model_header.data()));
   if (!layout) {
     throw corrupt(fmt::format("{}: inconsistent counts: {} describe more than 2^64 bytes", source,
-                              describe(h.counts)));
+                              h.describe()));
   }
   h.layout = *layout;
   return h;
@@ -265,14 +219,9 @@ Header parse_header(std::string_view data, uint64_t file_size, const std::string
 
 // Checks of header fields that do not affect where things are. Run once the size is known good.
 void check_header_fields(const Header& h, std::string_view data, const std::string& source) {
-  if (h.biased > 1) {
-    throw corrupt(fmt::format("{}: biased flag at offset {} is {} (must be 0 or 1)", source,
-                              h.layout.fixed.offset, h.biased));
-  }
-  if (h.reserved0 != 0 || h.reserved1 != 0) {
-    throw corrupt(fmt::format("{}: reserved model header fields at offset {} are not zero", source,
-                              h.layout.fixed.offset));
-  }
+  const std::string problem =
+      h.type->check_header(h.model_header.data(), h.layout.model_header.offset);
+  if (!problem.empty()) throw corrupt(fmt::format("{}: {}", source, problem));
   // data may be a prefix: check the padding it covers.
   const auto regions = h.layout.regions();
   for (size_t r = 0; r + 1 < regions.size(); ++r) {
@@ -300,51 +249,9 @@ json parse_metadata(std::string_view text, const std::string& source) {
   return metadata;
 }
 
-std::vector<int64_t> load_i64s(std::string_view bytes, Region r) {
-  std::vector<int64_t> v(r.size / 8);
-  const char* p = bytes.data() + r.offset;
-  for (size_t k = 0; k < v.size(); ++k) v[k] = static_cast<int64_t>(load_u64(p + 8 * k));
-  return v;
-}
-std::vector<uint64_t> load_u64s(std::string_view bytes, Region r) {
-  std::vector<uint64_t> v(r.size / 8);
-  const char* p = bytes.data() + r.offset;
-  for (size_t k = 0; k < v.size(); ++k) v[k] = load_u64(p + 8 * k);
-  return v;
-}
-std::vector<uint32_t> load_u32s(std::string_view bytes, Region r) {
-  std::vector<uint32_t> v(r.size / 4);
-  const char* p = bytes.data() + r.offset;
-  for (size_t k = 0; k < v.size(); ++k) v[k] = load_u32(p + 4 * k);
-  return v;
-}
-std::vector<float> load_f32s(std::string_view bytes, Region r) {
-  std::vector<float> v(r.size / 4);
-  const char* p = bytes.data() + r.offset;
-  for (size_t k = 0; k < v.size(); ++k) v[k] = std::bit_cast<float>(load_u32(p + 4 * k));
-  return v;
-}
-
-void store_i64s(std::string& out, Region r, const std::vector<int64_t>& v) {
-  char* p = out.data() + r.offset;
-  for (size_t k = 0; k < v.size(); ++k) store_u64(p + 8 * k, static_cast<uint64_t>(v[k]));
-}
-void store_u64s(std::string& out, Region r, const std::vector<uint64_t>& v) {
-  char* p = out.data() + r.offset;
-  for (size_t k = 0; k < v.size(); ++k) store_u64(p + 8 * k, v[k]);
-}
-void store_u32s(std::string& out, Region r, const std::vector<uint32_t>& v) {
-  char* p = out.data() + r.offset;
-  for (size_t k = 0; k < v.size(); ++k) store_u32(p + 4 * k, v[k]);
-}
-void store_f32s(std::string& out, Region r, const std::vector<float>& v) {
-  char* p = out.data() + r.offset;
-  for (size_t k = 0; k < v.size(); ++k) store_u32(p + 4 * k, std::bit_cast<uint32_t>(v[k]));
-}
-
 }  // namespace
 
-std::string encode_artifact(const FactorModel& model, const json& metadata) {
+std::string encode_artifact(const Model& model, const json& metadata) {
   try {
     model.validate();
   } catch (const Error& e) {
@@ -367,16 +274,18 @@ std::string encode_artifact(const FactorModel& model, const json& metadata) {
     throw Error(ErrorKind::kInput,
                 fmt::format("artifact metadata cannot be written: {}", e.what()));
   }
-  Counts c;
-  c.metadata_length = meta.size();
-  c.name_length = static_cast<uint32_t>(model.algorithm.size());
-  c.n_users = model.n_users();
-  c.n_items = model.n_items();
-  c.n_factors = model.n_factors;
-  c.n_rated = model.rated_items.size();
-  const auto layout = make_layout(c);
-  if (!layout)
-    throw Error(ErrorKind::kInternal, "model is too large for an artifact: " + describe(c));
+  const ModelType& type = model.type();
+  const std::string header = type.encode_header(model);
+  if (header.size() != type.header_size) {
+    throw Error(ErrorKind::kInternal, fmt::format("model type {} wrote a {}-byte header, not {}",
+                                                  type.name, header.size(), type.header_size));
+  }
+  const auto layout = make_layout(meta.size(), static_cast<uint32_t>(model.algorithm.size()),
+                                  type.header_size, type.array_sizes(header.data()));
+  if (!layout) {
+    throw Error(ErrorKind::kInternal, fmt::format("model is too large for an artifact: {}",
+                                                  type.describe(header.data())));
+  }
   const Layout& l = *layout;
 
   std::string out(l.total, '\0');  // padding stays zero
@@ -384,29 +293,14 @@ std::string encode_artifact(const FactorModel& model, const json& metadata) {
   std::memcpy(p, kArtifactMagic.data(), kArtifactMagic.size());
   store_u32(p + 8, kArtifactFormatVersion);
   store_u32(p + 12, 0);  // flags
-  store_u64(p + 16, c.metadata_length);
+  store_u64(p + 16, meta.size());
   std::memcpy(p + l.metadata.offset, meta.data(), meta.size());
-  store_u32(p + l.name_length_field, c.name_length);
+  store_u32(p + l.name_length_field, static_cast<uint32_t>(model.algorithm.size()));
   std::memcpy(p + l.name.offset, model.algorithm.data(), model.algorithm.size());
-  char* f = p + l.fixed.offset;
-  store_u32(f + 0, model.biased ? 1 : 0);
-  store_u32(f + 4, 0);
-  store_u64(f + 8, std::bit_cast<uint64_t>(model.global_mean));
-  store_u32(f + 16, std::bit_cast<uint32_t>(model.scale.min));
-  store_u32(f + 20, std::bit_cast<uint32_t>(model.scale.max));
-  store_u32(f + 24, c.n_users);
-  store_u32(f + 28, c.n_items);
-  store_u32(f + 32, c.n_factors);
-  store_u32(f + 36, 0);
-  store_u64(f + 40, c.n_rated);
-  store_i64s(out, l.user_ids, model.users.raw_ids());
-  store_i64s(out, l.item_ids, model.items.raw_ids());
-  store_f32s(out, l.user_bias, model.user_bias);
-  store_f32s(out, l.item_bias, model.item_bias);
-  store_f32s(out, l.user_factors, model.user_factors);
-  store_f32s(out, l.item_factors, model.item_factors);
-  store_u64s(out, l.rated_offsets, model.rated_offsets);
-  store_u32s(out, l.rated_items, model.rated_items);
+  std::memcpy(p + l.model_header.offset, header.data(), header.size());
+  std::vector<char*> arrays;
+  for (const Region& r : l.arrays) arrays.push_back(p + r.offset);
+  type.encode_arrays(model, arrays);
   store_u64(p + l.trailer, l.trailer);
   store_u32(p + l.trailer + 8, crc32(p, l.trailer));
   std::memcpy(p + l.trailer + 12, kArtifactEndMagic.data(), kArtifactEndMagic.size());
@@ -457,35 +351,27 @@ Artifact decode_artifact(std::string_view bytes, const std::string& source) {
   if (l.total != size) {
     throw corrupt(fmt::format(
         "{}: inconsistent counts: the header ({}) describes {} bytes but the file has {} bytes",
-        source, describe(h.counts), l.total, size));
+        source, h.describe(), l.total, size));
   }
   check_header_fields(h, bytes, source);
 
   Artifact a;
-  a.metadata = parse_metadata(bytes.substr(l.metadata.offset, l.metadata.size), source);
-  FactorModel& m = a.model;
+  const std::string_view meta = bytes.substr(l.metadata.offset, l.metadata.size);
+  (void)parse_metadata(meta, source);
+  a.metadata = std::string(meta);
   try {
-    m.algorithm = std::string(bytes.substr(l.name.offset, l.name.size));
-    m.biased = h.biased == 1;
-    m.global_mean = h.global_mean;
-    m.scale = {h.scale_min, h.scale_max};
-    m.users = IdIndex::from_raw_ids(load_i64s(bytes, l.user_ids));
-    m.items = IdIndex::from_raw_ids(load_i64s(bytes, l.item_ids));
-    m.user_bias = load_f32s(bytes, l.user_bias);
-    m.item_bias = load_f32s(bytes, l.item_bias);
-    m.n_factors = h.counts.n_factors;
-    m.user_factors = load_f32s(bytes, l.user_factors);
-    m.item_factors = load_f32s(bytes, l.item_factors);
-    m.rated_offsets = load_u64s(bytes, l.rated_offsets);
-    m.rated_items = load_u32s(bytes, l.rated_items);
-    m.validate();
+    std::vector<std::string_view> arrays;
+    for (const Region& r : l.arrays) arrays.push_back(bytes.substr(r.offset, r.size));
+    std::unique_ptr<Model> m = h.type->decode(h.algorithm, h.model_header.data(), arrays);
+    m->validate();
+    a.model = std::move(m);
   } catch (const Error& e) {
     throw corrupt(fmt::format("{}: {}", source, e.what()));
   }
   return a;
 }
 
-void write_artifact(const fs::path& path, const FactorModel& model, const json& metadata) {
+void write_artifact(const fs::path& path, const Model& model, const json& metadata) {
   write_file_atomic(path, encode_artifact(model, metadata));
 }
 
@@ -534,11 +420,20 @@ ArtifactHeader read_artifact_header(const fs::path& path) {
 
   std::string prefix = read_prefix(kPreambleSize);
   check_preamble(prefix, size, source);
-  // Enough for the longest algorithm name and the fixed model header, whatever the name is.
+  // Enough for the longest algorithm name; then, once the name says which model type this is,
+  // its model header. parse_header reports whatever is still missing.
   const auto name_field = name_length_offset(load_u64(prefix.data() + 16));
-  const auto wanted = add(add(name_field, 4 + kMaxAlgorithmNameLength + 8), kFixedModelHeaderSize);
-  const bool name_field_present = add(name_field, 4).value_or(UINT64_MAX) <= size;
-  prefix = read_prefix(name_field_present ? wanted.value_or(size) : kPreambleSize);
+  prefix = read_prefix(checked_add(name_field, 4 + kMaxAlgorithmNameLength + 8).value_or(size));
+  if (checked_add(name_field, 4).value_or(UINT64_MAX) <= prefix.size()) {
+    const uint32_t name_length = load_u32(prefix.data() + *name_field);
+    const auto at = model_header_offset(*name_field, name_length);
+    if (name_length <= kMaxAlgorithmNameLength && at && *at <= prefix.size()) {
+      const auto* a = algorithms::find_algorithm_or_null(
+          std::string_view(prefix).substr(*name_field + 4, name_length));
+      const auto header_end = a ? checked_add(at, a->model_type->header_size) : std::nullopt;
+      if (header_end && *header_end > prefix.size()) prefix = read_prefix(*header_end);
+    }
+  }
   const Header h = parse_header(prefix, size, source, false);
   if (size != h.layout.total) {
     throw corrupt(fmt::format("{}: artifact is {}: expected {} bytes, file has {} bytes", source,
@@ -550,18 +445,17 @@ ArtifactHeader read_artifact_header(const fs::path& path) {
   ArtifactHeader out;
   out.format_version = h.version;
   out.file_size = size;
-  out.metadata = parse_metadata(
-      std::string_view(prefix).substr(h.layout.metadata.offset, h.layout.metadata.size), source);
-  out.algorithm = prefix.substr(h.layout.name.offset, h.layout.name.size);
-  out.biased = h.biased == 1;
-  out.n_users = h.counts.n_users;
-  out.n_items = h.counts.n_items;
-  out.n_factors = h.counts.n_factors;
-  out.n_rated = h.counts.n_rated;
+  const std::string_view meta =
+      std::string_view(prefix).substr(h.layout.metadata.offset, h.layout.metadata.size);
+  (void)parse_metadata(meta, source);
+  out.metadata = std::string(meta);
+  out.algorithm = h.algorithm;
+  out.model_type = h.type->name;
+  out.shape = h.type->shape(h.model_header.data());
   return out;
 }
 
-json read_artifact_metadata(const fs::path& path) {
+std::string read_artifact_metadata(const fs::path& path) {
   return read_artifact_header(path).metadata;
 }
 

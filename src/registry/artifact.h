@@ -1,7 +1,9 @@
 #pragma once
-// The model artifact: one FactorModel plus a metadata JSON object in a versioned, checksummed,
-// portable binary file (`model.reco`). The byte layout is specified in docs/ARTIFACT_FORMAT.md;
-// this header is the only code that knows it.
+// The model artifact: one trained model plus a metadata JSON object in a versioned, checksummed,
+// portable binary file (`model.reco`). The byte layout is specified in docs/ARTIFACT_FORMAT.md:
+// this file owns the framing (magic, metadata, algorithm name, alignment, padding, checksum,
+// every bounds check); the model's type (algorithms::ModelType, found through the algorithm
+// registry by the algorithm name) says what its model header and arrays hold.
 //
 // Guarantees:
 //  - the same model and metadata encode to the same bytes on every platform (explicit
@@ -16,9 +18,11 @@
 #include <string>
 #include <string_view>
 
-#include <nlohmann/json.hpp>
+#include <memory>
 
-#include "algorithms/factor_model.h"
+#include <nlohmann/json_fwd.hpp>
+
+#include "algorithms/model.h"
 
 namespace reco::registry {
 
@@ -28,8 +32,8 @@ inline constexpr std::string_view kArtifactEndMagic{"RECOEND\0", 8};
 inline constexpr uint64_t kArtifactAlignment = 64;  // every array starts at a multiple of this
 
 struct Artifact {
-  algorithms::FactorModel model;
-  nlohmann::json metadata;  // always a JSON object
+  std::shared_ptr<const algorithms::Model> model;
+  std::string metadata;  // a JSON object, as stored
 };
 
 // What can be learned from the front of an artifact without reading the parameters: the
@@ -38,30 +42,27 @@ struct Artifact {
 struct ArtifactHeader {
   uint32_t format_version = 0;
   uint64_t file_size = 0;
-  nlohmann::json metadata;
+  std::string metadata;  // a JSON object, as stored
   std::string algorithm;
-  bool biased = false;
-  uint32_t n_users = 0;
-  uint32_t n_items = 0;
-  uint32_t n_factors = 0;
-  uint64_t n_rated = 0;  // length of rated_items: the number of training ratings
+  std::string model_type;  // "factor", ...
+  algorithms::ModelShape shape;
 };
 
 // Throws Error(kInternal) if the model fails validate(), Error(kInput) if the metadata is not a
 // JSON object or holds strings that are not valid UTF-8.
-std::string encode_artifact(const algorithms::FactorModel& model, const nlohmann::json& metadata);
+std::string encode_artifact(const algorithms::Model& model, const nlohmann::json& metadata);
 // source_name (usually the file path) starts every error message.
 Artifact decode_artifact(std::string_view bytes, const std::string& source_name);
 
 // Atomic (temporary name + rename): readers see the old file or the new one, never a mix.
-void write_artifact(const std::filesystem::path& path, const algorithms::FactorModel& model,
+void write_artifact(const std::filesystem::path& path, const algorithms::Model& model,
                     const nlohmann::json& metadata);
 // Throws Error(kNotFound) if the file does not exist, Error(kCorrupt) if it is damaged.
 Artifact read_artifact(const std::filesystem::path& path);
 
 // Reads only the header and metadata (a few hundred bytes for typical metadata).
 ArtifactHeader read_artifact_header(const std::filesystem::path& path);
-nlohmann::json read_artifact_metadata(const std::filesystem::path& path);
+std::string read_artifact_metadata(const std::filesystem::path& path);
 
 // The `created_at` value for new metadata: the current time as RFC 3339 UTC
 // ("2024-05-01T12:34:56Z"), or $SOURCE_DATE_EPOCH when set so rebuilt artifacts are

@@ -10,6 +10,7 @@
 #include <cstring>
 
 #include <fmt/format.h>
+#include <nlohmann/json.hpp>
 
 #include "core/error.h"
 #include "core/fs.h"
@@ -178,7 +179,7 @@ void ModelRegistry::write_run_info(const Version& version, const json& run_info)
   write_file_atomic(version.run_info_path(), text);
 }
 
-fs::path ModelRegistry::publish(const Version& version, const algorithms::FactorModel& model,
+fs::path ModelRegistry::publish(const Version& version, const algorithms::Model& model,
                                 const json& metadata, const json& run_info) const {
   const fs::path artifact = version.artifact_path();
   if (fs::exists(fs::symlink_status(artifact))) {
@@ -227,14 +228,15 @@ std::vector<ModelSummary> ModelRegistry::list() const {
         ArtifactHeader h = read_artifact_header(s.artifact_path);
         s.file_size = h.file_size;
         s.algorithm = h.algorithm;
-        s.n_users = h.n_users;
-        s.n_items = h.n_items;
-        s.n_factors = h.n_factors;
-        s.n_ratings = h.n_rated;
-        const auto created = h.metadata.find("created_at");
-        if (created != h.metadata.end() && created->is_string()) s.created_at = *created;
-        s.cv_rmse = cv_metric(h.metadata, "rmse");
-        s.cv_mae = cv_metric(h.metadata, "mae");
+        s.n_users = h.shape.n_users;
+        s.n_items = h.shape.n_items;
+        s.n_factors = h.shape.n_factors;
+        s.n_ratings = h.shape.n_ratings;
+        const json metadata = json::parse(h.metadata);  // a JSON object: checked by the reader
+        const auto created = metadata.find("created_at");
+        if (created != metadata.end() && created->is_string()) s.created_at = *created;
+        s.cv_rmse = cv_metric(metadata, "rmse");
+        s.cv_mae = cv_metric(metadata, "mae");
         s.metadata = std::move(h.metadata);
       } catch (const Error& e) {
         s.problem = e.what();

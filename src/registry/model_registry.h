@@ -16,9 +16,9 @@
 #include <string_view>
 #include <vector>
 
-#include <nlohmann/json.hpp>
+#include <nlohmann/json_fwd.hpp>
 
-#include "algorithms/factor_model.h"
+#include "algorithms/model.h"
 
 namespace reco::registry {
 
@@ -50,8 +50,8 @@ struct ModelSummary {
   uint32_t n_users = 0;           // from the model header
   uint32_t n_items = 0;
   uint32_t n_factors = 0;
-  uint64_t n_ratings = 0;  // training ratings (length of the rated-items index)
-  nlohmann::json metadata = nlohmann::json::object();
+  uint64_t n_ratings = 0;       // training ratings (length of the rated-items index)
+  std::string metadata = "{}";  // the artifact's metadata, a JSON object
 };
 
 class ModelRegistry {
@@ -70,7 +70,7 @@ class ModelRegistry {
   void write_run_info(const Version& version, const nlohmann::json& run_info) const;
   // Writes run.json, then model.reco (both atomically). Returns the artifact path. Throws
   // Error(kConflict) if the version already holds a model.
-  std::filesystem::path publish(const Version& version, const algorithms::FactorModel& model,
+  std::filesystem::path publish(const Version& version, const algorithms::Model& model,
                                 const nlohmann::json& metadata,
                                 const nlohmann::json& run_info) const;
 

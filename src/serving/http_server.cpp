@@ -208,10 +208,24 @@ void linger_and_close(int fd, std::chrono::milliseconds linger) {
 
 }  // namespace
 
+HttpLimits limits_from(const ServerOptions& o) {
+  HttpLimits l;
+  l.workers = o.threads;
+  l.queue = o.queue;
+  l.overload_queue = std::max<size_t>(16, o.queue);
+  l.read_timeout = o.read_timeout;
+  l.write_timeout = o.write_timeout;
+  l.request_timeout = o.request_timeout;
+  l.keep_alive_timeout = o.keep_alive_timeout;
+  l.keep_alive_max = o.keep_alive_max;
+  return l;
+}
+
 void RequestContext::reset() {
   start = Clock::now();
-  route = Route::kUnknown;
-  param.clear();
+  route = nullptr;
+  params.clear();
+  label = "other";
   endpoint.clear();
   content_encoding.clear();
   overload = false;

@@ -34,34 +34,39 @@
 #include <thread>
 #include <vector>
 
-#include "serving/router.h"
+#include "serving/route.h"
+#include "serving/server.h"
 
 namespace reco::serving {
 
 struct HttpLimits {
-  size_t workers = 8;
-  size_t queue = 64;                                 // accepted connections waiting for a worker
-  size_t overload_queue = 64;                        // connections waiting for the overload lane
-  std::chrono::milliseconds read_timeout{5000};      // longest silence while reading a request
-  std::chrono::milliseconds write_timeout{5000};     // longest stall while writing an answer
-  std::chrono::milliseconds request_timeout{30000};  // whole request (headers + body) must arrive
-  std::chrono::milliseconds keep_alive_timeout{5000};
-  size_t keep_alive_max = 100;             // requests per connection
+  size_t workers = 0;
+  size_t queue = 0;                             // accepted connections waiting for a worker
+  size_t overload_queue = 0;                    // connections waiting for the overload lane
+  std::chrono::milliseconds read_timeout{};     // longest silence while reading a request
+  std::chrono::milliseconds write_timeout{};    // longest stall while writing an answer
+  std::chrono::milliseconds request_timeout{};  // whole request (headers + body) must arrive
+  std::chrono::milliseconds keep_alive_timeout{};
+  size_t keep_alive_max = 0;               // requests per connection
   int backlog = 1024;                      // kernel accept queue
   std::chrono::milliseconds linger{1000};  // draining an unread body before close
 };
+// The limits a server's options (ServerOptions, the only place their defaults are written) ask
+// for; workers must already be resolved (not 0).
+HttpLimits limits_from(const ServerOptions& options);
 
 // State of the request a worker thread is handling.
 struct RequestContext {
   std::chrono::steady_clock::time_point start;
-  Route route = Route::kUnknown;
-  std::string param;              // {name} / {id} of the route
-  std::string endpoint;           // endpoint label for metrics and the access log ("" if none)
-  std::string content_encoding;   // taken out of the headers: reco decompresses itself
-  bool overload = false;          // this connection is handled by the overload lane
-  bool routed = false;            // the request reached reco's routing (it was well-formed)
-  bool close_after = false;       // the request body was not read: do not reuse the connection
-  bool close_connection = false;  // answered with "Connection: close" (drain, pressure)
+  const RouteSpec* route = nullptr;  // null: no route answers the request
+  std::vector<std::string> params;   // the {x} parts of the route's pattern
+  std::string label = "other";       // the route's label, for metrics and the access log
+  std::string endpoint;              // endpoint label for metrics and the access log ("" if none)
+  std::string content_encoding;      // taken out of the headers: reco decompresses itself
+  bool overload = false;             // this connection is handled by the overload lane
+  bool routed = false;               // the request reached reco's routing (it was well-formed)
+  bool close_after = false;          // the request body was not read: do not reuse the connection
+  bool close_connection = false;     // answered with "Connection: close" (drain, pressure)
   size_t predictions = 0;
 
   void reset();

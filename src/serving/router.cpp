@@ -1,103 +1,83 @@
 #include "serving/router.h"
 
+#include <algorithm>
+#include <set>
+
+#include <fmt/format.h>
+
+#include "core/error.h"
+
 namespace reco::serving {
 
-RouteMatch match_route(std::string_view path) {
-  if (path == "/ping") return {Route::kPing, {}};
-  if (path == "/healthz") return {Route::kHealthz, {}};
-  if (path == "/invocations") return {Route::kInvocations, {}};
-  if (path == "/endpoints") return {Route::kEndpoints, {}};
-  if (path == "/train") return {Route::kTrain, {}};
-  if (path == "/deploy") return {Route::kDeploy, {}};
-  if (path == "/invoke") return {Route::kInvoke, {}};
-  if (path == "/jobs") return {Route::kJobs, {}};
-  if (path == "/metrics") return {Route::kMetrics, {}};
-  constexpr std::string_view kEndpointsPrefix = "/endpoints/";
-  constexpr std::string_view kJobsPrefix = "/jobs/";
-  if (path.starts_with(kEndpointsPrefix)) {
-    std::string_view rest = path.substr(kEndpointsPrefix.size());
-    const size_t slash = rest.find('/');
-    if (slash == std::string_view::npos)
-      return rest.empty() ? RouteMatch{} : RouteMatch{Route::kEndpoint, std::string(rest)};
-    if (slash > 0 && rest.substr(slash) == "/invocations")
-      return {Route::kEndpointInvocations, std::string(rest.substr(0, slash))};
-    return {};
+std::optional<std::vector<std::string>> match_pattern(std::string_view pattern,
+                                                      std::string_view path) {
+  std::vector<std::string> params;
+  size_t p = 0, q = 0;  // positions in pattern and path
+  while (p < pattern.size()) {
+    if (pattern[p] == '{') {
+      const size_t close = pattern.find('}', p);
+      const bool rest = pattern.substr(p + 1, 1) == "*";
+      size_t end = rest ? path.size() : path.find('/', q);
+      if (end == std::string_view::npos) end = path.size();
+      if (end == q) return std::nullopt;  // an empty segment matches nothing
+      params.emplace_back(path.substr(q, end - q));
+      q = end;
+      p = close + 1;
+      continue;
+    }
+    const size_t next = std::min(pattern.find('{', p), pattern.size());
+    const std::string_view literal = pattern.substr(p, next - p);
+    if (path.substr(q, literal.size()) != literal) return std::nullopt;
+    q += literal.size();
+    p = next;
   }
-  if (path.starts_with(kJobsPrefix)) {
-    std::string_view rest = path.substr(kJobsPrefix.size());
-    if (!rest.empty() && rest.find('/') == std::string_view::npos)
-      return {Route::kJob, std::string(rest)};
-  }
-  return {};
+  if (q != path.size()) return std::nullopt;
+  return params;
 }
 
-const char* route_label(Route route) {
-  switch (route) {
-    case Route::kPing:
-      return "/ping";
-    case Route::kHealthz:
-      return "/healthz";
-    case Route::kInvocations:
-      return "/invocations";
-    case Route::kEndpoints:
-      return "/endpoints";
-    case Route::kEndpoint:
-      return "/endpoints/{name}";
-    case Route::kEndpointInvocations:
-      return "/endpoints/{name}/invocations";
-    case Route::kTrain:
-      return "/train";
-    case Route::kDeploy:
-      return "/deploy";
-    case Route::kInvoke:
-      return "/invoke";
-    case Route::kJobs:
-      return "/jobs";
-    case Route::kJob:
-      return "/jobs/{id}";
-    case Route::kMetrics:
-      return "/metrics";
-    case Route::kUnknown:
-      break;
-  }
-  return "other";
-}
-
-const char* allowed_methods(Route route) {
-  switch (route) {
-    case Route::kInvocations:
-    case Route::kEndpointInvocations:
-    case Route::kDeploy:
-    case Route::kInvoke:
-      return "POST";
-    case Route::kTrain:
-      return "GET, HEAD, POST";  // POST starts, GET polls (async protocol)
-    case Route::kUnknown:
-      return "";
-    default:
-      return "GET, HEAD";
+Router::Router(std::vector<RouteSpec> routes) : routes_(std::move(routes)) {
+  for (const RouteSpec& r : routes_) {
+    if (r.method.empty() || r.pattern.empty() || r.pattern.front() != '/' || !r.handler) {
+      throw Error(ErrorKind::kInternal,
+                  fmt::format("route '{} {}' needs a method, a pattern starting with / and a "
+                              "handler",
+                              r.method, r.pattern));
+    }
+    const size_t rest = r.pattern.find("{*");
+    if (rest != std::string::npos && r.pattern.find('}', rest) != r.pattern.size() - 1) {
+      throw Error(ErrorKind::kInternal,
+                  fmt::format("route pattern {}: {{*x}} must end the pattern", r.pattern));
+    }
   }
 }
 
-bool method_allowed(Route route, std::string_view method) {
-  const std::string_view allowed = allowed_methods(route);
-  if (method.empty()) return false;
-  size_t pos = 0;
-  while (pos < allowed.size()) {
-    size_t end = allowed.find(',', pos);
-    if (end == std::string_view::npos) end = allowed.size();
-    if (allowed.substr(pos, end - pos) == method) return true;
-    pos = end + 2;  // ", "
+RouteMatch Router::match(std::string_view method, std::string_view path) const {
+  RouteMatch m;
+  std::set<std::string> allowed;
+  for (const RouteSpec& r : routes_) {
+    auto params = match_pattern(r.pattern, path);
+    if (!params) continue;
+    if (!m.path_known) m.label = r.metrics_label();
+    m.path_known = true;
+    allowed.insert(r.method);
+    if (r.method == "GET") allowed.insert("HEAD");
+    if (m.route == nullptr && (r.method == method || (r.method == "GET" && method == "HEAD"))) {
+      m.route = &r;
+      m.params = std::move(*params);
+      m.label = r.metrics_label();
+    }
   }
-  return false;
+  if (!m.path_known) m.label = "other";
+  for (const auto& a : allowed) m.allowed += (m.allowed.empty() ? "" : ", ") + a;
+  return m;
 }
 
-bool route_is_public(Route route) {
-  return route == Route::kPing || route == Route::kHealthz;
-}
-
-bool route_has_body(Route route, std::string_view method) {
-  return method == "POST" && route != Route::kUnknown;
+std::string Router::summary() const {
+  std::string out;
+  for (const RouteSpec& r : routes_) {
+    out += fmt::format("{}{} {}", out.empty() ? "" : ", ", r.method, r.pattern);
+  }
+  return out;
 }
 
 }  // namespace reco::serving

@@ -1,44 +1,41 @@
 #pragma once
-// The server's routes as data: which path means what, which methods it allows (for 405 with
-// Allow), and the label it carries in metrics and the access log. Pure, so the whole table is
-// unit-tested without a socket. Paths are matched exactly (no trailing slash, no prefixes).
+// Finds the route (route.h) for a request: the first row whose pattern matches the path and
+// whose method is the request's (GET rows answer HEAD too). When rows match the path but none
+// the method, the answer is 405 with the methods they allow. Pure, so the table is unit-tested
+// without a socket. Paths are matched exactly: no trailing slash, no prefixes.
 
+#include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
+
+#include "serving/route.h"
 
 namespace reco::serving {
 
-enum class Route {
-  kPing,                 // GET  /ping                          inference protocol health
-  kHealthz,              // GET  /healthz                       liveness (always 200)
-  kInvocations,          // POST /invocations                   the default model
-  kEndpoints,            // GET  /endpoints
-  kEndpoint,             // GET  /endpoints/{name}
-  kEndpointInvocations,  // POST /endpoints/{name}/invocations
-  kTrain,                // POST /train (start), GET /train (poll)   external functions
-  kDeploy,               // POST /deploy
-  kInvoke,               // POST /invoke
-  kJobs,                 // GET  /jobs
-  kJob,                  // GET  /jobs/{id}
-  kMetrics,              // GET  /metrics
-  kUnknown,
-};
+// The {x} / {*x} parts of `path` when it matches `pattern`, else nullopt.
+std::optional<std::vector<std::string>> match_pattern(std::string_view pattern,
+                                                      std::string_view path);
 
 struct RouteMatch {
-  Route route = Route::kUnknown;
-  std::string param;  // {name} or {id}; may be any text, validated by the handler
+  const RouteSpec* route = nullptr;  // null: no route answers this method and path
+  std::vector<std::string> params;
+  bool path_known = false;  // some route has this path (405 rather than 404)
+  std::string allowed;      // "GET, HEAD, POST": the methods routes of this path allow
+  std::string label;        // the route's label; for an unknown path "other"
 };
 
-RouteMatch match_route(std::string_view path);
+class Router {
+ public:
+  explicit Router(std::vector<RouteSpec> routes);
 
-// "/endpoints/{name}/invocations"; "other" for kUnknown (bounded metrics cardinality).
-const char* route_label(Route route);
-// The Allow header: "GET, HEAD" or "POST" (HEAD is allowed wherever GET is).
-const char* allowed_methods(Route route);
-bool method_allowed(Route route, std::string_view method);
-// Routes a token is not required for: orchestrators' health checks carry none.
-bool route_is_public(Route route);
-// Routes that take a request body (POST).
-bool route_has_body(Route route, std::string_view method);
+  RouteMatch match(std::string_view method, std::string_view path) const;
+  const std::vector<RouteSpec>& routes() const { return routes_; }
+  // "GET /ping, POST /invocations, ...": every route, for the 404 message.
+  std::string summary() const;
+
+ private:
+  std::vector<RouteSpec> routes_;
+};
 
 }  // namespace reco::serving

@@ -3,7 +3,8 @@
 
 #include <fmt/format.h>
 
-#include "serving/server_impl.h"
+#include "serving/http_server.h"
+#include "serving/routes.h"
 
 namespace reco::serving {
 
@@ -17,27 +18,26 @@ bool plausible_job_id(const std::string& id) {
   return true;
 }
 
-}  // namespace
-
-void Server::Impl::handle_jobs(const Request&, Response& res) {
+void list_jobs(RouteContext& ctx, RouteCall&, Response& res) {
   json list = json::array();
-  for (const auto& r : jobs->store().list()) list.push_back(r.to_json(false));
+  for (const auto& r : ctx.jobs.store().list()) list.push_back(r.to_json(false));
   send_json(res, 200, {{"jobs", std::move(list)}});
 }
 
-void Server::Impl::handle_job(const Request&, Response& res, const std::string& id) {
-  const auto rec = plausible_job_id(id) ? jobs->store().find(id) : std::nullopt;
+void show_job(RouteContext& ctx, RouteCall& call, Response& res) {
+  const std::string& id = call.params[0];
+  const auto rec = plausible_job_id(id) ? ctx.jobs.store().find(id) : std::nullopt;
   if (!rec) return send_error(res, 404, fmt::format("no job with id {}; GET /jobs lists them", id));
   send_json(res, 200, rec->to_json(true));
 }
 
-void Server::Impl::handle_healthz(const Request&, Response& res) {
-  send_json(res, 200, {{"status", http->draining() ? "Draining" : "Alive"}});
+void healthz(RouteContext& ctx, RouteCall&, Response& res) {
+  send_json(res, 200, {{"status", ctx.http.draining() ? "Draining" : "Alive"}});
 }
 
-void Server::Impl::handle_metrics(const Request&, Response& res) {
-  const PoolStats& ps = http->stats();
-  const HttpLimits& lim = http->limits();
+void metrics(RouteContext& ctx, RouteCall&, Response& res) {
+  const PoolStats& ps = ctx.http.stats();
+  const HttpLimits& lim = ctx.http.limits();
   std::vector<SampledFamily> f;
   f.push_back({"reco_http_in_flight_requests",
                "Requests being read, handled or answered.",
@@ -75,7 +75,7 @@ void Server::Impl::handle_metrics(const Request&, Response& res) {
                          "gauge",
                          {}};
   SampledFamily states{"reco_endpoint_state", "1 for each endpoint's current state.", "gauge", {}};
-  for (const auto& st : *current_snapshot()) {
+  for (const auto& st : *ctx.snapshot()) {
     states.samples.push_back({{{"endpoint", st.endpoint.name}, {"state", st.state}}, 1});
     if (st.loaded_at.empty()) continue;
     versions.samples.push_back({{{"endpoint", st.endpoint.name},
@@ -84,11 +84,11 @@ void Server::Impl::handle_metrics(const Request&, Response& res) {
                                  {"artifact_uri", st.serving_artifact_uri}},
                                 1});
   }
-  if (options.model_uri) {
-    const std::lock_guard lock(container_mutex);
+  if (ctx.options.model_uri) {
+    const ContainerModel container = ctx.container();
     if (container.artifact)
       versions.samples.push_back({{{"endpoint", "default"},
-                                   {"model", *options.model_uri},
+                                   {"model", *ctx.options.model_uri},
                                    {"version", "0"},
                                    {"artifact_uri", container.artifact_uri}},
                                   1});
@@ -97,20 +97,31 @@ void Server::Impl::handle_metrics(const Request&, Response& res) {
   f.push_back(std::move(states));
 
   std::map<std::string, double> by_state{{"InProgress", 0}, {"Completed", 0}, {"Failed", 0}};
-  for (const auto& r : jobs->store().list()) by_state[training::to_string(r.state)] += 1;
+  for (const auto& r : ctx.jobs.store().list()) by_state[training::to_string(r.state)] += 1;
   SampledFamily job_states{
       "reco_training_jobs", "Training job records in the home, by state.", "gauge", {}};
   for (const auto& [state, n] : by_state) job_states.samples.push_back({{{"state", state}}, n});
   f.push_back(std::move(job_states));
 
-  const double started = std::chrono::duration<double>(started_at.time_since_epoch()).count();
+  const double started = std::chrono::duration<double>(ctx.started_at.time_since_epoch()).count();
   f.push_back({"reco_server_start_time_seconds",
                "When the server started, in seconds since the Unix epoch.",
                "gauge",
                {{{}, started}}});
 
   res.status = 200;
-  res.set_content(metrics.render(f), "text/plain; version=0.0.4; charset=utf-8");
+  res.set_content(ctx.metrics.render(f), "text/plain; version=0.0.4; charset=utf-8");
+}
+
+}  // namespace
+
+std::vector<RouteSpec> admin_routes() {
+  return {
+      {"GET", "/jobs", Access::kToken, BodyKind::kNone, false, "", list_jobs},
+      {"GET", "/jobs/{id}", Access::kToken, BodyKind::kNone, false, "", show_job},
+      {"GET", "/metrics", Access::kToken, BodyKind::kNone, true, "", metrics},
+      {"GET", "/healthz", Access::kPublic, BodyKind::kNone, true, "", healthz},
+  };
 }
 
 }  // namespace reco::serving

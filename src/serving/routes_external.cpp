@@ -23,7 +23,7 @@
 #include "core/fs.h"
 #include "core/hash.h"
 #include "core/identifiers.h"
-#include "serving/server_impl.h"
+#include "serving/routes.h"
 
 namespace reco::serving {
 
@@ -108,10 +108,12 @@ void prune_train_batches(const Home& home, std::chrono::hours keep) {
   }
 }
 
+namespace {
+
 // --- /invoke -----------------------------------------------------------------------------------
 
-void Server::Impl::handle_invoke(const Request&, Response& res, const std::string& body) {
-  const std::vector<BatchRow> rows = parse_batch(body, kInvoke);
+void invoke(RouteContext& ctx, RouteCall& call, Response& res) {
+  const std::vector<BatchRow> rows = parse_batch(call.body, kInvoke);
   std::map<std::string, std::shared_ptr<const deployment::LiveModel>> models;
   std::map<std::string, uint64_t> served;
   std::vector<std::pair<int64_t, json>> out;
@@ -127,7 +129,7 @@ void Server::Impl::handle_invoke(const Request&, Response& res, const std::strin
     auto& model = models[name];
     if (!model) {
       try {
-        model = live.get(name);
+        model = ctx.live.get(name);
       } catch (const Error& e) {
         rethrow_for_row(e, row.where(kInvoke, 0), e.kind());
       }
@@ -137,18 +139,18 @@ void Server::Impl::handle_invoke(const Request&, Response& res, const std::strin
   }
   size_t total = 0;
   for (const auto& [name, n] : served) {
-    metrics.add_predictions(name, n);
+    ctx.metrics.add_predictions(name, n);
     total += n;
   }
-  request_context().predictions = total;
+  call.predictions = total;
   res.status = 200;
   res.set_content(format_batch(out), "application/json");
 }
 
 // --- /deploy -----------------------------------------------------------------------------------
 
-void Server::Impl::handle_deploy(const Request&, Response& res, const std::string& body) {
-  const std::vector<BatchRow> rows = parse_batch(body, kDeploy);
+void deploy(RouteContext& ctx, RouteCall& call, Response& res) {
+  const std::vector<BatchRow> rows = parse_batch(call.body, kDeploy);
   // Check every row's arguments before deploying anything, so a malformed batch changes
   // nothing.
   for (const BatchRow& row : rows) {
@@ -173,8 +175,8 @@ void Server::Impl::handle_deploy(const Request&, Response& res, const std::strin
     const std::string url = string_arg(row, kDeploy, 1);
     try {
       bool created = false;
-      const deployment::DeployedModel d = store.deploy(name, url, &created);
-      live.install(d);
+      const deployment::DeployedModel d = ctx.endpoints.deploy(name, url, &created);
+      ctx.live.install(d);
       out.emplace_back(row.row_number, deployment::deploy_result(d, created));
       ++deployed;
     } catch (const Error& e) {
@@ -187,14 +189,12 @@ void Server::Impl::handle_deploy(const Request&, Response& res, const std::strin
                                     name, url, e.what(), note));
     }
   }
-  if (deployed > 0) refresh_snapshot();
+  if (deployed > 0) ctx.refresh();
   res.status = 200;
   res.set_content(format_batch(out), "application/json");
 }
 
 // --- /train ------------------------------------------------------------------------------------
-
-namespace {
 
 // The answer for a batch as its jobs stand now: 200 with every row's result, 202 while a job
 // runs, 4xx naming the row when a job failed.
@@ -214,7 +214,7 @@ void answer_train_batch(training::JobStore& jobs, const TrainBatch& batch, Respo
           fmt::format("row {} (data[{}]): the record of training job {} is missing", row, i, job));
     switch (rec->state) {
       case training::JobState::kCompleted:
-        out.emplace_back(row, rec->result);
+        out.emplace_back(row, rec->result.empty() ? json(nullptr) : json::parse(rec->result));
         break;
       case training::JobState::kInProgress:
         pending.push_back({{"row", row}, {"job", job}, {"state", "InProgress"}});
@@ -237,16 +237,14 @@ void answer_train_batch(training::JobStore& jobs, const TrainBatch& batch, Respo
   res.set_content(format_batch(out), "application/json");
 }
 
-}  // namespace
-
-void Server::Impl::handle_train_post(const Request& req, Response& res, const std::string& body) {
-  const std::vector<BatchRow> rows = parse_batch(body, kTrain);
-  const std::string batch_id = req.get_header_value(kBatchHeader);
+void train_start(RouteContext& ctx, RouteCall& call, Response& res) {
+  const std::vector<BatchRow> rows = parse_batch(call.body, kTrain);
+  const std::string batch_id = call.http.get_header_value(kBatchHeader);
 
   // A retried batch never starts a second job: answer from what the first attempt started.
   if (!batch_id.empty()) {
-    if (auto existing = load_batch(options.home, batch_id))
-      return answer_train_batch(jobs->store(), *existing, res);
+    if (auto existing = load_batch(ctx.options.home, batch_id))
+      return answer_train_batch(ctx.jobs.store(), *existing, res);
   }
 
   // Check every row before starting any job.
@@ -260,47 +258,38 @@ void Server::Impl::handle_train_post(const Request& req, Response& res, const st
   for (const BatchRow& row : rows) {
     Planned p{row.row_number, std::nullopt, json()};
     if (!any_null(row, 2)) {
-      training::TrainRequest tr;
-      tr.input_table = string_arg(row, kTrain, 0);
-      tr.output_table = string_arg(row, kTrain, 1);
+      const std::string input = string_arg(row, kTrain, 0);
+      const std::string output = string_arg(row, kTrain, 1);
       try {
-        (void)parse_table_name(tr.input_table, "input table");
+        (void)parse_table_name(input, "input table");
       } catch (const Error& e) {
         rethrow_for_row(e, row.where(kTrain, 0), ErrorKind::kInput);
       }
       try {
-        (void)parse_table_name(tr.output_table, "output table");
+        (void)parse_table_name(output, "output table");
       } catch (const Error& e) {
         rethrow_for_row(e, row.where(kTrain, 1), ErrorKind::kInput);
       }
-      json options_json = nullptr;
-      if (row.has_arg(2)) {
-        const json& o = row.args[2];
-        std::string text;
-        if (o.is_string())
-          text = o.get<std::string>();
-        else if (o.is_object())
-          text = o.dump();
-        else
+      training::TrainRequest tr;
+      try {
+        if (!row.has_arg(2)) {
+          tr.spec = training::job_spec_from_json(input, output, json::object());
+        } else if (const json& o = row.args[2]; o.is_string()) {
+          tr.spec = training::parse_job_options(input, output, o.get<std::string>());
+        } else if (o.is_object()) {
+          tr.spec = training::job_spec_from_json(input, output, o);
+        } else {
           throw Error(ErrorKind::kInput,
-                      fmt::format("{}: expected a JSON object or its text, got {}",
-                                  row.where(kTrain, 2), o.dump()));
-        try {
-          training::apply_json_options(text, tr);
-        } catch (const Error& e) {
-          rethrow_for_row(e, row.where(kTrain, 2), ErrorKind::kInput);
+                      fmt::format("expected a JSON object or its text, got {}", o.dump()));
         }
-        options_json = o.is_string() ? json::parse(text, nullptr, false) : o;
-        if (options_json.is_discarded()) options_json = text;
+      } catch (const Error& e) {
+        rethrow_for_row(e, row.where(kTrain, 2), ErrorKind::kInput);
       }
+      p.request_json = training::job_request_json(tr.spec, "http");
+      p.request_json["source"] = {{"protocol", "external-function"},
+                                  {"batch_id", batch_id.empty() ? json(nullptr) : json(batch_id)},
+                                  {"row", row.row_number}};
       p.request = std::move(tr);
-      p.request_json = {{"input", p.request->input_table},
-                        {"output", p.request->output_table},
-                        {"options", options_json},
-                        {"source",
-                         {{"protocol", "external-function"},
-                          {"batch_id", batch_id.empty() ? json(nullptr) : json(batch_id)},
-                          {"row", row.row_number}}}};
       ++new_jobs;
     }
     planned.push_back(std::move(p));
@@ -308,14 +297,14 @@ void Server::Impl::handle_train_post(const Request& req, Response& res, const st
 
   if (new_jobs > 0) {
     size_t unfinished = 0;
-    for (const auto& r : jobs->store().list())
+    for (const auto& r : ctx.jobs.store().list())
       if (r.state == training::JobState::kInProgress && r.pid == ::getpid()) ++unfinished;
-    if (unfinished + new_jobs > options.max_queued_jobs) {
+    if (unfinished + new_jobs > ctx.options.max_queued_jobs) {
       res.set_header("Retry-After", "30");
       return send_error(res, 429,
                         fmt::format("{} training jobs are already queued or running (limit {}); "
                                     "retry later",
-                                    unfinished, options.max_queued_jobs));
+                                    unfinished, ctx.options.max_queued_jobs));
     }
   }
 
@@ -327,28 +316,39 @@ void Server::Impl::handle_train_post(const Request& req, Response& res, const st
     std::string job_id;
     if (p.request) {
       const std::string key = batch_id.empty() ? "" : fmt::format("{}#{}", batch_id, i);
-      job_id = jobs->submit(*p.request, p.request_json, key).first.id;
+      job_id = ctx.jobs.submit(*p.request, p.request_json, key).first.id;
     }
     batch.rows.emplace_back(p.row, job_id);
   }
-  if (!batch_id.empty()) save_batch(options.home, batch);
-  answer_train_batch(jobs->store(), batch, res);
+  if (!batch_id.empty()) save_batch(ctx.options.home, batch);
+  answer_train_batch(ctx.jobs.store(), batch, res);
 }
 
-void Server::Impl::handle_train_poll(const Request& req, Response& res) {
-  const std::string batch_id = req.get_header_value(kBatchHeader);
+void train_poll(RouteContext& ctx, RouteCall& call, Response& res) {
+  const std::string batch_id = call.http.get_header_value(kBatchHeader);
   if (batch_id.empty())
     return send_error(res, 400,
                       fmt::format("GET /train polls a training batch: send the {} header of the "
                                   "POST that started it (or GET /jobs/{{id}})",
                                   kBatchHeader));
-  const auto batch = load_batch(options.home, batch_id);
+  const auto batch = load_batch(ctx.options.home, batch_id);
   if (!batch)
     return send_error(res, 404,
                       fmt::format("no training batch {} was started on this server's home "
                                   "(batches are kept for 24 hours)",
                                   batch_id));
-  answer_train_batch(jobs->store(), *batch, res);
+  answer_train_batch(ctx.jobs.store(), *batch, res);
+}
+
+}  // namespace
+
+std::vector<RouteSpec> external_function_routes() {
+  return {
+      {"POST", "/train", Access::kToken, BodyKind::kBatch, false, "", train_start},
+      {"GET", "/train", Access::kToken, BodyKind::kNone, false, "", train_poll},
+      {"POST", "/deploy", Access::kToken, BodyKind::kBatch, false, "", deploy},
+      {"POST", "/invoke", Access::kToken, BodyKind::kBatch, false, "", invoke},
+  };
 }
 
 }  // namespace reco::serving

@@ -1,29 +1,35 @@
-// The inference protocol (PROTOCOLS.md §2) and named endpoints:
+// The inference protocol (docs/PROTOCOLS.md) and named endpoints:
 //   GET /ping, POST /invocations, GET /endpoints, GET /endpoints/{name},
 //   POST /endpoints/{name}/invocations.
 #include <fmt/format.h>
 
-#include "serving/server_impl.h"
+#include "serving/routes.h"
 
 namespace reco::serving {
-
 namespace {
+
+using Snapshot = std::vector<deployment::EndpointStatus>;
 
 bool has_model(const deployment::EndpointStatus& st) {
   return !st.loaded_at.empty();
 }
 
-std::string names_of(const std::vector<deployment::EndpointStatus>& all) {
+std::string names_of(const Snapshot& all) {
   std::string out;
   for (const auto& st : all) out += (out.empty() ? "" : ", ") + st.endpoint.name;
   return out;
 }
 
-}  // namespace
+// The endpoint behind /invocations: its name, or an error answer (status, text).
+struct DefaultEndpoint {
+  std::string name;
+  int status = 200;
+  std::string error;
+};
 
-Server::Impl::DefaultEndpoint Server::Impl::default_endpoint() const {
-  if (options.default_endpoint) return {*options.default_endpoint, 200, {}};
-  const auto all = current_snapshot();
+DefaultEndpoint default_endpoint(const RouteContext& ctx) {
+  if (ctx.options.default_endpoint) return {*ctx.options.default_endpoint, 200, {}};
+  const auto all = ctx.snapshot();
   if (all->size() == 1) return {all->front().endpoint.name, 200, {}};
   if (all->empty())
     return {{},
@@ -37,102 +43,127 @@ Server::Impl::DefaultEndpoint Server::Impl::default_endpoint() const {
                       all->size(), names_of(*all))};
 }
 
-void Server::Impl::handle_ping(const Request&, Response& res) {
-  if (options.model_uri) {
-    ContainerModel c;
-    {
-      const std::lock_guard lock(container_mutex);
-      c = container;
-    }
-    if (c.artifact) {
-      send_json(res, 200,
-                {{"status", "Healthy"},
-                 {"model_uri", *options.model_uri},
-                 {"artifact_uri", c.artifact_uri}});
-    } else if (!c.error.empty()) {
-      send_error(res, 503, "the model could not be loaded: " + c.error);
-    } else {
-      send_error(res, 503, "the model is still loading: " + *options.model_uri);
-    }
-    return;
-  }
-  const DefaultEndpoint d = default_endpoint();
-  if (d.name.empty()) return send_error(res, 503, d.error);
-  RequestContext& ctx = request_context();
-  const auto all = current_snapshot();
-  for (const auto& st : *all) {
-    if (st.endpoint.name != d.name) continue;
-    ctx.endpoint = d.name;
-    if (!has_model(st)) {
-      const std::string why = st.last_error.empty()
-                                  ? "its model is loading"
-                                  : "its model cannot be loaded: " + st.last_error;
-      return send_error(res, 503, fmt::format("endpoint {} is not ready: {}", d.name, why));
-    }
-    return send_json(
-        res, 200,
-        {{"status", "Healthy"},
-         {"endpoint", d.name},
-         {"state", st.state},
-         {"model", st.endpoint.model_name.empty() ? json(nullptr) : json(st.endpoint.model_name)},
-         {"version", st.serving_version ? json(*st.serving_version) : json(nullptr)}});
-  }
-  send_error(res, 503, fmt::format("endpoint {} is not deployed (yet)", d.name));
+json endpoint_summary(const deployment::EndpointStatus& st) {
+  return {{"endpoint", st.endpoint.name},
+          {"state", st.state},
+          {"model", st.endpoint.model_name.empty() ? json(nullptr) : json(st.endpoint.model_name)},
+          {"version", st.serving_version ? json(*st.serving_version) : json(nullptr)}};
 }
 
-void Server::Impl::handle_invocations(const Request& req, Response& res, const std::string& body,
-                                      const std::optional<std::string>& endpoint) {
-  RequestContext& ctx = request_context();
+void ping_container(RouteContext& ctx, Response& res) {
+  const ContainerModel c = ctx.container();
+  if (c.artifact) {
+    return send_json(res, 200,
+                     {{"status", "Healthy"},
+                      {"model_uri", *ctx.options.model_uri},
+                      {"artifact_uri", c.artifact_uri}});
+  }
+  if (!c.error.empty()) return send_error(res, 503, "the model could not be loaded: " + c.error);
+  send_error(res, 503, "the model is still loading: " + *ctx.options.model_uri);
+}
+
+// 200 when every deployed endpoint has a model in service (an endpoint whose newest deployment
+// failed to load but whose previous model still serves counts: /endpoints shows the failure);
+// 503 naming the endpoints that have none, while nothing is deployed, or while the --endpoint
+// default is not deployed.
+void ping(RouteContext& ctx, RouteCall& call, Response& res) {
+  if (ctx.options.model_uri) return ping_container(ctx, res);
+  const auto all = ctx.snapshot();
+  const auto& pinned = ctx.options.default_endpoint;
+  if (all->empty() && !pinned) return send_error(res, 503, default_endpoint(ctx).error);
+  if (pinned && std::none_of(all->begin(), all->end(),
+                             [&](const auto& st) { return st.endpoint.name == *pinned; })) {
+    call.endpoint = *pinned;
+    return send_error(res, 503, fmt::format("endpoint {} is not deployed (yet)", *pinned));
+  }
+  std::vector<std::string> not_ready;
+  json endpoints = json::array();
+  for (const auto& st : *all) {
+    endpoints.push_back(endpoint_summary(st));
+    if (has_model(st)) continue;
+    const std::string why = st.last_error.empty() ? "its model is loading"
+                                                  : "its model cannot be loaded: " + st.last_error;
+    not_ready.push_back(fmt::format("endpoint {} is not ready: {}", st.endpoint.name, why));
+  }
+  const DefaultEndpoint d = default_endpoint(ctx);
+  call.endpoint = d.name;
+  if (!not_ready.empty()) {
+    std::string message = not_ready.front();
+    for (size_t k = 1; k < not_ready.size(); ++k) message += "; " + not_ready[k];
+    return send_error(res, 503, message);
+  }
+  json body = {{"status", "Healthy"}, {"endpoints", endpoints}};
+  for (const auto& st : *all) {
+    if (st.endpoint.name == d.name) body.update(endpoint_summary(st));
+  }
+  send_json(res, 200, body);
+}
+
+// The model behind an invocation: the named endpoint, the container's model, or the default
+// endpoint. Nullopt after an error answer has been written.
+struct Target {
+  std::shared_ptr<const registry::Artifact> artifact;
+  std::shared_ptr<const deployment::LiveModel> live;  // keeps the model alive (hot swap)
+};
+
+std::optional<Target> target_of(RouteContext& ctx, RouteCall& call, Response& res) {
+  // Keep the model for the whole request: a redeployment meanwhile swaps the endpoint's
+  // pointer, not the model this request computes with.
+  Target t;
+  if (!call.params.empty()) {
+    try {
+      t.live = ctx.live.get(call.params[0]);
+    } catch (const Error& e) {
+      if (e.kind() != ErrorKind::kNotFound) throw;
+      send_error(res, 404, e.what());
+      return std::nullopt;
+    }
+    call.endpoint = call.params[0];
+  } else if (ctx.options.model_uri) {
+    t.artifact = ctx.container().artifact;
+    if (!t.artifact) {
+      send_error(res, 503, "the model is not loaded yet; GET /ping says when");
+      return std::nullopt;
+    }
+    call.endpoint = "default";
+    return t;
+  } else {
+    const DefaultEndpoint d = default_endpoint(ctx);
+    if (d.name.empty()) {
+      send_error(res, d.status, d.error);
+      return std::nullopt;
+    }
+    try {
+      t.live = ctx.live.get(d.name);
+    } catch (const Error& e) {
+      if (e.kind() != ErrorKind::kNotFound) throw;
+      send_error(res, 503, fmt::format("endpoint {} is not deployed (yet)", d.name));
+      return std::nullopt;
+    }
+    call.endpoint = d.name;
+  }
+  t.artifact = t.live->artifact;
+  return t;
+}
+
+void invocations(RouteContext& ctx, RouteCall& call, Response& res) {
+  const Request& req = call.http;
   const MediaType mt = parse_media_type(req.get_header_value("Content-Type"));
   const BodyFormat in = mt.type == "text/csv" ? BodyFormat::kCsv : BodyFormat::kJson;
   const BodyFormat out = negotiate_accept(req.get_header_value("Accept"), in).value_or(in);
-
-  // Keep the model for the whole request: a redeployment meanwhile swaps the endpoint's
-  // pointer, not the model this request computes with.
-  std::shared_ptr<const deployment::LiveModel> live;
-  std::shared_ptr<const registry::Artifact> artifact;
-  if (endpoint) {
-    ctx.endpoint.clear();
-    try {
-      live = this->live.get(*endpoint);
-    } catch (const Error& e) {
-      if (e.kind() == ErrorKind::kNotFound) return send_error(res, 404, e.what());
-      throw;
-    }
-    ctx.endpoint = *endpoint;
-    artifact = live->artifact;
-  } else if (options.model_uri) {
-    {
-      const std::lock_guard lock(container_mutex);
-      artifact = container.artifact;
-    }
-    if (!artifact) return send_error(res, 503, "the model is not loaded yet; GET /ping says when");
-    ctx.endpoint = "default";
-  } else {
-    const DefaultEndpoint d = default_endpoint();
-    if (d.name.empty()) return send_error(res, d.status, d.error);
-    try {
-      live = this->live.get(d.name);
-    } catch (const Error& e) {
-      if (e.kind() == ErrorKind::kNotFound)
-        return send_error(res, 503, fmt::format("endpoint {} is not deployed (yet)", d.name));
-      throw;
-    }
-    ctx.endpoint = d.name;
-    artifact = live->artifact;
-  }
-
+  const auto target = target_of(ctx, call, res);
+  if (!target) return;
   const std::vector<IdPair> pairs =
-      in == BodyFormat::kCsv ? parse_csv_pairs(body) : parse_json_instances(body);
-  const auto& model = artifact->model;
+      in == BodyFormat::kCsv ? parse_csv_pairs(call.body) : parse_json_instances(call.body);
+  const algorithms::Model& model = *target->artifact->model;
   std::vector<double> predictions;
   predictions.reserve(pairs.size());
   for (const IdPair& p : pairs) predictions.push_back(model.predict(p.user, p.item));
-  ctx.predictions = predictions.size();
-  if (live) {
-    res.set_header("X-Reco-Endpoint", live->endpoint.name);
-    if (live->endpoint.model_version > 0)
-      res.set_header("X-Reco-Model-Version", std::to_string(live->endpoint.model_version));
+  call.predictions = predictions.size();
+  if (target->live) {
+    res.set_header("X-Reco-Endpoint", target->live->endpoint.name);
+    if (target->live->endpoint.model_version > 0)
+      res.set_header("X-Reco-Model-Version", std::to_string(target->live->endpoint.model_version));
   }
   res.status = 200;
   if (out == BodyFormat::kCsv) {
@@ -142,7 +173,7 @@ void Server::Impl::handle_invocations(const Request& req, Response& res, const s
   }
 }
 
-json Server::Impl::endpoint_json(const deployment::EndpointStatus& st) const {
+json endpoint_json(const deployment::EndpointStatus& st) {
   json j = st.endpoint.to_json();
   j["state"] = st.state;
   j["since"] = st.endpoint.updated_at;
@@ -157,26 +188,41 @@ json Server::Impl::endpoint_json(const deployment::EndpointStatus& st) const {
   return j;
 }
 
-void Server::Impl::handle_endpoints(const Request&, Response& res) {
+void list_endpoints(RouteContext& ctx, RouteCall&, Response& res) {
   json list = json::array();
-  for (const auto& st : live.status()) list.push_back(endpoint_json(st));
+  for (const auto& st : ctx.live.status()) list.push_back(endpoint_json(st));
   json body = {{"endpoints", std::move(list)}};
-  const DefaultEndpoint d = default_endpoint();
+  const DefaultEndpoint d = default_endpoint(ctx);
   body["default"] = d.name.empty() ? json(nullptr) : json(d.name);
   send_json(res, 200, body);
 }
 
-void Server::Impl::handle_endpoint(const Request&, Response& res, const std::string& name) {
-  const auto st = live.status(name);
+void show_endpoint(RouteContext& ctx, RouteCall& call, Response& res) {
+  const std::string& name = call.params[0];
+  const auto st = ctx.live.status(name);
   if (!st) {
     std::string known;
-    for (const auto& e : store.list()) known += (known.empty() ? "" : ", ") + e.name;
+    for (const auto& e : ctx.endpoints.list()) known += (known.empty() ? "" : ", ") + e.name;
     return send_error(
         res, 404,
         fmt::format("no endpoint named {}; deployed: {}", name, known.empty() ? "none" : known));
   }
-  request_context().endpoint = name;
+  call.endpoint = name;
   send_json(res, 200, endpoint_json(*st));
+}
+
+}  // namespace
+
+std::vector<RouteSpec> inference_routes() {
+  RouteSpec ping_route{"GET", "/ping", Access::kPublic, BodyKind::kNone, true, "", ping};
+  return {
+      ping_route,
+      {"POST", "/invocations", Access::kToken, BodyKind::kPayload, false, "", invocations},
+      {"GET", "/endpoints", Access::kToken, BodyKind::kNone, false, "", list_endpoints},
+      {"GET", "/endpoints/{name}", Access::kToken, BodyKind::kNone, false, "", show_endpoint},
+      {"POST", "/endpoints/{name}/invocations", Access::kToken, BodyKind::kPayload, false, "",
+       invocations},
+  };
 }
 
 }  // namespace reco::serving

@@ -10,6 +10,7 @@
 #include <fmt/format.h>
 
 #include "core/clock.h"
+#include "core/fs.h"
 #include "registry/model_registry.h"
 #include "serving/auth.h"
 #include "serving/server_impl.h"
@@ -136,10 +137,30 @@ void guarded(Response& res, F&& f) {
 
 }  // namespace
 
+std::vector<RouteSpec> reco_routes() {
+  std::vector<RouteSpec> routes = inference_routes();
+  for (auto* more : {external_function_routes, admin_routes}) {
+    for (auto& r : more()) routes.push_back(std::move(r));
+  }
+  return routes;
+}
+
 // --- construction and lifecycle ----------------------------------------------------------------
 
 Server::Impl::Impl(ServerOptions o)
     : options(std::move(o)), store(options.home), live(store, options.refresh_interval * 2) {}
+
+namespace {
+
+std::string read_token_file(const std::string& path) {
+  std::string text = read_file(path);
+  while (!text.empty() && (text.back() == '\n' || text.back() == '\r' || text.back() == ' '))
+    text.pop_back();
+  if (text.empty()) throw Error(ErrorKind::kUsage, fmt::format("--token-file {} is empty", path));
+  return text;
+}
+
+}  // namespace
 
 Server::Server(ServerOptions options) : impl_(std::make_unique<Impl>(std::move(options))) {}
 
@@ -153,6 +174,11 @@ void Server::start() {
   if (o.host.empty()) throw Error(ErrorKind::kUsage, "--host is empty");
   if (o.port < 0 || o.port > 65535)
     throw Error(ErrorKind::kUsage, fmt::format("--port {} is not a TCP port (0..65535)", o.port));
+  if (!o.token_file.empty()) {
+    if (!o.token.empty())
+      throw Error(ErrorKind::kUsage, "--token-file and --token/RECO_TOKEN are exclusive");
+    o.token = read_token_file(o.token_file);
+  }
   if (!o.token.empty()) validate_token(o.token);
   if (o.token.empty() && !is_loopback_host(o.host))
     throw Error(ErrorKind::kUsage,
@@ -177,19 +203,21 @@ void Server::start() {
     s.log_line(fmt::format("{} cannot read the endpoints: {}", utc_timestamp(), e.what()));
   }
 
-  HttpLimits limits;
-  limits.workers = o.threads;
-  limits.queue = o.queue;
-  limits.overload_queue = std::max<size_t>(16, o.queue);
-  limits.read_timeout = o.read_timeout;
-  limits.write_timeout = o.write_timeout;
-  limits.request_timeout = o.request_timeout;
-  limits.keep_alive_timeout = o.keep_alive_timeout;
-  limits.keep_alive_max = o.keep_alive_max;
-  s.http = std::make_unique<HttpServer>(limits);
+  s.http = std::make_unique<HttpServer>(limits_from(o));
+  s.started_at = std::chrono::system_clock::now();
+  std::vector<RouteSpec> routes = reco_routes();
+  routes.insert(routes.end(), o.extra_routes.begin(), o.extra_routes.end());
+  s.router = std::make_unique<Router>(std::move(routes));
+  s.context.reset(new RouteContext{s.options, s.store, s.live, *s.jobs, s.metrics, *s.http,
+                                   s.started_at, [&s] { return s.current_snapshot(); },
+                                   [&s] { s.refresh_snapshot(); },
+                                   [&s] {
+                                     const std::lock_guard lock(s.container_mutex);
+                                     return s.container;
+                                   },
+                                   [&s](const std::string& line) { s.log_line(line); }});
   s.install_handlers();
   s.port = s.http->bind(o.host, o.port);
-  s.started_at = std::chrono::system_clock::now();
 
   s.listen_thread = std::thread([&s] {
     s.http->run();
@@ -340,12 +368,19 @@ void Server::Impl::install_handlers() {
   h.set_expect_100_continue_handler([this](const Request& req, Response& res) {
     return pre_routing(req, res) == httplib::Server::HandlerResponse::Handled ? res.status : 100;
   });
-  // [\s\S]* rather than .*, which would not match a path with an (encoded) line break.
-  h.Get(R"([\s\S]*)", [this](const Request& req, Response& res) { dispatch_get(req, res); });
-  h.Post(R"([\s\S]*)",
-         [this](const Request& req, Response& res, const httplib::ContentReader& reader) {
-           dispatch_post(req, res, reader);
-         });
+  // Every method and path reaches dispatch(), which routes by the table; [\s\S]* rather than .*,
+  // which would not match a path with an (encoded) line break.
+  const auto plain = [this](const Request& req, Response& res) { dispatch(req, res, nullptr); };
+  const auto with_body = [this](const Request& req, Response& res,
+                                const httplib::ContentReader& reader) {
+    dispatch(req, res, &reader);
+  };
+  h.Get(R"([\s\S]*)", plain);
+  h.Post(R"([\s\S]*)", with_body);
+  h.Put(R"([\s\S]*)", with_body);
+  h.Patch(R"([\s\S]*)", with_body);
+  h.Delete(R"([\s\S]*)", with_body);
+  h.Options(R"([\s\S]*)", plain);
   // Answers httplib writes itself (malformed request line, URI too long, ...) get a JSON body.
   h.set_error_handler(httplib::Server::HandlerWithResponse([](const Request&, Response& res) {
     if (!res.body.empty()) return httplib::Server::HandlerResponse::Unhandled;
@@ -368,9 +403,10 @@ httplib::Server::HandlerResponse Server::Impl::pre_routing(const Request& req, R
   using HR = httplib::Server::HandlerResponse;
   RequestContext& ctx = request_context();
   ctx.routed = true;
-  const RouteMatch m = match_route(req.path);
+  RouteMatch m = router->match(req.method, req.path);
   ctx.route = m.route;
-  ctx.param = m.param;
+  ctx.params = std::move(m.params);
+  ctx.label = m.label;
 
   uint64_t content_length = 0;
   const bool has_length = req.has_header("Content-Length");
@@ -390,7 +426,14 @@ httplib::Server::HandlerResponse Server::Impl::pre_routing(const Request& req, R
     return HR::Handled;
   };
 
-  if (!options.token.empty() && !route_is_public(m.route)) {
+  // Without the token, nothing is revealed but the public routes (and the methods they allow).
+  const bool needs_token =
+      m.route
+          ? m.route->access == Access::kToken
+          : std::none_of(router->routes().begin(), router->routes().end(), [&](const RouteSpec& r) {
+              return r.access == Access::kPublic && match_pattern(r.pattern, req.path);
+            });
+  if (!options.token.empty() && needs_token) {
     const std::string authorization = req.get_header_value("Authorization");
     const auto given = bearer_token(authorization);  // a view into `authorization`
     if (!given || !tokens_equal(options.token, *given)) {
@@ -403,8 +446,7 @@ httplib::Server::HandlerResponse Server::Impl::pre_routing(const Request& req, R
       return answered();
     }
   }
-  if (ctx.overload && m.route != Route::kPing && m.route != Route::kHealthz &&
-      m.route != Route::kMetrics) {
+  if (ctx.overload && !(m.route && m.route->answered_when_overloaded)) {
     res.set_header("Retry-After", "1");
     send_error(res, 503,
                fmt::format("the server is overloaded: all {} workers are busy and {} connections "
@@ -412,32 +454,30 @@ httplib::Server::HandlerResponse Server::Impl::pre_routing(const Request& req, R
                            http->limits().workers, http->limits().queue));
     return answered();
   }
-  if (m.route == Route::kUnknown) {
+  if (!m.path_known) {
     send_error(res, 404,
-               fmt::format("no route for {} {}; routes: GET /ping, POST /invocations, GET "
-                           "/endpoints, GET /endpoints/{{name}}, POST "
-                           "/endpoints/{{name}}/invocations, POST /train, GET /train, POST "
-                           "/deploy, POST /invoke, GET /jobs, GET /jobs/{{id}}, GET /metrics, "
-                           "GET /healthz",
-                           loggable(req.method), loggable(req.path)));
+               fmt::format("no route for {} {}; routes: {}", loggable(req.method),
+                           loggable(req.path), router->summary()));
     return answered();
   }
-  if (!method_allowed(m.route, req.method)) {
-    res.set_header("Allow", allowed_methods(m.route));
+  if (!m.route) {
+    res.set_header("Allow", m.allowed);
     send_error(res, 405,
-               fmt::format("{} is not allowed on {}; allowed: {}", loggable(req.method),
-                           route_label(m.route), allowed_methods(m.route)));
+               fmt::format("{} is not allowed on {}; allowed: {}", loggable(req.method), m.label,
+                           m.allowed));
     return answered();
   }
-  if (req.method != "POST") return HR::Unhandled;
+  const BodyKind kind = m.route->body;
+  if (kind == BodyKind::kNone) return HR::Unhandled;
 
   // A request without Content-Length or chunked encoding has no body (RFC 9112 §6.3).
   if (!has_body) {
-    send_error(res, 400,
-               m.route == Route::kInvocations || m.route == Route::kEndpointInvocations
-                   ? "empty body: expected user_id,item_id lines (text/csv) or "
-                     "{\"instances\": [[user_id, item_id], ...]} (application/json)"
-                   : "empty body: expected {\"data\": [[row_number, args...], ...]}");
+    send_error(
+        res, 400,
+        kind == BodyKind::kPayload ? "empty body: expected user_id,item_id lines (text/csv) or "
+                                     "{\"instances\": [[user_id, item_id], ...]} (application/json)"
+        : kind == BodyKind::kBatch ? "empty body: expected {\"data\": [[row_number, args...], ...]}"
+                                   : "empty body");
     return answered();
   }
   if (content_length > options.max_body_bytes) {
@@ -448,10 +488,9 @@ httplib::Server::HandlerResponse Server::Impl::pre_routing(const Request& req, R
     return answered();
   }
 
-  const bool inference = m.route == Route::kInvocations || m.route == Route::kEndpointInvocations;
   const std::string content_type = req.get_header_value("Content-Type");
   const MediaType mt = parse_media_type(content_type);
-  if (inference) {
+  if (kind == BodyKind::kPayload) {
     if (mt.type != "text/csv" && mt.type != "application/json") {
       send_error(res, 415,
                  mt.type.empty() ? std::string("the Content-Type header is missing: send text/csv "
@@ -471,7 +510,7 @@ httplib::Server::HandlerResponse Server::Impl::pre_routing(const Request& req, R
                              loggable(req.get_header_value("Accept"))));
       return answered();
     }
-  } else if (!mt.type.empty() && mt.type != "application/json") {
+  } else if (kind == BodyKind::kBatch && !mt.type.empty() && mt.type != "application/json") {
     send_error(res, 415,
                fmt::format("Content-Type {} is not supported: external functions send "
                            "application/json",
@@ -502,7 +541,7 @@ httplib::Server::HandlerResponse Server::Impl::pre_routing(const Request& req, R
   return HR::Unhandled;
 }
 
-std::optional<std::string> Server::Impl::read_body(const Request&, Response& res,
+std::optional<std::string> Server::Impl::read_body(Response& res,
                                                    const httplib::ContentReader& reader) {
   RequestContext& ctx = request_context();
   std::string raw;
@@ -549,59 +588,32 @@ std::optional<std::string> Server::Impl::read_body(const Request&, Response& res
   }
 }
 
-void Server::Impl::dispatch_get(const Request& req, Response& res) {
-  const RequestContext& ctx = request_context();
+void Server::Impl::dispatch(const Request& req, Response& res,
+                            const httplib::ContentReader* reader) {
+  RequestContext& ctx = request_context();
+  if (ctx.route == nullptr) {  // pre_routing answers these; a request it did not see
+    send_error(res, 404,
+               fmt::format("no route for {} {}", loggable(req.method), loggable(req.path)));
+    return;
+  }
+  RouteCall call{req, ctx.params, {}, {}, 0};
   guarded(res, [&] {
-    switch (ctx.route) {
-      case Route::kPing:
-        return handle_ping(req, res);
-      case Route::kHealthz:
-        return handle_healthz(req, res);
-      case Route::kEndpoints:
-        return handle_endpoints(req, res);
-      case Route::kEndpoint:
-        return handle_endpoint(req, res, ctx.param);
-      case Route::kJobs:
-        return handle_jobs(req, res);
-      case Route::kJob:
-        return handle_job(req, res, ctx.param);
-      case Route::kMetrics:
-        return handle_metrics(req, res);
-      case Route::kTrain:
-        return handle_train_poll(req, res);
-      default:
-        send_error(res, 404, "no such route");
+    if (ctx.route->body != BodyKind::kNone) {
+      if (reader == nullptr) throw Error(ErrorKind::kInternal, "a body route without a reader");
+      auto body = read_body(res, *reader);
+      if (!body) return;
+      call.body = std::move(*body);
     }
+    ctx.route->handler(*context, call, res);
   });
-}
-
-void Server::Impl::dispatch_post(const Request& req, Response& res,
-                                 const httplib::ContentReader& reader) {
-  const RequestContext& ctx = request_context();
-  guarded(res, [&] {
-    const auto body = read_body(req, res, reader);
-    if (!body) return;
-    switch (ctx.route) {
-      case Route::kInvocations:
-        return handle_invocations(req, res, *body, std::nullopt);
-      case Route::kEndpointInvocations:
-        return handle_invocations(req, res, *body, ctx.param);
-      case Route::kTrain:
-        return handle_train_post(req, res, *body);
-      case Route::kDeploy:
-        return handle_deploy(req, res, *body);
-      case Route::kInvoke:
-        return handle_invoke(req, res, *body);
-      default:
-        send_error(res, 404, "no such route");
-    }
-  });
+  ctx.endpoint = std::move(call.endpoint);
+  ctx.predictions = call.predictions;
 }
 
 void Server::Impl::after_response(const Request& req, const Response& res) {
   const RequestContext& ctx = request_context();
   const double seconds = std::chrono::duration<double>(Clock::now() - ctx.start).count();
-  metrics.observe_request(route_label(ctx.route), ctx.endpoint, req.method, res.status, seconds);
+  metrics.observe_request(ctx.label, ctx.endpoint, req.method, res.status, seconds);
   if (!ctx.endpoint.empty() && ctx.predictions > 0)
     metrics.add_predictions(ctx.endpoint, ctx.predictions);
   if (!options.access_log) return;

@@ -21,11 +21,17 @@
 #include <optional>
 #include <string>
 
+#include <vector>
+
 #include "core/error.h"
 #include "core/home.h"
+#include "serving/route.h"
 
 namespace reco::serving {
 
+// Every setting of a server. The member initializers are the defaults; each user-facing setting
+// is a row of server_options() (server_options.h), from which the flags of `reco serve`, its
+// --help and the README's table are derived.
 struct ServerOptions {
   std::string host = "127.0.0.1";
   int port = 8080;  // 0: any free port (see Server::port())
@@ -36,6 +42,7 @@ struct ServerOptions {
   std::optional<std::string> default_endpoint;  // endpoint behind /ping and /invocations
   // Bearer token; empty means none. start() refuses a non-loopback host without one.
   std::string token;
+  std::string token_file;  // read by start() when set (exclusive with token)
 
   size_t threads = 0;  // workers; 0: max(4, 2 x cores)
   size_t queue = 64;   // accepted connections waiting for a worker
@@ -51,6 +58,10 @@ struct ServerOptions {
   int training_jobs = 1;       // training jobs run at once
   size_t max_queued_jobs = 8;  // /train answers 429 beyond this many unfinished jobs
   bool access_log = true;      // one line per request on stderr
+
+  // Extra routes (a web page, a plugin, a test): they take part in routing, access control,
+  // metrics and the access log like reco's own (route.h). Matched after reco's routes.
+  std::vector<RouteSpec> extra_routes;
 };
 
 class Server {

@@ -1,10 +1,12 @@
 #include "sqlfunctions/functions.h"
+#include "core/version.h"
 
 #include <cstdio>
 #include <memory>
 #include <string>
 
 #include <fmt/format.h>
+#include <nlohmann/json.hpp>
 
 #include "core/error.h"
 #include "core/ids.h"
@@ -60,13 +62,6 @@ const FunctionEnvironment& environment(sqlite3_context* ctx) {
 
 namespace {
 
-// The options argument as JSON for the job record (kept as text when it does not parse).
-nlohmann::json json_or_null(const std::optional<std::string>& text) {
-  if (!text) return nullptr;
-  auto j = nlohmann::json::parse(*text, nullptr, false);
-  return j.is_discarded() ? nlohmann::json(*text) : j;
-}
-
 // train_and_get_recommendations(input_table, output_table [, options_json])
 void train_and_get_recommendations(sqlite3_context* ctx, int argc, sqlite3_value** argv) {
   constexpr const char* kName = "train_and_get_recommendations";
@@ -78,12 +73,9 @@ void train_and_get_recommendations(sqlite3_context* ctx, int argc, sqlite3_value
       sqlite3_result_null(ctx);  // SQL convention: NULL in, NULL out
       return;
     }
+    const auto options = argc > 2 ? text_arg(argv, 2) : std::nullopt;
     training::TrainRequest req;
-    req.input_table = *input;
-    req.output_table = *output;
-    if (argc > 2) {
-      if (auto options = text_arg(argv, 2)) training::apply_json_options(*options, req);
-    }
+    req.spec = training::parse_job_options(*input, *output, options.value_or(""));
     auto warehouse = storage::SqliteWarehouse::borrow(sqlite3_context_db_handle(ctx));
     training::LogSink log;
     if (env->log_to_stderr) {
@@ -92,20 +84,16 @@ void train_and_get_recommendations(sqlite3_context* ctx, int argc, sqlite3_value
       };
     }
     training::JobStore jobs(env->home);
-    training::JobRecord record = jobs.create(
-        "train", {{"input_table", req.input_table},
-                  {"output_table", req.output_table},
-                  {"options", argc > 2 ? json_or_null(text_arg(argv, 2)) : nlohmann::json()},
-                  {"via", "sql"}});
+    training::JobRecord record = jobs.create("train", training::job_request_json(req.spec, "sql"));
     const auto result = training::run_recorded(*warehouse, env->home, jobs, record, req, log);
-    result_json(ctx, result.summary.dump());
+    result_json(ctx, result.summary.to_json().dump());
   } catch (const std::exception& e) {
     result_error(ctx, kName, e);
   }
 }
 
 void reco_version(sqlite3_context* ctx, int, sqlite3_value**) {
-  sqlite3_result_text(ctx, "0.1.0", -1, SQLITE_STATIC);
+  sqlite3_result_text(ctx, version(), -1, SQLITE_STATIC);
 }
 
 }  // namespace

@@ -10,6 +10,7 @@
 #include <random>
 
 #include <fmt/format.h>
+#include <nlohmann/json.hpp>
 
 #include "core/clock.h"
 #include "core/error.h"
@@ -66,8 +67,8 @@ json JobRecord::to_json(bool with_log) const {
          {"updated_at", updated_at},
          {"finished_at", finished_at.empty() ? json(nullptr) : json(finished_at)},
          {"pid", pid},
-         {"request", request},
-         {"result", result},
+         {"request", json::parse(request)},
+         {"result", result.empty() ? json(nullptr) : json::parse(result)},
          {"failure", failure.empty() ? json(nullptr) : json(failure)}};
   if (with_log) j["log"] = log;
   return j;
@@ -99,8 +100,8 @@ JobRecord JobRecord::from_json(const json& j, const std::string& source) {
   if (j.contains("pid") && j["pid"].is_number_integer()) r.pid = j["pid"].get<int>();
   if (j.contains("created_ns") && j["created_ns"].is_number_integer())
     r.created_ns = j["created_ns"].get<int64_t>();
-  if (j.contains("request")) r.request = j["request"];
-  if (j.contains("result")) r.result = j["result"];
+  if (j.contains("request")) r.request = j["request"].dump();
+  if (j.contains("result") && !j["result"].is_null()) r.result = j["result"].dump();
   if (j.contains("log") && j["log"].is_array()) {
     for (const auto& line : j["log"])
       if (line.is_string()) r.log.push_back(line.get<std::string>());
@@ -140,7 +141,7 @@ JobRecord JobStore::create(const std::string& kind, const json& request,
                        std::chrono::system_clock::now().time_since_epoch())
                        .count();
     r.pid = ::getpid();
-    r.request = request;
+    r.request = request.dump();
     save(r);
     return r;
   }
@@ -225,7 +226,7 @@ TrainResult run_recorded(storage::Warehouse& warehouse, const Home& home, JobSto
     TrainResult result = run_training(warehouse, home, request, sink);
     const std::lock_guard lock(mutex);
     record.state = JobState::kCompleted;
-    record.result = result.summary;
+    record.result = result.summary.to_json().dump();
     record.finished_at = utc_timestamp();
     jobs.save(record);
     return result;

@@ -21,7 +21,7 @@
 #include <thread>
 #include <vector>
 
-#include <nlohmann/json.hpp>
+#include <nlohmann/json_fwd.hpp>
 
 #include "core/home.h"
 #include "training/train_job.h"
@@ -39,12 +39,12 @@ struct JobRecord {
   std::string created_at;       // RFC 3339 UTC, milliseconds
   int64_t created_ns = 0;       // creation time in ns since the epoch: orders the listing
   std::string updated_at;
-  std::string finished_at;                            // "" while in progress
-  int pid = 0;                                        // process running the job
-  nlohmann::json request = nlohmann::json::object();  // input, output, options
-  nlohmann::json result;                              // TrainResult::summary when Completed
-  std::string failure;                                // the reason when Failed
-  std::vector<std::string> log;                       // progress and report lines
+  std::string finished_at;       // "" while in progress
+  int pid = 0;                   // process running the job
+  std::string request = "{}";    // JSON object: input and output tables, options, origin
+  std::string result;            // JSON: TrainSummary::to_json() when Completed, else ""
+  std::string failure;           // the reason when Failed
+  std::vector<std::string> log;  // progress and report lines
 
   nlohmann::json to_json(bool with_log = true) const;
   static JobRecord from_json(const nlohmann::json& j, const std::string& source);

@@ -1,8 +1,9 @@
 #pragma once
-// The training job behind `reco train` and the SQL function train_and_get_recommendations:
-//   read (user, item, rating) from a warehouse table -> k-fold cross-validation report ->
-//   refit on all ratings -> top-k unrated items for every user written to an output table
-//   (created or replaced in one transaction) -> a new versioned model artifact.
+// The training job behind `reco train`, the SQL function train_and_get_recommendations and
+// POST /train, as a sequence of steps (steps.h):
+//   read (user, item, rating) from a warehouse table -> evaluate: k-fold cross-validation ->
+//   refit on all ratings -> recommend: top-k unrated items for every user -> publish: a new
+//   versioned model artifact and the output table (created or replaced in one transaction).
 // Every step that writes is all-or-nothing: a failed job leaves the output table and the model
 // registry as they were.
 
@@ -10,42 +11,53 @@
 #include <functional>
 #include <optional>
 #include <string>
-#include <utility>
-#include <vector>
 
-#include <nlohmann/json.hpp>
+#include <nlohmann/json_fwd.hpp>
 
 #include "core/home.h"
 #include "storage/warehouse.h"
+#include "training/job_spec.h"
 
 namespace reco::training {
 
 struct TrainRequest {
-  std::string input_table;
-  std::string output_table;  // empty: no output table is written
-  std::string algorithm = "svd";
-  // Algorithm hyperparameters plus the job options listed in job_option_names().
-  std::vector<std::pair<std::string, std::string>> settings;
-  int folds = 5;  // 0 skips cross-validation
-  uint64_t seed = 42;
-  std::string model_name;  // empty: the input table's name
-  int threads = 0;         // 0: all cores
-  std::string job_id;      // empty: one is made from the model name, version and time
+  JobSpec spec;
+  int threads = 0;     // 0: all cores (results do not depend on it)
+  std::string job_id;  // empty: one is made from the model name, version and time
 };
 
-// Options accepted alongside hyperparameters: rating_min, rating_max (the rating scale; default:
-// observed in the data), user_column, item_column, rating_column (default: USERID/USER_ID/USER,
-// MOVIEID/MOVIE_ID/ITEMID/ITEM_ID/ITEM, RATING, case-insensitive), top_k (default 10).
-const std::vector<std::string>& job_option_names();
+// Wall time of each step, in seconds.
+struct StepTimings {
+  double read = 0, cv = 0, fit = 0, top_n = 0, write = 0, total = 0;
+};
 
-struct TrainResult {
+// What a finished job reports (the JSON object the SQL function returns; see to_json()).
+struct TrainSummary {
   std::string job_id;
   std::string model_name;
   int version = 0;
-  std::string artifact_path;
   std::string artifact_uri;
-  std::string cv_table;    // Surprise layout; empty when folds == 0
-  nlohmann::json summary;  // the JSON object returned by the SQL function
+  std::string algorithm;
+  std::string input_table;
+  std::optional<std::string> output_table;
+  size_t output_rows = 0;
+  size_t ratings = 0, users = 0, items = 0;
+  int64_t seed = 0;
+  int folds = 0;
+  int top_k = 0;
+  std::optional<double> rmse, mae;  // cross-validation means; empty when folds == 0
+  StepTimings timings;
+
+  // {"job", "model", "version", "artifact_uri", "algorithm", "input_table", "output_table",
+  //  "output_rows", "ratings", "users", "items", "seed", "folds", "top_k", "rmse", "mae",
+  //  "timings": {"read_s", "cv_s" (when folds > 0), "fit_s", "top_n_s", "write_s", "total_s"}}
+  nlohmann::json to_json() const;
+};
+
+struct TrainResult {
+  TrainSummary summary;
+  std::string artifact_path;
+  std::string cv_table;  // Surprise layout; empty when folds == 0
 };
 
 // Receives the job's log: progress milestones, and the report (the CV table and what was
@@ -55,9 +67,5 @@ using LogSink = std::function<void(LogKind kind, const std::string& text)>;
 
 TrainResult run_training(storage::Warehouse& warehouse, const Home& home,
                          const TrainRequest& request, const LogSink& log);
-
-// Parses the optional third argument of train_and_get_recommendations, a JSON object such as
-// {"algorithm":"svd","folds":5,"seed":7,"model":"m","params":{"n_factors":50}}, into request.
-void apply_json_options(const std::string& json_text, TrainRequest& request);
 
 }  // namespace reco::training

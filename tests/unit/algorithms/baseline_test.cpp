@@ -12,6 +12,7 @@ namespace reco::algorithms {
 namespace {
 
 using reco::testing::dataset_of;
+using reco::testing::fit_factor;
 using reco::testing::random_dataset;
 
 TEST(BaselineTest, AlsOneSweepByHand) {
@@ -20,9 +21,9 @@ TEST(BaselineTest, AlsOneSweepByHand) {
   // then users with the new item biases:
   //   b_u1 = ((4 - mu - 5/9) + (2 - mu + 5/6)) / 3 = -19/54,  b_u2 = (5 - mu - 5/9) / 2 = 7/18
   const Dataset d = dataset_of({{1, 1, 4}, {1, 2, 2}, {2, 1, 5}});
-  const FactorModel m =
-      fit("baseline", parse_params("baseline", {{"n_epochs", "1"}, {"reg_u", "1"}, {"reg_i", "1"}}),
-          d, all_rating_indices(d), {1, 5}, 0);
+  const FactorModel m = fit_factor(
+      "baseline", parse_params("baseline", {{"n_epochs", "1"}, {"reg_u", "1"}, {"reg_i", "1"}}), d,
+      all_rating_indices(d), {1, 5}, 0);
   m.validate();
   EXPECT_EQ(m.algorithm, "baseline");
   EXPECT_EQ(m.n_factors, 0u);
@@ -94,7 +95,7 @@ TEST(BaselineTest, AlsMatchesReference) {
   std::vector<uint32_t> train = all_rating_indices(d);
   std::reverse(train.begin(), train.end());
   train.resize(train.size() - 20);
-  const FactorModel m = fit("baseline", default_params("baseline"), d, train, {0.5, 5}, 0);
+  const FactorModel m = fit_factor("baseline", default_params("baseline"), d, train, {0.5, 5}, 0);
   m.validate();
   const auto [bu, bi] = reference_baseline(d, train, true, 10, 15, 10);
   expect_biases(m, bu, bi);
@@ -103,10 +104,10 @@ TEST(BaselineTest, AlsMatchesReference) {
 TEST(BaselineTest, SgdMatchesReference) {
   const Dataset d = random_dataset(40, 30, 0.3, 22);
   const auto all = all_rating_indices(d);
-  const FactorModel m =
-      fit("baseline",
-          parse_params("baseline", {{"method", "sgd"}, {"reg", "0.05"}, {"learning_rate", "0.01"}}),
-          d, all, {0.5, 5}, 0);
+  const FactorModel m = fit_factor(
+      "baseline",
+      parse_params("baseline", {{"method", "sgd"}, {"reg", "0.05"}, {"learning_rate", "0.01"}}), d,
+      all, {0.5, 5}, 0);
   m.validate();
   const auto [bu, bi] = reference_baseline(d, all, false, 20, 0.05, 0.01);
   expect_biases(m, bu, bi);
@@ -115,7 +116,7 @@ TEST(BaselineTest, SgdMatchesReference) {
 TEST(BaselineTest, UnknownIdsFallBack) {
   const Dataset d = random_dataset(10, 10, 0.5, 23);
   const FactorModel m =
-      fit("baseline", default_params("baseline"), d, all_rating_indices(d), {0.5, 5}, 0);
+      fit_factor("baseline", default_params("baseline"), d, all_rating_indices(d), {0.5, 5}, 0);
   EXPECT_DOUBLE_EQ(m.predict(-5, -6), m.clip(m.global_mean));
   EXPECT_DOUBLE_EQ(m.predict(-5, m.items.raw(1)), m.clip(m.global_mean + m.item_bias[1]));
   EXPECT_DOUBLE_EQ(m.predict(m.users.raw(2), -6), m.clip(m.global_mean + m.user_bias[2]));

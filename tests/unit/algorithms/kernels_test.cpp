@@ -251,7 +251,7 @@ TEST(KernelsTest, SvdFitIsBitIdenticalOnEveryPath) {
   const Dataset d = testing::random_dataset(40, 60, 0.3, 3);
   const auto all = all_rating_indices(d);
   const TrainingSet set = make_training_set(d, all);
-  SvdOptions o;
+  SvdOptions o = SvdOptions::defaults();
   o.n_factors = 37;
   o.n_epochs = 5;
   o.isa = Isa::kScalar;

@@ -104,7 +104,7 @@ TEST(BlockScheduleTest, EveryRatingOnceInItsBlockUserByUserInListOrder) {
 TEST(ParallelFitTest, SameModelForAnyThreadCountAndInstructionSet) {
   const Dataset d = low_rank_dataset(120, 90, 0.3, 3);
   const TrainingSet set = make_training_set(d, all_rating_indices(d));
-  SvdOptions o;
+  SvdOptions o = SvdOptions::defaults();
   o.n_factors = 20;
   o.n_epochs = 4;
   o.parallel = SvdOptions::Parallel::kOn;
@@ -130,7 +130,7 @@ TEST(ParallelFitTest, SameModelForAnyThreadCountAndInstructionSet) {
 TEST(ParallelFitTest, AutoKeepsTheReferenceOrderOnSmallData) {
   const Dataset d = testing::random_dataset(30, 40, 0.3, 8);
   const TrainingSet set = make_training_set(d, all_rating_indices(d));
-  SvdOptions o;
+  SvdOptions o = SvdOptions::defaults();
   o.n_factors = 5;
   o.n_epochs = 3;
   const FactorModel automatic = fit_svd(o, set, {0.5f, 5.0f}, 2);
@@ -151,10 +151,11 @@ TEST(ParallelFitTest, ConvergesLikeTheSequentialOrder) {
       test(all.data() + n_train, all.size() - n_train);
   for (const char* nf : {"10", "50"}) {
     const FactorModel seq =
-        fit("svd", parse_params("svd", {{"n_factors", nf}, {"parallel", "off"}}), d, train,
-            {0.5f, 5.0f}, 42);
-    const FactorModel par = fit("svd", parse_params("svd", {{"n_factors", nf}, {"parallel", "on"}}),
-                                d, train, {0.5f, 5.0f}, 42);
+        fit_factor("svd", parse_params("svd", {{"n_factors", nf}, {"parallel", "off"}}), d, train,
+                   {0.5f, 5.0f}, 42);
+    const FactorModel par =
+        fit_factor("svd", parse_params("svd", {{"n_factors", nf}, {"parallel", "on"}}), d, train,
+                   {0.5f, 5.0f}, 42);
     const double rs = rmse(seq, d, test), rp = rmse(par, d, test);
     std::cout << "n_factors " << nf << ": held-out RMSE sequential " << rs << ", parallel " << rp
               << "\n";

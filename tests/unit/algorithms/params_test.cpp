@@ -1,7 +1,9 @@
 #include "algorithms/params.h"
+#include "algorithms/algorithm.h"
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
 
 #include "core/error.h"
 
@@ -185,7 +187,7 @@ TEST(ParamsTest, JsonInputAcceptsStringsNumbersAndBooleans) {
 
 TEST(ParamsTest, HelpListsEveryParameterWithDefaultAndRange) {
   const std::string help = params_help("svd");
-  for (const auto& p : algorithm_spec("svd").params) EXPECT_THAT(help, HasSubstr(p.name));
+  for (const auto& p : find_algorithm("svd").params) EXPECT_THAT(help, HasSubstr(p.name));
   EXPECT_THAT(help, HasSubstr("n_factors"));
   EXPECT_THAT(help, HasSubstr("[1, 4096]"));
   EXPECT_THAT(help, HasSubstr("lr_all"));

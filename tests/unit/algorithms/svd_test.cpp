@@ -17,6 +17,7 @@ namespace reco::algorithms {
 namespace {
 
 using reco::testing::dataset_of;
+using reco::testing::fit_factor;
 using reco::testing::random_dataset;
 
 // A plain double-precision transcription of Surprise's SVD.sgd, written independently of the
@@ -109,11 +110,11 @@ TEST(SvdTest, OneRatingOneFactorByHand) {
   //   p = q = 0.1 + 0.005 * (-0.01 * 0.1 - 0.02 * 0.1) = 0.099985
   const Dataset d = dataset_of({{7, 9, 4.0f}});
   const auto all = all_rating_indices(d);
-  const FactorModel m =
-      fit("svd",
-          svd_params(
-              {{"n_factors", "1"}, {"n_epochs", "1"}, {"init_mean", "0.1"}, {"init_std_dev", "0"}}),
-          d, all, {1, 5}, 1);
+  const FactorModel m = fit_factor(
+      "svd",
+      svd_params(
+          {{"n_factors", "1"}, {"n_epochs", "1"}, {"init_mean", "0.1"}, {"init_std_dev", "0"}}),
+      d, all, {1, 5}, 1);
   m.validate();
   EXPECT_DOUBLE_EQ(m.global_mean, 4.0);
   // The error is computed in float: 4.01 carries an error of ~2e-7, hence the tolerance.
@@ -129,8 +130,8 @@ TEST(SvdTest, OneEpochOneFactorMatchesDoubleReference) {
   // Training list order 4, 0, 2, 1, 5: model users are 20, 10, 30 and items 3, 1, 2; SGD visits
   // (20,3) (20,1) (10,1) (10,2) (30,2).
   const std::vector<uint32_t> train = {4, 0, 2, 1, 5};
-  const FactorModel m =
-      fit("svd", svd_params({{"n_factors", "1"}, {"n_epochs", "1"}}), d, train, {0.5, 5}, 42);
+  const FactorModel m = fit_factor("svd", svd_params({{"n_factors", "1"}, {"n_epochs", "1"}}), d,
+                                   train, {0.5, 5}, 42);
   m.validate();
   EXPECT_EQ(m.users.raw_ids(), (std::vector<int64_t>{20, 10, 30}));
   EXPECT_EQ(m.items.raw_ids(), (std::vector<int64_t>{3, 1, 2}));
@@ -147,7 +148,7 @@ TEST(SvdTest, ManyEpochsAndFactorsMatchDoubleReference) {
   const Dataset d = random_dataset(30, 25, 0.3, 5);
   std::vector<uint32_t> train = all_rating_indices(d);
   train.resize(train.size() * 3 / 4);
-  const FactorModel m = fit(
+  const FactorModel m = fit_factor(
       "svd",
       svd_params({{"n_factors", "5"}, {"n_epochs", "10"}, {"lr_all", "0.01"}, {"reg_all", "0.05"}}),
       d, train, {0.5, 5}, 3);
@@ -159,8 +160,8 @@ TEST(SvdTest, UnbiasedMatchesDoubleReference) {
   const Dataset d = random_dataset(20, 15, 0.4, 6);
   const auto all = all_rating_indices(d);
   const FactorModel m =
-      fit("svd", svd_params({{"n_factors", "3"}, {"n_epochs", "5"}, {"biased", "false"}}), d, all,
-          {0.5, 5}, 11);
+      fit_factor("svd", svd_params({{"n_factors", "3"}, {"n_epochs", "5"}, {"biased", "false"}}), d,
+                 all, {0.5, 5}, 11);
   m.validate();
   EXPECT_FALSE(m.biased);
   for (float b : m.user_bias) EXPECT_EQ(b, 0.0f);
@@ -177,7 +178,7 @@ TEST(SvdTest, PerParameterRatesAreUsed) {
   const Dataset d = random_dataset(15, 12, 0.5, 7);
   const auto all = all_rating_indices(d);
   // Zero learning rate for the biases and the item factors: only p_u moves.
-  const FactorModel m = fit(
+  const FactorModel m = fit_factor(
       "svd",
       svd_params(
           {{"n_factors", "2"}, {"n_epochs", "3"}, {"lr_bu", "0"}, {"lr_bi", "0"}, {"lr_qi", "0"}}),
@@ -188,8 +189,8 @@ TEST(SvdTest, PerParameterRatesAreUsed) {
   for (size_t x = 0; x < m.user_factors.size(); ++x) rng.normal(0, 0.1);
   for (float q : m.item_factors) EXPECT_EQ(q, static_cast<float>(rng.normal(0, 0.1)));
   const FactorModel init =
-      fit("svd", svd_params({{"n_factors", "2"}, {"n_epochs", "1"}, {"lr_all", "0"}}), d, all,
-          {0.5, 5}, 5);
+      fit_factor("svd", svd_params({{"n_factors", "2"}, {"n_epochs", "1"}, {"lr_all", "0"}}), d,
+                 all, {0.5, 5}, 5);
   EXPECT_NE(m.user_factors, init.user_factors);
 }
 
@@ -197,9 +198,9 @@ TEST(SvdTest, SameSeedSameModelDifferentSeedDifferentModel) {
   const Dataset d = random_dataset(40, 30, 0.3, 8);
   const auto all = all_rating_indices(d);
   const Params p = svd_params({{"n_factors", "10"}, {"n_epochs", "5"}});
-  const FactorModel a = fit("svd", p, d, all, {0.5, 5}, 123);
-  const FactorModel b = fit("svd", p, d, all, {0.5, 5}, 123);
-  const FactorModel c = fit("svd", p, d, all, {0.5, 5}, 124);
+  const FactorModel a = fit_factor("svd", p, d, all, {0.5, 5}, 123);
+  const FactorModel b = fit_factor("svd", p, d, all, {0.5, 5}, 123);
+  const FactorModel c = fit_factor("svd", p, d, all, {0.5, 5}, 124);
   EXPECT_EQ(a.user_factors, b.user_factors);
   EXPECT_EQ(a.item_factors, b.item_factors);
   EXPECT_EQ(a.user_bias, b.user_bias);
@@ -212,7 +213,7 @@ TEST(SvdTest, UnknownIdsFallBackAndPredictionsAreClipped) {
   const Dataset d = random_dataset(20, 20, 0.4, 9);
   const auto all = all_rating_indices(d);
   const FactorModel m =
-      fit("svd", svd_params({{"n_factors", "4"}, {"n_epochs", "5"}}), d, all, {1, 5}, 1);
+      fit_factor("svd", svd_params({{"n_factors", "4"}, {"n_epochs", "5"}}), d, all, {1, 5}, 1);
   const int64_t ru = m.users.raw(3), ri = m.items.raw(2);
   const double mu = m.global_mean;
   EXPECT_DOUBLE_EQ(m.predict(-1, ri), m.clip(mu + m.item_bias[2]));
@@ -224,7 +225,7 @@ TEST(SvdTest, UnknownIdsFallBackAndPredictionsAreClipped) {
   const double mean = std::accumulate(d.rating.begin(), d.rating.end(), 0.0) / d.size();
   const RatingScale tight{static_cast<float>(mean - 0.05), static_cast<float>(mean + 0.05)};
   const FactorModel narrow =
-      fit("svd", svd_params({{"n_factors", "4"}, {"n_epochs", "5"}}), d, all, tight, 1);
+      fit_factor("svd", svd_params({{"n_factors", "4"}, {"n_epochs", "5"}}), d, all, tight, 1);
   bool saw_clip_low = false, saw_clip_high = false;
   for (uint32_t u = 0; u < narrow.n_users(); ++u) {
     for (uint32_t i = 0; i < narrow.n_items(); ++i) {
@@ -289,7 +290,7 @@ TEST(TrainTest, RejectsBadRequests) {
 TEST(TrainTest, ModelKnowsOnlyTrainingUsersAndItems) {
   const Dataset d = dataset_of({{1, 100, 3}, {2, 200, 4}, {3, 300, 5}, {1, 200, 2}});
   const std::vector<uint32_t> train = {3, 1};  // users 1, 2; item 200 only
-  const FactorModel m = fit("svd", svd_params({{"n_factors", "2"}}), d, train, {1, 5}, 1);
+  const FactorModel m = fit_factor("svd", svd_params({{"n_factors", "2"}}), d, train, {1, 5}, 1);
   m.validate();
   EXPECT_EQ(m.users.raw_ids(), (std::vector<int64_t>{1, 2}));
   EXPECT_EQ(m.items.raw_ids(), (std::vector<int64_t>{200}));

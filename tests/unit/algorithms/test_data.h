@@ -6,10 +6,22 @@
 #include <cstdint>
 #include <vector>
 
+#include "algorithms/factor_model.h"
+#include "algorithms/train.h"
 #include "core/random.h"
 #include "core/ratings.h"
 
 namespace reco::testing {
+
+// algorithms::fit() for the algorithms that make factor models, as a FactorModel.
+inline algorithms::FactorModel fit_factor(std::string_view algorithm,
+                                          const algorithms::Params& params, const Dataset& data,
+                                          std::span<const uint32_t> rating_indices,
+                                          RatingScale scale, uint64_t seed,
+                                          const algorithms::EpochProgress& progress = {}) {
+  return algorithms::as_factor_model(
+      *algorithms::fit(algorithm, params, data, rating_indices, scale, seed, progress));
+}
 
 struct Triple {
   int64_t user;

@@ -2,6 +2,7 @@
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
 
 #include "core/error.h"
 #include "core/fs.h"
@@ -28,7 +29,7 @@ TEST_F(EndpointsTest, DeployCreatesThenUpdatesAndPinsTheVersion) {
   EXPECT_EQ(first.endpoint.model_name, "m");
   EXPECT_EQ(first.endpoint.model_version, 1);
   EXPECT_EQ(first.endpoint.artifact_path, v1.string());
-  EXPECT_EQ(first.artifact->model.n_users(), 20u);
+  EXPECT_EQ(first.artifact->model->n_users(), 20u);
 
   // A newer version does not change what the endpoint serves until it is deployed again.
   testing::publish_random(home, "m", 2);

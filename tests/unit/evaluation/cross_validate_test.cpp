@@ -2,6 +2,7 @@
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
 
 #include <cmath>
 
@@ -54,7 +55,8 @@ TEST(CrossValidateTest, FoldNumbersMatchAnIndependentFitAndScore) {
   bool saw_unknown = false;
   for (int f = 0; f < k; ++f) {
     const auto train = kf.train_indices(f);
-    const auto model = algorithms::fit("svd", params, d, train, {1, 5}, seed);
+    const auto model_ptr = algorithms::fit("svd", params, d, train, {1, 5}, seed);
+    const algorithms::Model& model = *model_ptr;
     double sq = 0, abs = 0;
     for (uint32_t r : kf.test_indices(f)) {
       const int64_t ru = d.users.raw(d.user[r]), ri = d.items.raw(d.item[r]);

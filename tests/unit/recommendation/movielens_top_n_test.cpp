@@ -17,8 +17,9 @@ TEST(MovieLensTopNTest, FullFitAndTopTenForEveryUser) {
   const Dataset data = Dataset::from_raw(raw);
   const auto all = algorithms::all_rating_indices(data);
   auto t0 = std::chrono::steady_clock::now();
-  const auto model =
+  const auto model_ptr =
       algorithms::fit("svd", algorithms::default_params("svd"), data, all, {0.5, 5}, 42);
+  const algorithms::Model& model = *model_ptr;
   const double fit_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   model.validate();
   ASSERT_EQ(model.n_users(), 610u);

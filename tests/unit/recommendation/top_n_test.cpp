@@ -165,12 +165,13 @@ TEST(TopNTest, TrainedModelMatchesBruteForce) {
   const Dataset d = reco::testing::random_dataset(37, 53, 0.3, 14);
   const auto params = algorithms::parse_params("svd", {{"n_factors", "9"}, {"n_epochs", "4"}});
   const FactorModel m =
-      algorithms::fit("svd", params, d, algorithms::all_rating_indices(d), {0.5, 5}, 3);
+      reco::testing::fit_factor("svd", params, d, algorithms::all_rating_indices(d), {0.5, 5}, 3);
   const auto top = top_n_all_users(m, 10, 2);
   for (uint32_t u = 0; u < m.n_users(); ++u)
     expect_same(top[u], brute_force(m, u, rated(m, u), 10));
-  const FactorModel b = algorithms::fit("baseline", algorithms::default_params("baseline"), d,
-                                        algorithms::all_rating_indices(d), {0.5, 5}, 3);
+  const FactorModel b =
+      reco::testing::fit_factor("baseline", algorithms::default_params("baseline"), d,
+                                algorithms::all_rating_indices(d), {0.5, 5}, 3);
   const auto btop = top_n_all_users(b, 10, 2);
   for (uint32_t u = 0; u < b.n_users(); ++u)
     expect_same(btop[u], brute_force(b, u, rated(b, u), 10));

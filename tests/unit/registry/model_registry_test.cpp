@@ -165,7 +165,7 @@ TEST_F(RegistryTest, PublishWritesArtifactAndRunInfo) {
   const fs::path artifact = registry_.publish(v, model, metadata_with_cv(0.9, 0.7),
                                               json{{"job_id", "j1"}, {"seconds", 1.5}});
   EXPECT_EQ(artifact, v.artifact_path());
-  EXPECT_EQ(read_artifact(artifact).metadata, metadata_with_cv(0.9, 0.7));
+  EXPECT_EQ(json::parse(read_artifact(artifact).metadata), metadata_with_cv(0.9, 0.7));
   EXPECT_EQ(json::parse(read_file(v.run_info_path())), (json{{"job_id", "j1"}, {"seconds", 1.5}}));
   std::vector<std::string> files;
   for (const auto& e : fs::directory_iterator(v.dir)) files.push_back(e.path().filename());
@@ -260,7 +260,7 @@ TEST_F(RegistryTest, ListSortsByNameThenVersionAndSummarizes) {
   EXPECT_EQ(a.n_ratings, random_model(1, {5, 6, 2}).rated_items.size());
   EXPECT_EQ(a.artifact_path, home_.path() / "models/alpha/v1/model.reco");
   EXPECT_EQ(a.file_size, fs::file_size(a.artifact_path));
-  EXPECT_EQ(a.metadata, metadata_with_cv(0.9, 0.7));
+  EXPECT_EQ(json::parse(a.metadata), metadata_with_cv(0.9, 0.7));
 
   const ModelSummary& b1 = list[1];
   EXPECT_EQ(b1.algorithm, "baseline");

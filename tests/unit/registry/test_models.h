@@ -11,7 +11,11 @@
 #include <string>
 #include <vector>
 
+#include <nlohmann/json.hpp>
+
+#include "algorithms/algorithm.h"
 #include "algorithms/factor_model.h"
+#include "core/error.h"
 #include "core/random.h"
 
 namespace reco::registry::testing {
@@ -41,6 +45,20 @@ inline std::vector<int64_t> random_ids(Rng& rng, uint32_t n) {
   }
   rng.shuffle(ids);
   return ids;
+}
+
+// Registers (once) an algorithm named `name` that makes factor models, so artifacts of models
+// named so can be read back: the reader finds a model's type through its algorithm.
+inline void register_factor_algorithm(const std::string& name) {
+  if (algorithms::find_algorithm_or_null(name) != nullptr) return;
+  algorithms::Algorithm a;
+  a.name = name;
+  a.doc = "test algorithm (factor models)";
+  a.model_type = &algorithms::factor_model_type();
+  a.fit = [](const algorithms::FitInput&) -> std::unique_ptr<algorithms::Model> {
+    throw Error(ErrorKind::kInternal, "test algorithm: not trainable");
+  };
+  algorithms::register_algorithm(std::move(a));
 }
 
 inline algorithms::FactorModel random_model(uint64_t seed, Shape shape, bool biased = true,

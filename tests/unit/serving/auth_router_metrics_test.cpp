@@ -5,6 +5,7 @@
 #include "serving/auth.h"
 #include "serving/metrics.h"
 #include "serving/router.h"
+#include "serving/routes.h"
 
 namespace reco::serving {
 namespace {
@@ -61,55 +62,92 @@ TEST(ValidateToken, RefusesWeakOrUnsendableTokensWithoutEchoingThem) {
 
 // --- router ---
 
+const Router& reco_router() {
+  static const Router router(reco_routes());
+  return router;
+}
+
+// The route a GET (or POST) of `path` reaches: its pattern, or "" when none.
+std::string route_of(std::string_view method, std::string_view path) {
+  const RouteMatch m = reco_router().match(method, path);
+  return m.route ? m.route->pattern : "";
+}
+
 TEST(Router, MatchesEveryRouteAndItsParameter) {
-  EXPECT_EQ(match_route("/ping").route, Route::kPing);
-  EXPECT_EQ(match_route("/invocations").route, Route::kInvocations);
-  EXPECT_EQ(match_route("/endpoints").route, Route::kEndpoints);
-  auto m = match_route("/endpoints/movielens-model-v1");
-  EXPECT_EQ(m.route, Route::kEndpoint);
-  EXPECT_EQ(m.param, "movielens-model-v1");
-  m = match_route("/endpoints/m.v1/invocations");
-  EXPECT_EQ(m.route, Route::kEndpointInvocations);
-  EXPECT_EQ(m.param, "m.v1");
-  EXPECT_EQ(match_route("/train").route, Route::kTrain);
-  EXPECT_EQ(match_route("/deploy").route, Route::kDeploy);
-  EXPECT_EQ(match_route("/invoke").route, Route::kInvoke);
-  EXPECT_EQ(match_route("/jobs").route, Route::kJobs);
-  m = match_route("/jobs/job-1");
-  EXPECT_EQ(m.route, Route::kJob);
-  EXPECT_EQ(m.param, "job-1");
-  EXPECT_EQ(match_route("/metrics").route, Route::kMetrics);
-  EXPECT_EQ(match_route("/healthz").route, Route::kHealthz);
+  EXPECT_EQ(route_of("GET", "/ping"), "/ping");
+  EXPECT_EQ(route_of("POST", "/invocations"), "/invocations");
+  EXPECT_EQ(route_of("GET", "/endpoints"), "/endpoints");
+  auto m = reco_router().match("GET", "/endpoints/movielens-model-v1");
+  EXPECT_EQ(m.route->pattern, "/endpoints/{name}");
+  EXPECT_EQ(m.params, std::vector<std::string>{"movielens-model-v1"});
+  m = reco_router().match("POST", "/endpoints/m.v1/invocations");
+  EXPECT_EQ(m.route->pattern, "/endpoints/{name}/invocations");
+  EXPECT_EQ(m.params, std::vector<std::string>{"m.v1"});
+  EXPECT_EQ(route_of("POST", "/train"), "/train");
+  EXPECT_EQ(route_of("GET", "/train"), "/train");
+  EXPECT_EQ(route_of("POST", "/deploy"), "/deploy");
+  EXPECT_EQ(route_of("POST", "/invoke"), "/invoke");
+  EXPECT_EQ(route_of("GET", "/jobs"), "/jobs");
+  m = reco_router().match("GET", "/jobs/job-1");
+  EXPECT_EQ(m.route->pattern, "/jobs/{id}");
+  EXPECT_EQ(m.params, std::vector<std::string>{"job-1"});
+  EXPECT_EQ(route_of("GET", "/metrics"), "/metrics");
+  EXPECT_EQ(route_of("GET", "/healthz"), "/healthz");
+  EXPECT_EQ(route_of("HEAD", "/healthz"), "/healthz") << "GET routes answer HEAD";
 }
 
 TEST(Router, EverythingElseIsUnknown) {
   for (const char* p :
        {"/", "", "/ping/", "/pingx", "/endpoints/", "/endpoints//invocations", "/endpoints/a/b",
-        "/endpoints/a/invocations/x", "/jobs/", "/jobs/a/b", "/Invocations"})
-    EXPECT_EQ(match_route(p).route, Route::kUnknown) << p;
-  EXPECT_STREQ(route_label(Route::kUnknown), "other");
+        "/endpoints/a/invocations/x", "/jobs/", "/jobs/a/b", "/Invocations"}) {
+    const RouteMatch m = reco_router().match("GET", p);
+    EXPECT_EQ(m.route, nullptr) << p;
+    EXPECT_FALSE(m.path_known) << p;
+    EXPECT_EQ(m.label, "other") << p;
+  }
 }
 
 TEST(Router, MethodsAndLabels) {
-  EXPECT_TRUE(method_allowed(Route::kInvocations, "POST"));
-  EXPECT_FALSE(method_allowed(Route::kInvocations, "GET"));
-  EXPECT_STREQ(allowed_methods(Route::kInvocations), "POST");
-  EXPECT_TRUE(method_allowed(Route::kPing, "GET"));
-  EXPECT_TRUE(method_allowed(Route::kPing, "HEAD"));
-  EXPECT_FALSE(method_allowed(Route::kPing, "POST"));
-  EXPECT_FALSE(method_allowed(Route::kPing, "GE"));
-  EXPECT_TRUE(method_allowed(Route::kTrain, "GET"));
-  EXPECT_TRUE(method_allowed(Route::kTrain, "POST"));
-  EXPECT_FALSE(method_allowed(Route::kTrain, "DELETE"));
-  EXPECT_FALSE(method_allowed(Route::kUnknown, "GET"));
-  EXPECT_STREQ(route_label(Route::kEndpointInvocations), "/endpoints/{name}/invocations");
-  EXPECT_TRUE(route_is_public(Route::kPing));
-  EXPECT_TRUE(route_is_public(Route::kHealthz));
-  EXPECT_FALSE(route_is_public(Route::kMetrics));
-  EXPECT_FALSE(route_is_public(Route::kInvocations));
+  RouteMatch m = reco_router().match("GET", "/invocations");
+  EXPECT_EQ(m.route, nullptr);
+  EXPECT_TRUE(m.path_known);
+  EXPECT_EQ(m.allowed, "POST");
+  m = reco_router().match("POST", "/ping");
+  EXPECT_EQ(m.route, nullptr);
+  EXPECT_EQ(m.allowed, "GET, HEAD");
+  EXPECT_EQ(reco_router().match("GE", "/ping").route, nullptr);
+  EXPECT_EQ(reco_router().match("DELETE", "/train").allowed, "GET, HEAD, POST");
+  EXPECT_EQ(reco_router().match("POST", "/endpoints/x/invocations").label,
+            "/endpoints/{name}/invocations");
+  EXPECT_EQ(reco_router().match("GET", "/ping").route->access, Access::kPublic);
+  EXPECT_EQ(reco_router().match("GET", "/healthz").route->access, Access::kPublic);
+  EXPECT_EQ(reco_router().match("GET", "/metrics").route->access, Access::kToken);
+  EXPECT_EQ(reco_router().match("POST", "/invocations").route->access, Access::kToken);
+  EXPECT_TRUE(reco_router().match("GET", "/metrics").route->answered_when_overloaded);
+  EXPECT_FALSE(reco_router().match("POST", "/invoke").route->answered_when_overloaded);
 }
 
-// --- metrics ---
+TEST(Router, PatternsMatchWholeSegments) {
+  using V = std::vector<std::string>;
+  EXPECT_EQ(match_pattern("/a/{x}/b", "/a/1/b"), V{"1"});
+  EXPECT_EQ(match_pattern("/a/{x}/{y}", "/a/1/2"), (V{"1", "2"}));
+  EXPECT_EQ(match_pattern("/s/{*rest}", "/s/x/y.js"), V{"x/y.js"});
+  EXPECT_FALSE(match_pattern("/s/{*rest}", "/s/"));
+  EXPECT_FALSE(match_pattern("/s/{*rest}", "/s"));
+  EXPECT_FALSE(match_pattern("/a/{x}", "/a/1/2"));
+  EXPECT_FALSE(match_pattern("/a/{x}", "/a/"));
+  EXPECT_FALSE(match_pattern("/a", "/a/"));
+  EXPECT_TRUE(match_pattern("/a", "/a"));
+}
+
+TEST(Router, RejectsMalformedRows) {
+  const auto handler = [](RouteContext&, RouteCall&, httplib::Response&) {};
+  EXPECT_THROW(Router({{"GET", "nope", Access::kToken, BodyKind::kNone, false, "", handler}}),
+               Error);
+  EXPECT_THROW(Router({{"GET", "/a/{*x}/b", Access::kToken, BodyKind::kNone, false, "", handler}}),
+               Error);
+  EXPECT_THROW(Router({{"GET", "/a", Access::kToken, BodyKind::kNone, false, "", nullptr}}), Error);
+}
 
 TEST(Metrics, EscapesLabelValuesAndFormatsSamples) {
   EXPECT_EQ(escape_label_value("a\"b\\c\nd"), "a\\\"b\\\\c\\nd");

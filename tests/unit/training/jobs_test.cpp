@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 #include <stdlib.h>
 #include <unistd.h>
+#include <nlohmann/json.hpp>
 
 #include <thread>
 
@@ -66,12 +67,12 @@ TEST(JobStore, CreateSaveFindAndListNewestFirst) {
   EXPECT_NE(a.id, b.id);
   EXPECT_EQ(a.state, JobState::kInProgress);
   a.state = JobState::kCompleted;
-  a.result = {{"model", "t"}};
+  a.result = R"({"model":"t"})";
   a.log.push_back("line");
   store.save(a);
   const auto back = store.get(a.id);
   EXPECT_EQ(back.state, JobState::kCompleted);
-  EXPECT_EQ(back.result["model"], "t");
+  EXPECT_EQ(nlohmann::json::parse(back.result)["model"], "t");
   EXPECT_EQ(back.log, std::vector<std::string>{"line"});
   const auto all = store.list();
   ASSERT_EQ(all.size(), 2u);
@@ -113,9 +114,7 @@ TEST(JobRunner, RunsJobsInTheBackgroundOnceperKey) {
   make_ratings(h.db(), "ratings");
   JobRunner runner(h.home(), h.db());
   TrainRequest req;
-  req.input_table = "ratings";
-  req.output_table = "recs";
-  req.folds = 2;
+  req.spec = job_spec_from_settings("ratings", "recs", {{"folds", "2"}});
   const auto [first, started] = runner.submit(req, {{"input_table", "ratings"}}, "batch-1");
   EXPECT_TRUE(started);
   const auto [again, started_again] = runner.submit(req, {{"input_table", "ratings"}}, "batch-1");
@@ -124,9 +123,10 @@ TEST(JobRunner, RunsJobsInTheBackgroundOnceperKey) {
   runner.wait_idle();
   const auto done = runner.store().get(first.id);
   ASSERT_EQ(done.state, JobState::kCompleted) << done.failure;
-  EXPECT_EQ(done.result["model"], "ratings");
-  EXPECT_EQ(done.result["version"], 1);
-  EXPECT_EQ(done.result["job"], first.id);
+  const nlohmann::json result = nlohmann::json::parse(done.result);
+  EXPECT_EQ(result["model"], "ratings");
+  EXPECT_EQ(result["version"], 1);
+  EXPECT_EQ(result["job"], first.id);
   EXPECT_FALSE(done.log.empty());
   // Still one job after it finished, and for a new runner (a restarted server).
   EXPECT_FALSE(runner.submit(req, {}, "batch-1").second);
@@ -140,7 +140,7 @@ TEST(JobRunner, AFailingJobRecordsWhy) {
   make_ratings(h.db(), "ratings");
   JobRunner runner(h.home(), h.db());
   TrainRequest req;
-  req.input_table = "no_such_table";
+  req.spec = job_spec_from_settings("no_such_table", "", {});
   const auto id = runner.submit(req, {}, "").first.id;
   runner.wait_idle();
   const auto r = runner.store().get(id);
@@ -154,8 +154,7 @@ TEST(JobRunner, StopFailsQueuedJobsAndRefusesNewOnes) {
   make_ratings(h.db(), "ratings");
   JobRunner runner(h.home(), h.db());
   TrainRequest req;
-  req.input_table = "ratings";
-  req.folds = 2;
+  req.spec = job_spec_from_settings("ratings", "", {{"folds", "2"}});
   std::vector<std::string> ids;
   for (int i = 0; i < 4; ++i) ids.push_back(runner.submit(req, {}, "").first.id);
   EXPECT_TRUE(runner.stop(std::chrono::milliseconds(60000)));

@@ -1,0 +1,4 @@
+// The algorithms reco ships, one line each (included by algorithm.cpp with RECO_ALGORITHM
+// defined). RECO_ALGORITHM(x) refers to `Algorithm x_algorithm()` in algorithms/x.cpp.
+RECO_ALGORITHM(svd)
+RECO_ALGORITHM(baseline)

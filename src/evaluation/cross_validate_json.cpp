@@ -1,0 +1,60 @@
+// CvReport as JSON (kept apart so that only this file compiles nlohmann/json).
+#include <nlohmann/json.hpp>
+
+#include "evaluation/cross_validate.h"
+
+namespace reco::evaluation {
+namespace {
+
+nlohmann::json summary(MeanStd ms) {
+  return {{"mean", ms.mean}, {"std", ms.std}};
+}
+
+}  // namespace
+
+nlohmann::json CvReport::to_json() const {
+  nlohmann::json per_fold = nlohmann::json::array();
+  for (size_t f = 0; f < folds.size(); ++f) {
+    const FoldResult& r = folds[f];
+    per_fold.push_back({{"fold", f + 1},
+                        {"rmse", r.rmse},
+                        {"mae", r.mae},
+                        {"fit_time", r.fit_seconds},
+                        {"test_time", r.test_seconds},
+                        {"n_train", r.n_train},
+                        {"n_test", r.n_test}});
+  }
+  return {{"algorithm", algorithm},
+          {"params", algorithms::params_to_json(params)},
+          {"seed", seed},
+          {"n_folds", folds.size()},
+          {"folds", std::move(per_fold)},
+          {"rmse", summary(rmse())},
+          {"mae", summary(mae())},
+          {"fit_time", summary(fit_seconds())},
+          {"test_time", summary(test_seconds())}};
+}
+
+nlohmann::json CvReport::metrics_json() const {
+  nlohmann::json rmse_values = nlohmann::json::array(), mae_values = nlohmann::json::array();
+  for (const auto& f : folds) {
+    rmse_values.push_back(f.rmse);
+    mae_values.push_back(f.mae);
+  }
+  return {{"folds", folds.size()},
+          {"rmse", rmse_values},
+          {"mae", mae_values},
+          {"mean", {{"rmse", rmse().mean}, {"mae", mae().mean}}},
+          {"std", {{"rmse", rmse().std}, {"mae", mae().std}}}};
+}
+
+nlohmann::json CvReport::timings_json() const {
+  nlohmann::json fit = nlohmann::json::array(), test = nlohmann::json::array();
+  for (const auto& f : folds) {
+    fit.push_back(f.fit_seconds);
+    test.push_back(f.test_seconds);
+  }
+  return {{"fit_s", fit}, {"test_s", test}};
+}
+
+}  // namespace reco::evaluation

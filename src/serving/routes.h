@@ -1,0 +1,44 @@
+#pragma once
+// Internal to the serving module: what the route files (routes_*.cpp) share: the HTTP library,
+// the JSON answers, and the functions that give each file's rows of the route table.
+
+#include <httplib.h>
+
+#include <chrono>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "core/error.h"
+#include "core/home.h"
+#include "serving/payloads.h"
+#include "serving/route.h"
+#include "serving/route_context.h"
+
+namespace reco::serving {
+
+using httplib::Request;
+using httplib::Response;
+using nlohmann::json;
+
+// The status a reco::Error answers with. 4xx only for what retrying cannot fix (the warehouse
+// fails the query on 4xx and retries 429/5xx; docs/PROTOCOLS.md).
+int http_status_for(ErrorKind kind);
+
+void send_json(Response& res, int status, const json& body);
+// {"error": message, "status": status, ...extra}; 503 and 429 get a Retry-After.
+void send_error(Response& res, int status, const std::string& message,
+                const json& extra = json::object());
+void send_error(Response& res, const Error& e);
+
+// reco's routes, in the order the 404 message lists them: the three lists below.
+std::vector<RouteSpec> reco_routes();
+std::vector<RouteSpec> inference_routes();          // routes_inference.cpp
+std::vector<RouteSpec> external_function_routes();  // routes_external.cpp
+std::vector<RouteSpec> admin_routes();              // routes_admin.cpp
+
+// Deletes /train batch records older than `keep` (they only serve polls and retries).
+void prune_train_batches(const Home& home, std::chrono::hours keep);
+
+}  // namespace reco::serving

@@ -1,0 +1,70 @@
+#pragma once
+// A training job, declared once. Every option of a job (algorithm, folds, seed, model name, rating
+// scale, column names, top_k) is a row of job_options(): name, type, default, range and one line
+// of help; the hyperparameters are the rows of the algorithm's own table (algorithms/). The
+// command line of `reco train` (one flag per row, and --set NAME=VALUE for any option or
+// hyperparameter), the options JSON of train_and_get_recommendations and of POST /train,
+// `reco train --list-params` and the README's table are all derived from these tables, and a
+// spec is parsed and validated once, before any work starts.
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include <nlohmann/json_fwd.hpp>
+
+#include "algorithms/params.h"
+#include "core/options.h"
+
+namespace reco::training {
+
+struct JobSpec {
+  std::string input_table;
+  std::string output_table;  // empty: no output table is written
+
+  // Options (job_options()); the initializers are the defaults.
+  std::string algorithm = "svd";
+  int folds = 5;  // 0 skips cross-validation
+  int64_t seed = 42;
+  std::optional<std::string> model;              // empty: the input table's name
+  std::optional<double> rating_min, rating_max;  // empty: observed in the data
+  std::optional<std::string> user_column, item_column, rating_column;  // empty: by name
+  int top_k = 10;
+
+  algorithms::Params params;  // hyperparameters of `algorithm`, validated
+};
+
+std::vector<BoundOption<JobSpec>> job_options();
+OptionTable job_option_table();
+
+// A spec from NAME=VALUE pairs: job options and hyperparameters, mixed (the command line's
+// flags and --set). A name that is neither is Error(kUsage) naming both tables.
+JobSpec job_spec_from_settings(std::string input_table, std::string output_table,
+                               const std::vector<std::pair<std::string, std::string>>& settings);
+
+// A spec from the options JSON of train_and_get_recommendations and POST /train:
+// {"algorithm": "svd", "folds": 5, "seed": 42, "model": "m", "params": {"n_factors": 50}, ...};
+// "algo" is accepted for "algorithm", numbers may be given as strings. `options_text` empty
+// means no options. Errors start with "options: ".
+JobSpec parse_job_options(std::string input_table, std::string output_table,
+                          std::string_view options_text);
+JobSpec job_spec_from_json(std::string input_table, std::string output_table,
+                           const nlohmann::json& options);
+
+// Every effective option, hyperparameters under "params".
+nlohmann::json job_options_json(const JobSpec& spec);
+// What a job record keeps of its request: {"input_table", "output_table", "options", "via"}
+// (via: "cli", "sql" or "http").
+nlohmann::json job_request_json(const JobSpec& spec, std::string_view via);
+
+// Help: the hyperparameters of every algorithm, then the job options (text or Markdown).
+std::string job_options_help();
+std::string job_options_markdown();
+// Machine-readable: {"algorithms": [{"name", "doc", "params": [rows]}], "job_options": [rows]}
+// with rows {"name", "type", "default", "range", "doc", "flag"}.
+nlohmann::json job_options_listing();
+
+}  // namespace reco::training

@@ -1,0 +1,251 @@
+#include "training/steps.h"
+
+#include <algorithm>
+#include <cctype>
+
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+
+#include "algorithms/train.h"
+#include "core/clock.h"
+#include "core/error.h"
+#include "core/hash.h"
+#include "core/version.h"
+#include "registry/artifact.h"
+#include "registry/model_registry.h"
+
+namespace reco::training {
+namespace fs = std::filesystem;
+using nlohmann::json;
+
+namespace {
+
+std::string lower(std::string_view s) {
+  std::string out(s);
+  for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return out;
+}
+
+std::string column_names(const std::vector<storage::ColumnInfo>& columns) {
+  std::string s;
+  for (const auto& c : columns) s += (s.empty() ? "" : ", ") + c.name;
+  return s;
+}
+
+std::string find_column(const std::vector<storage::ColumnInfo>& columns, const TableRef& table,
+                        const std::optional<std::string>& wanted,
+                        std::initializer_list<const char*> candidates, const char* role) {
+  if (wanted) {
+    for (const auto& c : columns) {
+      if (lower(c.name) == lower(*wanted)) return c.name;
+    }
+    throw Error(ErrorKind::kNotFound, fmt::format("input table '{}' has no column {} (columns: {})",
+                                                  table.display(), *wanted, column_names(columns)));
+  }
+  for (const char* candidate : candidates) {
+    for (const auto& c : columns) {
+      if (lower(c.name) == candidate) return c.name;
+    }
+  }
+  std::string expected;
+  for (const char* candidate : candidates)
+    expected += (expected.empty() ? "" : ", ") + lower(candidate);
+  throw Error(
+      ErrorKind::kNotFound,
+      fmt::format("input table '{}' has no {} column: expected one of {} (case-insensitive) "
+                  "among its columns ({}), or name it with {}_column=NAME",
+                  table.display(), role, expected, column_names(columns), role));
+}
+
+std::string default_model_name(const TableRef& input) {
+  std::string name;
+  for (char c : input.table) {
+    const auto uc = static_cast<unsigned char>(c);
+    name += (std::isalnum(uc) || c == '-' || c == '_' || c == '.')
+                ? static_cast<char>(std::tolower(uc))
+                : '_';
+  }
+  return name;
+}
+
+// The deterministic description of the model recorded in its artifact.
+json model_metadata(const Trained& t) {
+  const Dataset& d = t.data.data;
+  return {
+      {"format", fmt::format("reco-{}-model", t.model.type().name)},
+      {"algorithm", t.spec.algorithm},
+      {"hyperparameters", algorithms::params_to_json(t.spec.params)},
+      {"seed", t.spec.seed},
+      {"rating_scale", {{"min", t.data.scale.min}, {"max", t.data.scale.max}}},
+      {"data",
+       {{"table", t.plan.input.display()},
+        {"fingerprint", hex64(d.fingerprint())},
+        {"n_ratings", d.size()},
+        {"n_users", d.n_users()},
+        {"n_items", d.n_items()}}},
+      {"cv", t.cv ? t.cv->metrics_json() : json(nullptr)},
+      {"created_at", registry::artifact_timestamp()},
+      {"reco_version", version()},
+  };
+}
+
+// Replaces the output table's rows with every user's list, in one transaction.
+size_t write_output_table(storage::Warehouse& wh, const Trained& t) {
+  const TableRef& out = *t.plan.output;
+  auto tx = wh.begin();
+  if (!wh.table_exists(out)) {
+    wh.create_table(out,
+                    {{"USERID", storage::ColumnType::kInteger},
+                     {t.plan.recs_column, storage::ColumnType::kJson}},
+                    false);
+  } else {
+    wh.delete_all_rows(out);
+  }
+  const auto columns = wh.table_columns(out);
+  auto ins = wh.inserter(out, {columns[0].name, columns[1].name});
+  std::vector<storage::Value> row(2);
+  size_t rows = 0;
+  for (uint32_t u = 0; u < t.model.n_users(); ++u) {
+    std::string list = "[";
+    for (size_t k = 0; k < t.top[u].size(); ++k) {
+      if (k) list += ',';
+      list += std::to_string(t.model.items.raw(t.top[u][k].item));
+    }
+    list += ']';
+    row[0] = t.model.users.raw(u);
+    row[1] = std::move(list);
+    ins->insert(row);
+    ++rows;
+  }
+  ins.reset();
+  tx->commit();
+  return rows;
+}
+
+}  // namespace
+
+JobPlan plan_job(storage::Warehouse& wh, const JobSpec& spec) {
+  JobPlan plan;
+  plan.input = parse_table_name(spec.input_table, "input table");
+  if (!spec.output_table.empty()) plan.output = parse_table_name(spec.output_table, "output table");
+  plan.model_name = spec.model ? *spec.model : default_model_name(plan.input);
+  registry::ModelRegistry::validate_name(plan.model_name);
+  plan.recs_column = fmt::format("TOP_{}_RECOMMENDATIONS", spec.top_k);
+  if (!plan.output) return plan;
+  const TableRef& out = *plan.output;
+  if (lower(out.table) == lower(plan.input.table) && out.schema == plan.input.schema) {
+    throw Error(ErrorKind::kUsage,
+                fmt::format("output table '{}' is the input table", out.display()));
+  }
+  if (!wh.table_exists(out)) return plan;
+  const auto cols = wh.table_columns(out);
+  if (cols.size() != 2 || lower(cols[0].name) != "userid" ||
+      lower(cols[1].name) != lower(plan.recs_column)) {
+    throw Error(
+        ErrorKind::kConflict,
+        fmt::format("output table '{}' exists with columns ({}); expected (USERID, {}): drop it, "
+                    "or name another output table",
+                    out.display(), column_names(cols), plan.recs_column));
+  }
+  return plan;
+}
+
+TrainingData read_training_data(storage::Warehouse& wh, const JobPlan& plan, const JobSpec& spec) {
+  const TableRef& input = plan.input;
+  if (!wh.table_exists(input)) {
+    throw Error(ErrorKind::kNotFound,
+                fmt::format("input table '{}' does not exist", input.display()));
+  }
+  const auto columns = wh.table_columns(input);
+  storage::RatingColumns cols;
+  cols.user = find_column(columns, input, spec.user_column, {"userid", "user_id", "user"}, "user");
+  cols.item = find_column(columns, input, spec.item_column,
+                          {"movieid", "movie_id", "itemid", "item_id", "item"}, "item");
+  cols.rating = find_column(columns, input, spec.rating_column, {"rating"}, "rating");
+  const RawRatings raw = wh.read_ratings(input, cols);
+  if (raw.size() == 0)
+    throw Error(ErrorKind::kInput, fmt::format("input table '{}' has no rows", input.display()));
+  TrainingData out{Dataset::from_raw(raw), {}};
+  out.scale = out.data.observed_scale();
+  if (spec.rating_min) out.scale.min = static_cast<float>(*spec.rating_min);
+  if (spec.rating_max) out.scale.max = static_cast<float>(*spec.rating_max);
+  const RatingScale scale = out.scale;
+  if (!(scale.min < scale.max)) {
+    throw Error(ErrorKind::kInput,
+                fmt::format("rating scale [{}, {}] is empty: set rating_min and rating_max",
+                            scale.min, scale.max));
+  }
+  if (spec.rating_min || spec.rating_max) {
+    for (size_t k = 0; k < raw.size(); ++k) {
+      if (raw.ratings[k] < scale.min || raw.ratings[k] > scale.max) {
+        throw Error(
+            ErrorKind::kInput,
+            fmt::format("table '{}', row {}: rating {} is outside the rating scale [{}, {}]",
+                        input.display(), k + 1, raw.ratings[k], scale.min, scale.max));
+      }
+    }
+  }
+  if (spec.folds > 0 && out.data.size() < static_cast<size_t>(spec.folds)) {
+    throw Error(ErrorKind::kInput,
+                fmt::format("input table '{}' has {} ratings, fewer than the {} folds",
+                            input.display(), out.data.size(), spec.folds));
+  }
+  return out;
+}
+
+evaluation::CvReport evaluate(const TrainingData& data, const JobSpec& spec, int threads) {
+  return evaluation::cross_validate(data.data, spec.algorithm, spec.params, data.scale, spec.folds,
+                                    static_cast<uint64_t>(spec.seed), threads, nullptr);
+}
+
+std::unique_ptr<algorithms::Model> refit(const TrainingData& data, const JobSpec& spec) {
+  return algorithms::fit(spec.algorithm, spec.params, data.data,
+                         algorithms::all_rating_indices(data.data), data.scale,
+                         static_cast<uint64_t>(spec.seed));
+}
+
+TopLists recommend_all(const algorithms::Model& model, const JobSpec& spec, int threads) {
+  return recommendation::top_n_all_users(model, static_cast<size_t>(spec.top_k), threads);
+}
+
+fs::path publish(storage::Warehouse& wh, const Home& home, const Trained& t,
+                 const std::string& job_id, TrainSummary& summary, const LogSink& log) {
+  Stopwatch step;
+  const json metadata = model_metadata(t);
+  registry::ModelRegistry models(home.models_dir());
+  const registry::Version version = models.reserve_version(t.plan.model_name);
+  summary.job_id = !job_id.empty() ? job_id
+                                   : fmt::format("train-{}-v{}-{}", t.plan.model_name,
+                                                 version.number, utc_now("%Y%m%d-%H%M%S"));
+  summary.model_name = t.plan.model_name;
+  summary.version = version.number;
+  const json in_progress = {
+      {"job", summary.job_id}, {"input_table", t.plan.input.display()}, {"state", "InProgress"}};
+  try {
+    const fs::path artifact = models.publish(version, t.model, metadata, in_progress);
+    summary.artifact_uri = registry::artifact_uri(artifact);
+    if (t.plan.output) {
+      summary.output_rows = write_output_table(wh, t);
+      if (log) {
+        log(LogKind::kReport,
+            fmt::format("Top {} predictions for all users saved to table named: {}", t.spec.top_k,
+                        t.plan.output->display()));
+      }
+    }
+    summary.timings.write = step.seconds();
+    summary.timings.total = t.job_clock.seconds();
+    json run = summary.to_json();
+    run["state"] = "Completed";
+    run["cv"] = t.cv ? t.cv->metrics_json() : json(nullptr);
+    run["cv_timings"] = t.cv ? t.cv->timings_json() : json(nullptr);
+    run["finished_at"] = utc_now("%Y-%m-%dT%H:%M:%SZ");
+    models.write_run_info(version, run);
+    return artifact;
+  } catch (...) {
+    std::error_code ec;
+    fs::remove_all(version.dir, ec);  // the number is not reused, but nothing half-made stays
+    throw;
+  }
+}
+
+}  // namespace reco::training

@@ -1,0 +1,73 @@
+#pragma once
+// The steps of a training job (train_job.h), each usable on its own, so a scheduler, another
+// warehouse backend or a progress reporter can compose them:
+//   plan -> read -> evaluate -> refit -> recommend -> publish
+// plan checks everything that can be checked before data is read; only publish writes.
+
+#include <filesystem>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "algorithms/model.h"
+#include "core/home.h"
+#include "core/identifiers.h"
+#include "core/ratings.h"
+#include "core/stopwatch.h"
+#include "evaluation/cross_validate.h"
+#include "recommendation/top_n.h"
+#include "storage/warehouse.h"
+#include "training/job_spec.h"
+#include "training/train_job.h"
+
+namespace reco::training {
+
+// What the job will do, checked before any data is read.
+struct JobPlan {
+  TableRef input;
+  std::optional<TableRef> output;
+  std::string model_name;   // the spec's, or derived from the input table's name
+  std::string recs_column;  // TOP_<k>_RECOMMENDATIONS
+};
+// Parses the table names, settles the model name, and checks an existing output table's shape
+// (Error(kConflict) naming its columns) so that a mistake costs nothing.
+JobPlan plan_job(storage::Warehouse& warehouse, const JobSpec& spec);
+
+// 1. The ratings, with the rating scale: the spec's, or observed in the data.
+struct TrainingData {
+  Dataset data;
+  RatingScale scale;
+};
+TrainingData read_training_data(storage::Warehouse& warehouse, const JobPlan& plan,
+                                const JobSpec& spec);
+
+// 2. k-fold cross-validation (spec.folds > 0).
+evaluation::CvReport evaluate(const TrainingData& data, const JobSpec& spec, int threads);
+
+// 3. The model, trained on every rating.
+std::unique_ptr<algorithms::Model> refit(const TrainingData& data, const JobSpec& spec);
+
+// 4. The top spec.top_k unrated items of every model user (index = model user).
+using TopLists = std::vector<std::vector<recommendation::Scored>>;
+TopLists recommend_all(const algorithms::Model& model, const JobSpec& spec, int threads);
+
+// 5. A new model version (artifact + run.json), then the output table (rows replaced in one
+// transaction) when the plan has one. On failure the version directory is removed (its number
+// is not reused) and the output table is untouched. Fills in summary's job id (job_id, or one
+// made from the model name and version), version, artifact URI and output rows, and records
+// the summary in run.json.
+struct Trained {
+  const JobPlan& plan;
+  const JobSpec& spec;
+  const TrainingData& data;
+  const std::optional<evaluation::CvReport>& cv;
+  const algorithms::Model& model;
+  const TopLists& top;
+  const Stopwatch& job_clock;  // started with the job: the summary's total time
+};
+std::filesystem::path publish(storage::Warehouse& warehouse, const Home& home,
+                              const Trained& trained, const std::string& job_id,
+                              TrainSummary& summary, const LogSink& log);
+
+}  // namespace reco::training

@@ -110,6 +110,17 @@ void register_serve(Command& app, Context& ctx) {
       "/train, /deploy, /invoke), jobs (/jobs) and Prometheus metrics (/metrics).");
   // One flag per setting (serving/server_options.h).
   cmd.table_flags(serving::server_option_table(), given);
+  auto markdown = std::make_shared<bool>(false);
+  cmd.flag("--markdown", *markdown, "With --list-settings: a Markdown table, as in README.md");
+  cmd.flag_callback(
+      "--list-settings",
+      [markdown] {
+        fmt::print("{}", *markdown ? serving::server_options_markdown()
+                                   : options_help(serving::server_option_table(), "  ", "setting"));
+        std::fflush(stdout);
+        throw EarlyExit{};
+      },
+      "List every setting with its flag, default and range, then exit");
   cmd.footer(
       "Examples:\n"
       "  reco serve                                   # every deployed endpoint on 127.0.0.1:8080\n"

@@ -122,7 +122,8 @@ void Command::table_flags(const OptionTable& table,
       opt = app_of(app_)->add_flag_callback(
           names,
           [given, name = row.name, value = row.flag_value] { given->emplace_back(name, value); });
-      opt->description(row.doc);
+      opt->description(fmt::format("{}={}: {} (default: {})", row.name, row.flag_value, row.doc,
+                                   row.default_text()));
     } else {
       opt = app_of(app_)->add_option(names);
       opt->description(row_help(row));
@@ -140,9 +141,7 @@ std::string row_help(const OptionSpec& row) {
   const std::string range = row.range_text();
   std::string extra;
   if (!def.empty()) extra = "default: " + def;
-  if (row.type != OptionType::kString || !row.range_doc.empty()) {
-    extra += (extra.empty() ? "" : "; ") + range;
-  }
+  if (!range.empty()) extra += (extra.empty() ? "" : "; ") + range;
   if (!extra.empty()) help += " (" + extra + ")";
   return help;
 }

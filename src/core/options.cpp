@@ -87,8 +87,11 @@ bool integral_type(OptionType t) {
 }
 
 std::string format_bound(double v, OptionType type) {
-  if (integral_type(type)) return fmt::format("{}", static_cast<int64_t>(v));
-  return fmt::format("{}", v);
+  if (!integral_type(type)) return fmt::format("{}", v);
+  // The int64 limits are not exact doubles: name them rather than overflow a conversion.
+  if (v >= 9223372036854775807.0) return "9223372036854775807";
+  if (v <= -9223372036854775808.0) return "-9223372036854775808";
+  return fmt::format("{}", static_cast<int64_t>(v));
 }
 
 // The range in words, for kOption messages: "1 to 1000", "more than 0, at most 86400".
@@ -313,7 +316,7 @@ std::string OptionSpec::range_text() const {
     case OptionType::kEnum:
       return join(choices, "|");
     case OptionType::kString:
-      return "text";
+      return "";
     case OptionType::kInt:
     case OptionType::kFloat:
     case OptionType::kSeconds:
@@ -597,12 +600,20 @@ std::string options_markdown(const OptionTable& table, std::string_view first_co
     }
     return out;
   };
-  std::string out = fmt::format("| {} | type | default | range | description |\n", first_column);
-  out += "|---|---|---|---|---|\n";
-  for (const auto& r : help_rows(table)) {
-    const std::string def = r.def.empty() ? std::string() : fmt::format("`{}`", cell(r.def));
-    out += fmt::format("| `{}` | {} | {} | `{}` | {} |\n", r.name, r.type, def, cell(r.range),
-                       cell(r.doc));
+  auto code = [&](const std::string& s) {
+    return s.empty() ? std::string() : fmt::format("`{}`", cell(s));
+  };
+  const bool flags = std::any_of(table.begin(), table.end(),
+                                 [](const OptionSpec& row) { return !row.flag.empty(); });
+  std::string out = fmt::format("| {} |{} type | default | range | description |\n", first_column,
+                                flags ? " flag |" : "");
+  out += flags ? "|---|---|---|---|---|---|\n" : "|---|---|---|---|---|\n";
+  const std::vector<HelpRow> rows = help_rows(table);
+  for (size_t k = 0; k < rows.size(); ++k) {
+    const HelpRow& r = rows[k];
+    const std::string flag = flags ? fmt::format(" {} |", code(table[k].flag)) : "";
+    out += fmt::format("| `{}` |{} {} | {} | {} | {} |\n", r.name, flag, r.type, code(r.def),
+                       code(r.range), cell(r.doc));
   }
   return out;
 }

@@ -100,7 +100,8 @@ std::vector<BoundOption<ServerOptions>> server_options() {
       bind_option(O::integer("max_queued_jobs", {}, 1, 10000,
                              "unfinished training jobs beyond which POST /train answers 429"),
                   &SO::max_queued_jobs),
-      bind_option(O::boolean("access_log", true, "one line per request on stderr (--quiet: none)")
+      bind_option(O::boolean("access_log", true,
+                             "log one line per request on stderr (--quiet turns it off too)")
                       .with_flag("--no-access-log"),
                   &SO::access_log),
   };

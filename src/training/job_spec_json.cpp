@@ -25,13 +25,16 @@ std::string accepted_keys(const OptionTable& table) {
 }
 
 json row_json(const OptionSpec& row) {
-  return {{"name", row.name},
-          {"type", option_type_name(row.type)},
-          {"default", row.default_text()},
-          {"default_value", row.default_value ? option_value_json(*row.default_value) : json()},
-          {"range", row.range_text()},
-          {"doc", row.doc},
-          {"flag", row.flag.empty() ? json() : json(row.long_flag())}};
+  return {
+      {"name", row.name},
+      {"type", option_type_name(row.type)},
+      {"default", row.default_text()},
+      {"default_value", row.default_value ? option_value_json(*row.default_value) : json()},
+      {"range", row.range_text()},
+      {"doc", row.doc},
+      {"flag", row.flag.empty() ? json() : json(row.long_flag())},
+      {"only_when",
+       row.applies_when ? json(row.applies_when->option + "=" + row.applies_when->value) : json()}};
 }
 
 }  // namespace

@@ -1,9 +1,9 @@
 #pragma once
 // Request and response bodies of the two HTTP protocols reco serves, as pure functions (no I/O,
 // no HTTP library) so every rule is unit-tested:
-//  - the inference protocol (PROTOCOLS.md §2): `user_id,item_id` CSV lines or
+//  - the inference protocol (docs/PROTOCOLS.md): `user_id,item_id` CSV lines or
 //    {"instances": [[user_id, item_id], ...]} in, one prediction per pair out, in order;
-//  - the warehouse's external-function protocol (§3): {"data": [[row_number, args...], ...]} in,
+//  - the warehouse's external-function protocol: {"data": [[row_number, args...], ...]} in,
 //    {"data": [[row_number, value], ...]} out, one output row per input row, same order.
 // Malformed input throws Error(kInput) whose message names the line, field or row (1-based
 // lines as editors count them; JSON positions as paths such as `data[3][2]`).

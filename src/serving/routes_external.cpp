@@ -1,4 +1,4 @@
-// The warehouse's external-function protocol (PROTOCOLS.md §3) for the guide's three functions:
+// The warehouse's external-function protocol (docs/PROTOCOLS.md) for the guide's three functions:
 //   POST /invoke   invoke(model_name, user_id, item_id)              -> predicted rating
 //   POST /deploy   deploy(model_name, model_url)                     -> endpoint object
 //   POST /train    train(input_table, output_table [, options_json]) -> job result (async)

@@ -46,7 +46,7 @@ void deploy_model(sqlite3_context* ctx, int, sqlite3_value** argv) {
 }
 
 // invoke_model(endpoint_name, user_id, item_id): the clipped predicted rating. Unknown users or
-// items get the fallback estimate (PROTOCOLS.md §4), as the original service did.
+// items get the fallback estimate (docs/ALGORITHMS.md), as the original service did.
 void invoke_model(sqlite3_context* ctx, int, sqlite3_value** argv) {
   constexpr const char* kName = "invoke_model";
   const auto& env = environment(ctx);

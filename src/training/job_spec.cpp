@@ -1,5 +1,6 @@
 #include "training/job_spec.h"
 
+#include <cctype>
 #include <limits>
 
 #include <fmt/format.h>
@@ -9,7 +10,29 @@
 #include "registry/model_registry.h"
 
 namespace reco::training {
+
+const std::vector<std::string>& default_columns(std::string_view role) {
+  static const std::vector<std::string> user = {"userid", "user_id", "user"};
+  static const std::vector<std::string> item = {"movieid", "movie_id", "itemid", "item_id", "item"};
+  static const std::vector<std::string> rating = {"rating"};
+  if (role == "user") return user;
+  if (role == "item") return item;
+  if (role == "rating") return rating;
+  throw Error(ErrorKind::kInternal, fmt::format("no column role {}", std::string(role)));
+}
+
 namespace {
+
+// "USERID, USER_ID or USER"
+std::string column_choices(std::string_view role) {
+  const auto& names = default_columns(role);
+  std::string out;
+  for (size_t k = 0; k < names.size(); ++k) {
+    if (k) out += k + 1 == names.size() ? " or " : ", ";
+    for (char c : names[k]) out += static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+  }
+  return out;
+}
 
 std::vector<BoundOption<JobSpec>> build_job_options() {
   using O = OptionSpec;
@@ -63,18 +86,20 @@ std::vector<BoundOption<JobSpec>> build_job_options() {
                                  .with_default_doc("observed in the data")
                                  .with_range_doc("a number above rating_min"),
                              &JobSpec::rating_max));
-  rows.push_back(bind_option(O::text("user_column", {}, "input column of the user ids")
-                                 .with_default_doc("USERID, USER_ID or USER")
-                                 .with_range_doc("a column name (any case)"),
-                             &JobSpec::user_column));
-  rows.push_back(bind_option(O::text("item_column", {}, "input column of the item ids")
-                                 .with_default_doc("MOVIEID, MOVIE_ID, ITEMID, ITEM_ID or ITEM")
-                                 .with_range_doc("a column name (any case)"),
-                             &JobSpec::item_column));
-  rows.push_back(bind_option(O::text("rating_column", {}, "input column of the ratings")
-                                 .with_default_doc("RATING")
-                                 .with_range_doc("a column name (any case)"),
-                             &JobSpec::rating_column));
+  struct Column {
+    const char* role;
+    const char* doc;
+    std::optional<std::string> JobSpec::*member;
+  };
+  const Column columns[] = {{"user", "input column of the user ids", &JobSpec::user_column},
+                            {"item", "input column of the item ids", &JobSpec::item_column},
+                            {"rating", "input column of the ratings", &JobSpec::rating_column}};
+  for (const auto& [role, doc, member] : columns) {
+    rows.push_back(bind_option(O::text(std::string(role) + "_column", {}, doc)
+                                   .with_default_doc(column_choices(role))
+                                   .with_range_doc("a column name (any case)"),
+                               member));
+  }
   rows.push_back(
       bind_option(O::integer("top_k", {}, 1, 1000,
                              "items per user in the output table (TOP_<k>_RECOMMENDATIONS)")
@@ -97,18 +122,24 @@ OptionTable job_option_table() {
   return option_table(job_options());
 }
 
-JobSpec job_spec_from_settings(std::string input_table, std::string output_table,
-                               const std::vector<std::pair<std::string, std::string>>& settings) {
+JobSpec make_job_spec(std::string input_table, std::string output_table,
+                      const std::vector<std::pair<std::string, std::string>>& options,
+                      const std::vector<std::pair<std::string, std::string>>& hyperparameters) {
   const auto rows = job_options();
-  const OptionTable table = option_table(rows);
-  std::vector<std::pair<std::string, std::string>> job, hyper;
-  for (const auto& pair : settings) (find_option(table, pair.first) ? job : hyper).push_back(pair);
   JobSpec spec;
   spec.input_table = std::move(input_table);
   spec.output_table = std::move(output_table);
-  apply_options(rows, resolve_options(table, job, OptionStyle::kOption), spec);
-  spec.params = algorithms::parse_params(spec.algorithm, hyper);
+  apply_options(rows, resolve_options(option_table(rows), options, OptionStyle::kOption), spec);
+  spec.params = algorithms::parse_params(spec.algorithm, hyperparameters);
   return spec;
+}
+
+JobSpec job_spec_from_settings(std::string input_table, std::string output_table,
+                               const std::vector<std::pair<std::string, std::string>>& settings) {
+  const OptionTable table = job_option_table();
+  std::vector<std::pair<std::string, std::string>> job, hyper;
+  for (const auto& pair : settings) (find_option(table, pair.first) ? job : hyper).push_back(pair);
+  return make_job_spec(std::move(input_table), std::move(output_table), job, hyper);
 }
 
 std::string job_options_help() {

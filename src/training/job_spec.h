@@ -37,8 +37,18 @@ struct JobSpec {
   algorithms::Params params;  // hyperparameters of `algorithm`, validated
 };
 
+// The columns looked for (case-insensitive, in order) when user_column, item_column or
+// rating_column is not given: role "user", "item" or "rating".
+const std::vector<std::string>& default_columns(std::string_view role);
+
 std::vector<BoundOption<JobSpec>> job_options();
 OptionTable job_option_table();
+
+// Where the parsers below end: job options and hyperparameters (name, text) into a validated
+// spec.
+JobSpec make_job_spec(std::string input_table, std::string output_table,
+                      const std::vector<std::pair<std::string, std::string>>& options,
+                      const std::vector<std::pair<std::string, std::string>>& hyperparameters);
 
 // A spec from NAME=VALUE pairs: job options and hyperparameters, mixed (the command line's
 // flags and --set). A name that is neither is Error(kUsage) naming both tables.

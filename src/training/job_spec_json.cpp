@@ -55,8 +55,7 @@ JobSpec parse_job_options(std::string input_table, std::string output_table,
 
 JobSpec job_spec_from_json(std::string input_table, std::string output_table, const json& options) {
   if (!options.is_object()) throw Error(ErrorKind::kUsage, "options: expected a JSON object");
-  const auto rows = job_options();
-  const OptionTable table = option_table(rows);
+  const OptionTable table = job_option_table();
   std::vector<std::pair<std::string, std::string>> job, hyper;
   for (const auto& [key, value] : options.items()) {
     if (key == "params") {
@@ -85,12 +84,7 @@ JobSpec job_spec_from_json(std::string input_table, std::string output_table, co
     }
     job.emplace_back(name, std::move(*text));
   }
-  JobSpec spec;
-  spec.input_table = std::move(input_table);
-  spec.output_table = std::move(output_table);
-  apply_options(rows, resolve_options(table, job, OptionStyle::kOption), spec);
-  spec.params = algorithms::parse_params(spec.algorithm, hyper);
-  return spec;
+  return make_job_spec(std::move(input_table), std::move(output_table), job, hyper);
 }
 
 json job_options_json(const JobSpec& spec) {

@@ -33,8 +33,8 @@ std::string column_names(const std::vector<storage::ColumnInfo>& columns) {
 }
 
 std::string find_column(const std::vector<storage::ColumnInfo>& columns, const TableRef& table,
-                        const std::optional<std::string>& wanted,
-                        std::initializer_list<const char*> candidates, const char* role) {
+                        const std::optional<std::string>& wanted, const char* role) {
+  const std::vector<std::string>& candidates = default_columns(role);
   if (wanted) {
     for (const auto& c : columns) {
       if (lower(c.name) == lower(*wanted)) return c.name;
@@ -42,14 +42,13 @@ std::string find_column(const std::vector<storage::ColumnInfo>& columns, const T
     throw Error(ErrorKind::kNotFound, fmt::format("input table '{}' has no column {} (columns: {})",
                                                   table.display(), *wanted, column_names(columns)));
   }
-  for (const char* candidate : candidates) {
+  for (const auto& candidate : candidates) {
     for (const auto& c : columns) {
       if (lower(c.name) == candidate) return c.name;
     }
   }
   std::string expected;
-  for (const char* candidate : candidates)
-    expected += (expected.empty() ? "" : ", ") + lower(candidate);
+  for (const auto& candidate : candidates) expected += (expected.empty() ? "" : ", ") + candidate;
   throw Error(
       ErrorKind::kNotFound,
       fmt::format("input table '{}' has no {} column: expected one of {} (case-insensitive) "
@@ -158,10 +157,9 @@ TrainingData read_training_data(storage::Warehouse& wh, const JobPlan& plan, con
   }
   const auto columns = wh.table_columns(input);
   storage::RatingColumns cols;
-  cols.user = find_column(columns, input, spec.user_column, {"userid", "user_id", "user"}, "user");
-  cols.item = find_column(columns, input, spec.item_column,
-                          {"movieid", "movie_id", "itemid", "item_id", "item"}, "item");
-  cols.rating = find_column(columns, input, spec.rating_column, {"rating"}, "rating");
+  cols.user = find_column(columns, input, spec.user_column, "user");
+  cols.item = find_column(columns, input, spec.item_column, "item");
+  cols.rating = find_column(columns, input, spec.rating_column, "rating");
   const RawRatings raw = wh.read_ratings(input, cols);
   if (raw.size() == 0)
     throw Error(ErrorKind::kInput, fmt::format("input table '{}' has no rows", input.display()));

@@ -284,6 +284,17 @@ class InferenceProtocolTest(ServeTestCase):
         pinned.wait_until(lambda: pinned.request("GET", "/ping").status == 200, what="/ping with --endpoint")
         self.assertEqual(self.predictions_csv(pinned, "/invocations"),
                          self.predictions_csv(pinned, "/endpoints/b/invocations"))
+        # An endpoint whose model cannot be loaded makes the server not ready, and /ping says which.
+        artifact = os.path.join(home, "models", "ratings", "v2", "model.reco")
+        run_reco(home, "endpoints", "deploy", "c", "models:/ratings/2")
+        os.remove(artifact)
+        broken = self.serve(home)
+        r = broken.wait_until(lambda: (lambda p: p if "cannot be loaded" in p.body.decode() else None)(
+            broken.request("GET", "/ping")), what="/ping naming the broken endpoint")
+        self.assert_error(r, 503, "endpoint c is not ready: its model cannot be loaded:", "model.reco")
+        self.assertNotIn("endpoint a", r.json()["error"])
+        self.assertEqual(self.predictions_csv(broken, "/endpoints/a/invocations"),
+                         self.predictions_csv(pinned, "/endpoints/a/invocations"))
 
     def test_container_mode(self):
         home = shared_home()

@@ -1,8 +1,8 @@
 #include <fmt/format.h>
-#include <nlohmann/json.hpp>
 
 #include "algorithms/params.h"
 #include "core/error.h"
+#include "core/json.h"
 #include "core/options_json.h"
 
 namespace reco::algorithms {
@@ -19,7 +19,7 @@ Params parse_params_json(std::string_view algorithm, const nlohmann::json& objec
       throw Error(ErrorKind::kInput,
                   fmt::format("{} parameter {} has a JSON {} value {}; expected a string, number "
                               "or boolean",
-                              std::string(algorithm), name, value.type_name(), value.dump()));
+                              std::string(algorithm), name, value.type_name(), json_text(value)));
     }
     pairs.emplace_back(name, std::move(*text));
   }

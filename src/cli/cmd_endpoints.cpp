@@ -1,10 +1,10 @@
 // reco endpoints: list, inspect, deploy and delete named real-time endpoints.
 #include <fmt/format.h>
-#include <nlohmann/json.hpp>
 
 #include "cli/context.h"
 #include "cli/table_format.h"
 #include "core/error.h"
+#include "core/json.h"
 #include "deployment/endpoints.h"
 
 namespace reco::cli {
@@ -48,7 +48,7 @@ void register_endpoints(Command& app, Context& ctx) {
     if (*json) {
       nlohmann::json out = nlohmann::json::array();
       for (const auto& e : all) out.push_back(e.to_json());
-      fmt::print("{}\n", out.dump(2));
+      fmt::print("{}\n", json_text(out, 2));
       return;
     }
     TextTable table(
@@ -72,7 +72,7 @@ void register_endpoints(Command& app, Context& ctx) {
     deployment::EndpointStore store(ctx.home());
     const auto e = store.get(*name);
     if (*json)
-      fmt::print("{}\n", e.to_json().dump(2));
+      fmt::print("{}\n", json_text(e.to_json(), 2));
     else
       print_endpoint(e);
   });
@@ -89,7 +89,7 @@ void register_endpoints(Command& app, Context& ctx) {
     bool created = false;
     const auto d = store.deploy(*name, *url, &created);
     if (*json) {
-      fmt::print("{}\n", deployment::deploy_result(d, created).dump(2));
+      fmt::print("{}\n", json_text(deployment::deploy_result(d, created), 2));
       return;
     }
     fmt::print("{} endpoint {} (generation {})\n", created ? "created" : "updated", d.endpoint.name,

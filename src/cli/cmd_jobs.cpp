@@ -1,10 +1,10 @@
 // reco jobs: training jobs (from `reco train`, train_and_get_recommendations and POST /train).
 #include <fmt/format.h>
-#include <nlohmann/json.hpp>
 
 #include "cli/context.h"
 #include "cli/table_format.h"
 #include "core/error.h"
+#include "core/json.h"
 #include "training/jobs.h"
 
 namespace reco::cli {
@@ -17,7 +17,7 @@ std::string number_or_empty(const nlohmann::json& j, const char* key, const char
 
 std::string text_or_empty(const nlohmann::json& j, const char* key) {
   if (!j.is_object() || !j.contains(key)) return "";
-  return j[key].is_string() ? j[key].get<std::string>() : j[key].dump();
+  return j[key].is_string() ? j[key].get<std::string>() : json_text(j[key]);
 }
 
 }  // namespace
@@ -37,15 +37,15 @@ void register_jobs(Command& app, Context& ctx) {
     if (*json) {
       nlohmann::json out = nlohmann::json::array();
       for (const auto& r : all) out.push_back(r.to_json(false));
-      fmt::print("{}\n", out.dump(2));
+      fmt::print("{}\n", json_text(out, 2));
       return;
     }
     TextTable table(
         {"job", "state", "input", "model", "version", "rmse", "created", "finished", "failure"});
     table.right_align({4, 5});
     for (const auto& r : all) {
-      const auto request = nlohmann::json::parse(r.request);
-      const auto result = r.result.empty() ? nlohmann::json() : nlohmann::json::parse(r.result);
+      const auto request = parse_json(r.request);
+      const auto result = r.result.empty() ? nlohmann::json() : parse_json(r.result);
       std::string failure = r.failure;
       if (failure.size() > 80) failure = failure.substr(0, 77) + "...";
       table.add({r.id, training::to_string(r.state), text_or_empty(request, "input_table"),
@@ -63,7 +63,7 @@ void register_jobs(Command& app, Context& ctx) {
     training::JobStore store(ctx.home());
     const auto r = store.get(*id);
     if (*json) {
-      fmt::print("{}\n", r.to_json().dump(2));
+      fmt::print("{}\n", json_text(r.to_json(), 2));
       return;
     }
     fmt::print("job       {}\nstate     {}\ncreated   {}\nfinished  {}\nrequest   {}\n", r.id,

@@ -1,9 +1,9 @@
 #include <fmt/format.h>
-#include <nlohmann/json.hpp>
 
 #include "cli/context.h"
 #include "cli/table_format.h"
 #include "core/error.h"
+#include "core/json.h"
 #include "registry/model_registry.h"
 
 namespace reco::cli {
@@ -32,9 +32,9 @@ void register_models(Command& app, Context& ctx) {
              {"artifact_uri", registry::artifact_uri(m.artifact_path)},
              {"bytes", m.file_size},
              {"problem", m.problem.empty() ? nlohmann::json(nullptr) : nlohmann::json(m.problem)},
-             {"metadata", nlohmann::json::parse(m.metadata)}});
+             {"metadata", parse_json(m.metadata)}});
       }
-      fmt::print("{}\n", out.dump(2));
+      fmt::print("{}\n", json_text(out, 2));
       return;
     }
     TextTable table({"model", "version", "algorithm", "ratings", "users", "items", "rmse", "mae",

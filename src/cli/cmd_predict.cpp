@@ -8,13 +8,13 @@
 #include <iterator>
 
 #include <fmt/format.h>
-#include <nlohmann/json.hpp>
 
 #include "cli/context.h"
 #include "cli/model_loading.h"
 #include "core/error.h"
 #include "core/fs.h"
 #include "core/ids.h"
+#include "core/json.h"
 #include "deployment/endpoints.h"
 #include "serving/payloads.h"
 
@@ -79,10 +79,11 @@ void predict_over_http(const Options& o, const std::string& body, Context& ctx) 
     throw Error(ErrorKind::kIo, fmt::format("POST {}: {}", url, curl_easy_strerror(rc)));
   if (status != 200) {
     std::string message = response;
-    const auto j = nlohmann::json::parse(response, nullptr, false);
-    if (!j.is_discarded() && j.is_object() && j.contains("error")) {
-      const auto& e = j["error"];
-      message = e.is_object() && e.contains("message") ? e["message"].get<std::string>() : e.dump();
+    const auto j = try_parse_json(response);
+    if (j && j->is_object() && j->contains("error")) {
+      const auto& e = (*j)["error"];
+      message =
+          e.is_object() && e.contains("message") ? e["message"].get<std::string>() : json_text(e);
     }
     while (!message.empty() && message.back() == '\n') message.pop_back();
     throw Error(status == 404                    ? ErrorKind::kNotFound

@@ -4,10 +4,10 @@
 #include <vector>
 
 #include <fmt/format.h>
-#include <nlohmann/json.hpp>
 
 #include "cli/context.h"
 #include "core/error.h"
+#include "core/json.h"
 #include "training/jobs.h"
 
 namespace reco::cli {
@@ -49,7 +49,7 @@ void register_train(Command& app, Context& ctx) {
       "--list-params",
       [a] {
         if (a->json) {
-          fmt::print("{}\n", training::job_options_listing().dump(2));
+          fmt::print("{}\n", json_text(training::job_options_listing(), 2));
         } else {
           fmt::print("{}",
                      a->markdown ? training::job_options_markdown() : training::job_options_help());
@@ -89,7 +89,7 @@ void register_train(Command& app, Context& ctx) {
         training::run_recorded(ctx.warehouse(), ctx.home(), jobs, record, req, progress);
     const training::TrainSummary& s = result.summary;
     if (a->json) {
-      fmt::print("{}\n", s.to_json().dump(2));
+      fmt::print("{}\n", json_text(s.to_json(), 2));
       return;
     }
     if (!result.cv_table.empty()) fmt::print("{}\n", result.cv_table);

@@ -1,4 +1,5 @@
 #include "cli/table_printer.h"
+#include "core/json.h"
 
 #include <algorithm>
 #include <array>
@@ -7,7 +8,6 @@
 #include <utility>
 
 #include <fmt/format.h>
-#include <nlohmann/json.hpp>
 
 namespace reco::cli {
 
@@ -201,8 +201,7 @@ std::string csv_field(const Cell& cell) {
 }
 
 std::string json_string(std::string_view text) {
-  return nlohmann::json(std::string(text))
-      .dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+  return json_text_lenient(nlohmann::json(std::string(text)));
 }
 
 std::string json_value(const Cell& cell) {

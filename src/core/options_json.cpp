@@ -1,14 +1,14 @@
 #include "core/options_json.h"
+#include "core/json.h"
 
 #include <fmt/format.h>
-#include <nlohmann/json.hpp>
 
 namespace reco {
 
 std::optional<std::string> json_scalar_text(const nlohmann::json& value) {
   if (value.is_string()) return value.get<std::string>();
   if (value.is_boolean()) return value.get<bool>() ? "true" : "false";
-  if (value.is_number_integer()) return value.dump();
+  if (value.is_number_integer()) return json_text(value);
   if (value.is_number_float()) return fmt::format("{}", value.get<double>());
   return std::nullopt;
 }

@@ -1,4 +1,5 @@
 #include "deployment/endpoints.h"
+#include "core/json.h"
 
 #include <fcntl.h>
 #include <sys/file.h>
@@ -9,7 +10,6 @@
 #include <cstring>
 
 #include <fmt/format.h>
-#include <nlohmann/json.hpp>
 
 #include "core/clock.h"
 #include "core/error.h"
@@ -158,7 +158,7 @@ DeployedModel EndpointStore::deploy(const std::string& name, const std::string& 
   const auto previous = find(name);
   e.created_at = previous ? previous->created_at : e.updated_at;
   e.generation = previous ? previous->generation + 1 : 1;
-  write_file_atomic(dir_ / (name + kRecordSuffix), e.to_json().dump(2) + "\n");
+  write_file_atomic(dir_ / (name + kRecordSuffix), json_text(e.to_json(), 2) + "\n");
   if (created) *created = !previous;
   return {std::move(e), std::move(artifact)};
 }
@@ -177,7 +177,7 @@ std::optional<Endpoint> EndpointStore::find(const std::string& name) const {
   }
   json j;
   try {
-    j = json::parse(text);
+    j = parse_json(text);
   } catch (const json::parse_error& err) {
     throw Error(ErrorKind::kCorrupt, fmt::format("{}: endpoint record is not valid JSON: {}",
                                                  path.string(), err.what()));

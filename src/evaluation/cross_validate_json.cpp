@@ -1,5 +1,5 @@
 // CvReport as JSON (kept apart so that only this file compiles nlohmann/json).
-#include <nlohmann/json.hpp>
+#include "core/json.h"
 
 #include "evaluation/cross_validate.h"
 

@@ -1,4 +1,5 @@
 #include "registry/artifact.h"
+#include "core/json.h"
 
 #include <algorithm>
 #include <bit>
@@ -13,7 +14,6 @@
 #include <vector>
 
 #include <fmt/format.h>
-#include <nlohmann/json.hpp>
 
 #include "algorithms/algorithm.h"
 #include "core/binary.h"
@@ -238,7 +238,7 @@ void check_header_fields(const Header& h, std::string_view data, const std::stri
 json parse_metadata(std::string_view text, const std::string& source) {
   json metadata;
   try {
-    metadata = json::parse(text);
+    metadata = parse_json(text);
   } catch (const json::exception& e) {
     throw corrupt(fmt::format("{}: artifact metadata is not valid JSON: {}", source, e.what()));
   }
@@ -269,7 +269,7 @@ std::string encode_artifact(const Model& model, const json& metadata) {
   std::string meta;
   try {
     // nlohmann::json keeps object keys sorted, so the dump is deterministic.
-    meta = metadata.dump();
+    meta = json_text(metadata);
   } catch (const json::exception& e) {
     throw Error(ErrorKind::kInput,
                 fmt::format("artifact metadata cannot be written: {}", e.what()));

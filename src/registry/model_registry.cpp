@@ -1,4 +1,5 @@
 #include "registry/model_registry.h"
+#include "core/json.h"
 
 #include <sys/stat.h>
 #include <sys/types.h>
@@ -10,7 +11,6 @@
 #include <cstring>
 
 #include <fmt/format.h>
-#include <nlohmann/json.hpp>
 
 #include "core/error.h"
 #include "core/fs.h"
@@ -172,7 +172,7 @@ void ModelRegistry::write_run_info(const Version& version, const json& run_info)
   }
   std::string text;
   try {
-    text = run_info.dump(2) + "\n";
+    text = json_text(run_info, 2) + "\n";
   } catch (const json::exception& e) {
     throw Error(ErrorKind::kInput, fmt::format("run information cannot be written: {}", e.what()));
   }
@@ -232,7 +232,7 @@ std::vector<ModelSummary> ModelRegistry::list() const {
         s.n_items = h.shape.n_items;
         s.n_factors = h.shape.n_factors;
         s.n_ratings = h.shape.n_ratings;
-        const json metadata = json::parse(h.metadata);  // a JSON object: checked by the reader
+        const json metadata = parse_json(h.metadata);  // a JSON object: checked by the reader
         const auto created = metadata.find("created_at");
         if (created != metadata.end() && created->is_string()) s.created_at = *created;
         s.cv_rmse = cv_metric(metadata, "rmse");

@@ -1,4 +1,5 @@
 #include "serving/payloads.h"
+#include "core/json.h"
 
 #include <zlib.h>
 
@@ -22,14 +23,13 @@ namespace {
 
 // A value as it appears in a message: JSON text, cut short so a huge value cannot flood logs.
 std::string show(const json& value) {
-  std::string text = value.dump();
+  std::string text = json_text(value);
   if (text.size() > 40) text = text.substr(0, 37) + "...";
   return text;
 }
 
 std::string show_text(std::string_view text) {
-  std::string out =
-      json(std::string(text.substr(0, 40))).dump(-1, ' ', false, json::error_handler_t::replace);
+  std::string out = json_text_lenient(json(std::string(text.substr(0, 40))));
   if (text.size() > 40) out.insert(out.size() - 1, "...");
   return out;
 }
@@ -60,7 +60,7 @@ json parse_json_body(std::string_view body, std::string_view expected) {
   if (body.find_first_not_of(" \t\r\n") == std::string_view::npos)
     bad(fmt::format("empty body: expected {}", expected));
   try {
-    return json::parse(body);
+    return parse_json(body);
   } catch (const json::parse_error& e) {
     size_t line = 1, column = 1;
     const size_t end = std::min<size_t>(e.byte > 0 ? e.byte - 1 : 0, body.size());
@@ -382,7 +382,7 @@ std::string format_batch(std::span<const std::pair<int64_t, json>> rows) {
     if (v.is_number_float()) {
       append_number(out, v.get<double>());  // shortest form, like the CSV answers
     } else {
-      out += v.dump(-1, ' ', false, json::error_handler_t::replace);
+      out += json_text_lenient(v);
     }
     out += ']';
   }

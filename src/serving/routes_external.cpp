@@ -23,6 +23,7 @@
 #include "core/fs.h"
 #include "core/hash.h"
 #include "core/identifiers.h"
+#include "core/json.h"
 #include "serving/routes.h"
 
 namespace reco::serving {
@@ -75,7 +76,7 @@ std::optional<TrainBatch> load_batch(const Home& home, const std::string& batch_
   const fs::path path = batch_path(home, batch_id);
   std::error_code ec;
   if (!fs::exists(path, ec)) return std::nullopt;
-  const json j = json::parse(read_file(path));
+  const json j = parse_json(read_file(path));
   if (j.value("batch_id", "") != batch_id) return std::nullopt;  // hash collision
   TrainBatch b;
   b.batch_id = batch_id;
@@ -93,7 +94,8 @@ void save_batch(const Home& home, const TrainBatch& b) {
   ensure_directory(batches_dir(home));
   write_file_atomic(
       batch_path(home, b.batch_id),
-      json{{"batch_id", b.batch_id}, {"created_at", b.created_at}, {"rows", rows}}.dump(2) + "\n");
+      json_text(json{{"batch_id", b.batch_id}, {"created_at", b.created_at}, {"rows", rows}}, 2) +
+          "\n");
 }
 
 }  // namespace
@@ -214,7 +216,7 @@ void answer_train_batch(training::JobStore& jobs, const TrainBatch& batch, Respo
           fmt::format("row {} (data[{}]): the record of training job {} is missing", row, i, job));
     switch (rec->state) {
       case training::JobState::kCompleted:
-        out.emplace_back(row, rec->result.empty() ? json(nullptr) : json::parse(rec->result));
+        out.emplace_back(row, rec->result.empty() ? json(nullptr) : parse_json(rec->result));
         break;
       case training::JobState::kInProgress:
         pending.push_back({{"row", row}, {"job", job}, {"state", "InProgress"}});
@@ -280,7 +282,7 @@ void train_start(RouteContext& ctx, RouteCall& call, Response& res) {
           tr.spec = training::job_spec_from_json(input, output, o);
         } else {
           throw Error(ErrorKind::kInput,
-                      fmt::format("expected a JSON object or its text, got {}", o.dump()));
+                      fmt::format("expected a JSON object or its text, got {}", json_text(o)));
         }
       } catch (const Error& e) {
         rethrow_for_row(e, row.where(kTrain, 2), ErrorKind::kInput);

@@ -11,6 +11,7 @@
 
 #include "core/clock.h"
 #include "core/fs.h"
+#include "core/json.h"
 #include "registry/model_registry.h"
 #include "serving/auth.h"
 #include "serving/server_impl.h"
@@ -41,8 +42,7 @@ int http_status_for(ErrorKind kind) {
 
 void send_json(Response& res, int status, const json& body) {
   res.status = status;
-  res.set_content(body.dump(-1, ' ', false, json::error_handler_t::replace) + "\n",
-                  "application/json");
+  res.set_content(json_text_lenient(body) + "\n", "application/json");
 }
 
 void send_error(Response& res, int status, const std::string& message, const json& extra) {

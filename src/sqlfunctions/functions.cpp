@@ -1,4 +1,5 @@
 #include "sqlfunctions/functions.h"
+#include "core/json.h"
 #include "core/version.h"
 
 #include <cstdio>
@@ -6,7 +7,6 @@
 #include <string>
 
 #include <fmt/format.h>
-#include <nlohmann/json.hpp>
 
 #include "core/error.h"
 #include "core/ids.h"
@@ -86,7 +86,7 @@ void train_and_get_recommendations(sqlite3_context* ctx, int argc, sqlite3_value
     training::JobStore jobs(env->home);
     training::JobRecord record = jobs.create("train", training::job_request_json(req.spec, "sql"));
     const auto result = training::run_recorded(*warehouse, env->home, jobs, record, req, log);
-    result_json(ctx, result.summary.to_json().dump());
+    result_json(ctx, json_text(result.summary.to_json()));
   } catch (const std::exception& e) {
     result_error(ctx, kName, e);
   }

@@ -1,8 +1,8 @@
 // deploy_model, invoke_model and recommend: the real-time half of the guide, answered
 // in-process from the endpoints recorded in the reco home.
-#include <nlohmann/json.hpp>
 
 #include "core/error.h"
+#include "core/json.h"
 #include "deployment/live_models.h"
 #include "recommendation/top_n.h"
 #include "sqlfunctions/function_support.h"
@@ -39,7 +39,7 @@ void deploy_model(sqlite3_context* ctx, int, sqlite3_value** argv) {
     bool created = false;
     const auto deployed = env.endpoints->deploy(name, url, &created);
     env.live_models->install(deployed);
-    result_json(ctx, deployment::deploy_result(deployed, created).dump());
+    result_json(ctx, json_text(deployment::deploy_result(deployed, created)));
   } catch (const std::exception& e) {
     result_error(ctx, kName, e);
   }
@@ -95,7 +95,7 @@ void recommend(sqlite3_context* ctx, int argc, sqlite3_value** argv) {
     const auto top = recommendation::top_n_for_user(model, *user, static_cast<size_t>(k));
     json ids = json::array();
     for (const auto& s : top) ids.push_back(model.items.raw(s.item));
-    result_json(ctx, ids.dump());
+    result_json(ctx, json_text(ids));
   } catch (const std::exception& e) {
     result_error(ctx, kName, e);
   }

@@ -1,10 +1,10 @@
 // The options JSON of a training job (SQL and HTTP), parsed once into a JobSpec, and the
 // listing of every option.
 #include <fmt/format.h>
-#include <nlohmann/json.hpp>
 
 #include "algorithms/algorithm.h"
 #include "core/error.h"
+#include "core/json.h"
 #include "core/options_json.h"
 #include "training/job_spec.h"
 
@@ -46,7 +46,7 @@ JobSpec parse_job_options(std::string input_table, std::string output_table,
   }
   json j;
   try {
-    j = json::parse(options_text);
+    j = parse_json(options_text);
   } catch (const json::parse_error& e) {
     throw Error(ErrorKind::kUsage, fmt::format("options: not valid JSON: {}", e.what()));
   }

@@ -1,4 +1,5 @@
 #include "training/jobs.h"
+#include "core/json.h"
 
 #include <fcntl.h>
 #include <signal.h>
@@ -10,7 +11,6 @@
 #include <random>
 
 #include <fmt/format.h>
-#include <nlohmann/json.hpp>
 
 #include "core/clock.h"
 #include "core/error.h"
@@ -67,8 +67,8 @@ json JobRecord::to_json(bool with_log) const {
          {"updated_at", updated_at},
          {"finished_at", finished_at.empty() ? json(nullptr) : json(finished_at)},
          {"pid", pid},
-         {"request", json::parse(request)},
-         {"result", result.empty() ? json(nullptr) : json::parse(result)},
+         {"request", parse_json(request)},
+         {"result", result.empty() ? json(nullptr) : parse_json(result)},
          {"failure", failure.empty() ? json(nullptr) : json(failure)}};
   if (with_log) j["log"] = log;
   return j;
@@ -100,8 +100,8 @@ JobRecord JobRecord::from_json(const json& j, const std::string& source) {
   if (j.contains("pid") && j["pid"].is_number_integer()) r.pid = j["pid"].get<int>();
   if (j.contains("created_ns") && j["created_ns"].is_number_integer())
     r.created_ns = j["created_ns"].get<int64_t>();
-  if (j.contains("request")) r.request = j["request"].dump();
-  if (j.contains("result") && !j["result"].is_null()) r.result = j["result"].dump();
+  if (j.contains("request")) r.request = json_text(j["request"]);
+  if (j.contains("result") && !j["result"].is_null()) r.result = json_text(j["result"]);
   if (j.contains("log") && j["log"].is_array()) {
     for (const auto& line : j["log"])
       if (line.is_string()) r.log.push_back(line.get<std::string>());
@@ -141,7 +141,7 @@ JobRecord JobStore::create(const std::string& kind, const json& request,
                        std::chrono::system_clock::now().time_since_epoch())
                        .count();
     r.pid = ::getpid();
-    r.request = request.dump();
+    r.request = json_text(request);
     save(r);
     return r;
   }
@@ -150,7 +150,7 @@ JobRecord JobStore::create(const std::string& kind, const json& request,
 
 void JobStore::save(JobRecord& record) {
   record.updated_at = utc_timestamp_ms();
-  write_file_atomic(dir_ / (record.id + kSuffix), record.to_json().dump(2) + "\n");
+  write_file_atomic(dir_ / (record.id + kSuffix), json_text(record.to_json(), 2) + "\n");
 }
 
 std::optional<JobRecord> JobStore::find(const std::string& id) const {
@@ -166,7 +166,7 @@ std::optional<JobRecord> JobStore::find(const std::string& id) const {
   if (text.empty()) return std::nullopt;  // claimed by create(), not written yet
   json j;
   try {
-    j = json::parse(text);
+    j = parse_json(text);
   } catch (const json::parse_error& e) {
     throw Error(ErrorKind::kCorrupt,
                 fmt::format("{}: job record is not valid JSON: {}", path.string(), e.what()));
@@ -226,7 +226,7 @@ TrainResult run_recorded(storage::Warehouse& warehouse, const Home& home, JobSto
     TrainResult result = run_training(warehouse, home, request, sink);
     const std::lock_guard lock(mutex);
     record.state = JobState::kCompleted;
-    record.result = result.summary.to_json().dump();
+    record.result = json_text(result.summary.to_json());
     record.finished_at = utc_timestamp();
     jobs.save(record);
     return result;

@@ -4,7 +4,7 @@
 #include <cctype>
 
 #include <fmt/format.h>
-#include <nlohmann/json.hpp>
+#include "core/json.h"
 
 #include "algorithms/train.h"
 #include "core/clock.h"

@@ -1,4 +1,4 @@
-#include <nlohmann/json.hpp>
+#include "core/json.h"
 
 #include "training/train_job.h"
 

@@ -25,8 +25,9 @@ $(ASAN_BUILD)/CMakeCache.txt: | deps
 build-asan: deps $(ASAN_BUILD)/CMakeCache.txt
 	cmake --build $(ASAN_BUILD) -j $(JOBS)
 
-# Runs the whole test suite on the release build, then the unit and SQL tests under
-# AddressSanitizer + UndefinedBehaviorSanitizer.
+# The release build runs the end-to-end and SQL tests and the unit tests of the modules built at
+# -O3 (whose results could depend on the optimizer); then every unit test and the SQL tests run
+# again under AddressSanitizer + UndefinedBehaviorSanitizer.
 test: test-release test-asan
 
 test-release: build

@@ -7,7 +7,6 @@ packages=(
   build-essential cmake pkg-config      # toolchain
   libsqlite3-dev sqlite3                # embedded warehouse; stock shell for the extension tests
   nlohmann-json3-dev                    # JSON (metadata, SQL function results)
-  libcli11-dev                          # command line
   libfmt-dev                            # formatting
   libcurl4-openssl-dev                  # reco fetch (downloads)
   libarchive-dev                        # reco fetch (unpacking zips)

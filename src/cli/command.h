@@ -1,7 +1,10 @@
 #pragma once
-// How command files declare their command line, without seeing the parser. CLI11 is a large
-// header-only library; only cli/command.cpp includes it, so the command files compile without
-// it. Command and Option are handles on the parser's objects, valid for the life of the app.
+// How command files declare their command line: subcommands, options, flags and positional
+// arguments bound to variables, and option tables (core/options.h) as one flag per row. The parser
+// (command.cpp) is reco's own, a few hundred lines: GNU-style --long[=value] and -s value
+// options, a parent's options after a subcommand, environment variables, generated --help, and
+// every mistake a usage error (exit 64) naming the argument. Command and Option are handles on
+// the parser's objects, valid for the life of the app.
 
 #include <cstdint>
 #include <functional>
@@ -32,11 +35,10 @@ class Option {
   Option& choices(const std::vector<std::string>& values);
   Option& take_all();  // every occurrence of a repeated option, in order
   Option& no_extra_args();
-  Option& size_suffixes();  // "6MB", "512KB" (1024-based)
-  bool given() const;       // on the command line (or from the environment)
+  bool given() const;  // on the command line (or from the environment)
 
  private:
-  void* option_;  // CLI::Option*
+  void* option_;
 };
 
 class Command {
@@ -65,7 +67,7 @@ class Command {
                    std::shared_ptr<std::vector<std::pair<std::string, std::string>>> given);
 
  private:
-  void* app_;  // CLI::App*
+  void* app_;
 };
 
 // The help line of an option table row: doc, then "(default: ..., range ...)".

@@ -16,10 +16,11 @@ Params parse_params_json(std::string_view algorithm, const nlohmann::json& objec
   for (const auto& [name, value] : object.items()) {
     auto text = json_scalar_text(value);
     if (!text) {
-      throw Error(ErrorKind::kInput,
-                  fmt::format("{} parameter {} has a JSON {} value {}; expected a string, number "
-                              "or boolean",
-                              std::string(algorithm), name, value.type_name(), json_text(value)));
+      throw Error(
+          ErrorKind::kInput,
+          fmt::format("{} parameter {} has a JSON {} value {}; expected a string, number "
+                      "or boolean",
+                      std::string(algorithm), name, value.type_name(), json_preview(value, 60)));
     }
     pairs.emplace_back(name, std::move(*text));
   }

@@ -1,12 +1,15 @@
 #include <unistd.h>
 
 #include <cstdio>
+#include <string>
+#include <vector>
 
 #include <fmt/format.h>
 
 #include "cli/context.h"
 #include "core/error.h"
 #include "core/version.h"
+#include "training/recovery.h"
 
 namespace reco::cli {
 
@@ -14,8 +17,35 @@ const Home& Context::home() {
   if (!home_) {
     home_ = Home::resolve(options.home);
     home_->create();
+    recover();
   }
   return *home_;
+}
+
+// What a killed process left is settled before the command looks at the home.
+void Context::recover() {
+  training::RecoveryReport r;
+  try {
+    r = training::recover_home(*home_);
+  } catch (const std::exception& e) {
+    r.notes.push_back(e.what());
+  }
+  if (options.quiet || r.empty()) return;
+  std::vector<std::string> done;
+  if (r.versions_committed)
+    done.push_back(fmt::format("completed {} model version(s)", r.versions_committed));
+  if (r.versions_removed)
+    done.push_back(fmt::format("removed {} unfinished model version(s)", r.versions_removed));
+  if (r.jobs_settled) done.push_back(fmt::format("settled {} interrupted job(s)", r.jobs_settled));
+  if (r.temp_files_removed)
+    done.push_back(fmt::format("removed {} temporary file(s)", r.temp_files_removed));
+  std::string text;
+  for (const auto& d : done) text += (text.empty() ? "" : ", ") + d;
+  if (!text.empty()) {
+    fmt::print(stderr, "reco: recovered {} after an interrupted run: {}\n", home_->root().string(),
+               text);
+  }
+  for (const auto& note : r.notes) fmt::print(stderr, "reco: recovery: {}\n", note);
 }
 
 std::string Context::db_location() {

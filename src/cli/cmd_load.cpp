@@ -22,6 +22,7 @@ struct CsvArgs {
   std::string delimiter = ",";
   std::string encoding = "utf-8";
   bool no_header = false;
+  int64_t max_record_mib = data::CsvOptions::kDefaultMaxRecordBytes >> 20;
 };
 
 // A percentage on stderr that is redrawn only when it changes, and erased at the end so the
@@ -134,8 +135,18 @@ void register_load(Command& app, Context& ctx) {
       .show_default();
   csv.flag("--no-header", args->no_header,
            "The first line is data; columns are named column1, column2, ...");
+  csv.option("--max-record-mib", args->max_record_mib,
+             "Longest record accepted, in MiB (1..512): a longer one (or one with more than "
+             "65536 fields) is an error naming its line, so memory stays bounded on any file")
+      .show_default();
   csv.callback([&ctx, args] {
     data::CsvLoadOptions options;
+    const auto limit = data::CsvOptions::kMaxRecordBytesLimit >> 20;
+    if (args->max_record_mib < 1 || args->max_record_mib > static_cast<int64_t>(limit)) {
+      throw Error(ErrorKind::kUsage, fmt::format("--max-record-mib must be 1..{}, got {}", limit,
+                                                 args->max_record_mib));
+    }
+    options.max_record_bytes = static_cast<size_t>(args->max_record_mib) << 20;
     options.table = args->table;
     options.replace = args->replace;
     options.delimiter = data::parse_delimiter(args->delimiter);

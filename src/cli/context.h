@@ -29,6 +29,8 @@ class Context {
   bool progress_enabled() const;    // stderr is a terminal and not --quiet
 
  private:
+  void recover();  // training/recovery.h, reported on stderr
+
   std::optional<Home> home_;
   std::unique_ptr<storage::Warehouse> warehouse_;
 };

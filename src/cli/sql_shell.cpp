@@ -576,9 +576,11 @@ SqlShell::Outcome SqlShell::run_nested_file(const std::string& path, const Sourc
 
 namespace {
 
-// Rows of both the main and the temp schema, user objects only.
+// Rows of both the main and the temp schema, user objects only (reco's own bookkeeping tables,
+// "_reco_*", are not the user's).
 constexpr const char* kSchemaRows =
     "SELECT 0 AS db, name, tbl_name, type, sql FROM sqlite_schema "
+    "WHERE tbl_name NOT LIKE '\\_reco\\_%' ESCAPE '\\' "
     "UNION ALL SELECT 1, name, tbl_name, type, sql FROM sqlite_temp_schema";
 
 }  // namespace

@@ -1,16 +1,18 @@
 #include "core/fs.h"
 
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
+#include <charconv>
 #include <cstring>
-#include <fstream>
 #include <random>
 
 #include <fmt/format.h>
 
 #include "core/error.h"
+#include "core/process.h"
 
 namespace reco {
 namespace fs = std::filesystem;
@@ -60,25 +62,108 @@ void write_file_atomic(const fs::path& path, std::string_view bytes) {
   }
 }
 
-std::string read_file(const fs::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) {
-    std::error_code ec;
-    if (!fs::exists(path, ec))
-      throw Error(ErrorKind::kNotFound, fmt::format("file not found: {}", path.string()));
-    throw Error(ErrorKind::kIo,
-                fmt::format("cannot open {}: {}", path.string(), std::strerror(errno)));
+size_t remove_stale_temp_files(const fs::path& dir) {
+  size_t removed = 0;
+  std::error_code ec;
+  for (fs::directory_iterator it(dir, ec), end; !ec && it != end; it.increment(ec)) {
+    const std::string name = it->path().filename().string();
+    const size_t at = name.rfind(".tmp-");
+    if (at == std::string::npos) continue;
+    // ".tmp-<pid>-<n>"
+    const std::string_view rest = std::string_view(name).substr(at + 5);
+    const size_t dash = rest.find('-');
+    if (dash == 0 || dash == std::string_view::npos) continue;
+    int64_t pid = 0;
+    const auto [ptr, err] = std::from_chars(rest.data(), rest.data() + dash, pid);
+    if (err != std::errc() || ptr != rest.data() + dash || process_alive(pid)) continue;
+    std::error_code rm;
+    if (fs::is_regular_file(it->symlink_status(rm)) && fs::remove(it->path(), rm)) ++removed;
   }
-  std::string data;
-  in.seekg(0, std::ios::end);
-  const auto size = in.tellg();
-  if (size > 0) {
-    data.resize(static_cast<size_t>(size));
-    in.seekg(0);
-    in.read(data.data(), size);
+  return removed;
+}
+
+namespace {
+
+const char* file_kind(mode_t mode) {
+  if (S_ISDIR(mode)) return "a directory";
+  if (S_ISFIFO(mode)) return "a FIFO";
+  if (S_ISCHR(mode)) return "a character device";
+  if (S_ISBLK(mode)) return "a block device";
+  if (S_ISSOCK(mode)) return "a socket";
+  return nullptr;
+}
+
+}  // namespace
+
+InputFile::InputFile(const fs::path& path) : name_(path.string()) {
+  fd_ = ::open(path.c_str(), O_RDONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
+  if (fd_ < 0) {
+    const int err = errno;
+    if (err == ENOENT) throw Error(ErrorKind::kNotFound, fmt::format("file not found: {}", name_));
+    if (err == EISDIR) {
+      throw Error(ErrorKind::kUsage, fmt::format("{} is a directory, not a regular file", name_));
+    }
+    throw Error(ErrorKind::kIo, fmt::format("cannot open {}: {}", name_, std::strerror(err)));
   }
-  if (!in && !in.eof()) throw Error(ErrorKind::kIo, fmt::format("cannot read {}", path.string()));
+  struct stat st {};
+  if (::fstat(fd_, &st) != 0) {
+    const int err = errno;
+    ::close(fd_);
+    throw Error(ErrorKind::kIo, fmt::format("cannot read {}: {}", name_, std::strerror(err)));
+  }
+  if (!S_ISREG(st.st_mode)) {
+    ::close(fd_);
+    const char* kind = file_kind(st.st_mode);
+    throw Error(ErrorKind::kUsage, kind ? fmt::format("{} is {}, not a regular file", name_, kind)
+                                        : fmt::format("{} is not a regular file", name_));
+  }
+  // Blocking reads from here on (a regular file never blocks for long).
+  const int flags = ::fcntl(fd_, F_GETFL);
+  if (flags >= 0) ::fcntl(fd_, F_SETFL, flags & ~O_NONBLOCK);
+  size_ = static_cast<uint64_t>(st.st_size);
+}
+
+InputFile::~InputFile() {
+  if (fd_ >= 0) ::close(fd_);
+}
+
+std::string InputFile::read_at(uint64_t offset, uint64_t n) const {
+  std::string data(static_cast<size_t>(n), '\0');
+  size_t done = 0;
+  while (done < data.size()) {
+    const ssize_t got =
+        ::pread(fd_, data.data() + done, data.size() - done, static_cast<off_t>(offset + done));
+    if (got < 0) {
+      if (errno == EINTR) continue;
+      throw Error(ErrorKind::kIo, fmt::format("cannot read {}: {}", name_, std::strerror(errno)));
+    }
+    if (got == 0) {
+      throw Error(ErrorKind::kIo,
+                  fmt::format("cannot read {}: the file ended at byte {} (it was {} bytes when "
+                              "opened; changed while being read?)",
+                              name_, offset + done, size_));
+    }
+    done += static_cast<size_t>(got);
+  }
   return data;
+}
+
+std::string read_file(const fs::path& path, uint64_t max_bytes) {
+  const InputFile file(path);
+  if (file.size() > max_bytes) {
+    throw Error(ErrorKind::kInput, fmt::format("{} is too large: {} bytes (the limit is {} bytes)",
+                                               file.name(), file.size(), max_bytes));
+  }
+  return file.read_at(0, file.size());
+}
+
+std::optional<std::string> read_file_if_exists(const fs::path& path, uint64_t max_bytes) {
+  try {
+    return read_file(path, max_bytes);
+  } catch (const Error& e) {
+    if (e.kind() == ErrorKind::kNotFound) return std::nullopt;
+    throw;
+  }
 }
 
 }  // namespace reco

@@ -3,14 +3,50 @@
 // written to a temporary name in the same directory, flushed, and renamed into place, so a
 // reader never sees a half-written file.
 
+#include <cstdint>
 #include <filesystem>
+#include <optional>
 #include <string>
 #include <string_view>
 
 namespace reco {
 
+// Writes `<path>.tmp-<pid>-<n>`, fsyncs it and renames it over `path`.
 void write_file_atomic(const std::filesystem::path& path, std::string_view bytes);
-std::string read_file(const std::filesystem::path& path);  // throws Error(kNotFound/kIo)
-void ensure_directory(const std::filesystem::path& dir);   // mkdir -p with a clear error
+// Removes the temporary files of write_file_atomic (and of other writers using the same
+// `.tmp-<pid>-<n>` suffix) in `dir` whose process is gone. Returns how many it removed.
+size_t remove_stale_temp_files(const std::filesystem::path& dir);
+void ensure_directory(const std::filesystem::path& dir);  // mkdir -p with a clear error
+
+// A regular file open for reading. Every file a user or client can name is opened this way:
+// with O_NONBLOCK, so a FIFO or a device cannot block the open, then refused unless it is a
+// regular file, so nothing can make reco wait on a pipe or read an endless device.
+class InputFile {
+ public:
+  // Throws Error(kNotFound) when absent, Error(kUsage) "PATH is a directory / a FIFO / ...,
+  // not a regular file", Error(kIo) when it cannot be opened.
+  explicit InputFile(const std::filesystem::path& path);
+  ~InputFile();
+  InputFile(const InputFile&) = delete;
+  InputFile& operator=(const InputFile&) = delete;
+
+  int fd() const { return fd_; }
+  uint64_t size() const { return size_; }  // of the open file, at open time
+  const std::string& name() const { return name_; }
+  // Bytes [offset, offset + n) of the file; Error(kIo) if the file is shorter by now.
+  std::string read_at(uint64_t offset, uint64_t n) const;
+
+ private:
+  int fd_ = -1;
+  uint64_t size_ = 0;
+  std::string name_;
+};
+
+// The whole of a regular file (InputFile's rules). Files larger than max_bytes are refused
+// with Error(kInput) naming the file, its size and the limit, before anything is read.
+std::string read_file(const std::filesystem::path& path, uint64_t max_bytes = UINT64_MAX);
+// The same, nullopt when the file does not exist.
+std::optional<std::string> read_file_if_exists(const std::filesystem::path& path,
+                                               uint64_t max_bytes = UINT64_MAX);
 
 }  // namespace reco

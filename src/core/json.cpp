@@ -1,23 +1,121 @@
 #include "core/json.h"
 
+#include <utility>
+#include <vector>
+
 namespace reco {
 
-std::string json_text(const nlohmann::json& value, int indent) {
+using nlohmann::json;
+
+std::string json_text(const json& value, int indent) {
   return value.dump(indent);
 }
 
-std::string json_text_lenient(const nlohmann::json& value, int indent) {
-  return value.dump(indent, ' ', false, nlohmann::json::error_handler_t::replace);
+std::string json_text_lenient(const json& value, int indent) {
+  return value.dump(indent, ' ', false, json::error_handler_t::replace);
 }
 
-nlohmann::json parse_json(std::string_view text) {
-  return nlohmann::json::parse(text.begin(), text.end());
+size_t json_depth_violation(std::string_view text, size_t max_depth) {
+  size_t depth = 0;
+  bool in_string = false;
+  for (size_t i = 0; i < text.size(); ++i) {
+    const char c = text[i];
+    if (in_string) {
+      if (c == '\\') {
+        ++i;  // the escaped character cannot end the string
+      } else if (c == '"') {
+        in_string = false;
+      }
+      continue;
+    }
+    switch (c) {
+      case '"':
+        in_string = true;
+        break;
+      case '[':
+      case '{':
+        if (++depth > max_depth) return i + 1;
+        break;
+      case ']':
+      case '}':
+        if (depth > 0) --depth;  // unbalanced text is the parser's to report
+        break;
+      default:
+        break;
+    }
+  }
+  return 0;
 }
 
-std::optional<nlohmann::json> try_parse_json(std::string_view text) {
-  nlohmann::json j = nlohmann::json::parse(text.begin(), text.end(), nullptr, false);
+namespace {
+
+json::parse_error too_deep(size_t byte) {
+  return json::parse_error::create(
+      101, byte, "nesting deeper than " + std::to_string(kMaxJsonDepth) + " levels", nullptr);
+}
+
+}  // namespace
+
+json parse_json(std::string_view text) {
+  if (const size_t at = json_depth_violation(text)) throw too_deep(at);
+  return json::parse(text.begin(), text.end());
+}
+
+std::optional<json> try_parse_json(std::string_view text) {
+  if (json_depth_violation(text) != 0) return std::nullopt;
+  json j = json::parse(text.begin(), text.end(), nullptr, false);
   if (j.is_discarded()) return std::nullopt;
   return j;
+}
+
+std::string json_preview(const json& value, size_t max_chars) {
+  std::string out;
+  // Each frame: a container being printed and the position of its next element.
+  struct Frame {
+    const json* container;
+    json::const_iterator next;
+  };
+  std::vector<Frame> stack;
+  const auto full = [&] { return out.size() > max_chars; };
+  const auto scalar = [&](const json& v) {
+    if (v.is_string()) {
+      // Only the start of a long string: it is cut anyway.
+      const std::string& s = v.get_ref<const std::string&>();
+      out += json_text_lenient(json(s.substr(0, max_chars + 1)));
+      if (s.size() > max_chars + 1) out.pop_back();  // still open: the cut shows it
+    } else {
+      out += json_text_lenient(v);
+    }
+  };
+  const auto open = [&](const json& v) {
+    if (v.is_array() || v.is_object()) {
+      out += v.is_array() ? '[' : '{';
+      stack.push_back({&v, v.cbegin()});
+    } else {
+      scalar(v);
+    }
+  };
+  open(value);
+  while (!stack.empty() && !full()) {
+    Frame& f = stack.back();
+    if (f.next == f.container->cend()) {
+      out += f.container->is_array() ? ']' : '}';
+      stack.pop_back();
+      continue;
+    }
+    if (f.next != f.container->cbegin()) out += ',';
+    const json::const_iterator it = f.next++;
+    if (f.container->is_object()) {
+      out += json_text_lenient(json(it.key().substr(0, max_chars + 1)));
+      out += ':';
+    }
+    open(*it);  // may push: f is not used after this
+  }
+  if (out.size() > max_chars) {
+    out.resize(max_chars >= 3 ? max_chars - 3 : 0);
+    out += "...";
+  }
+  return out;
 }
 
 }  // namespace reco

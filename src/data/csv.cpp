@@ -2,8 +2,6 @@
 
 #include <fcntl.h>
 #include <sys/mman.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 #include <algorithm>
 #include <cerrno>
@@ -12,6 +10,8 @@
 #include <cstring>
 
 #include <fmt/format.h>
+
+#include "core/fs.h"
 
 namespace reco::data {
 namespace {
@@ -134,48 +134,21 @@ double CsvRecord::finite_double_at(size_t i, std::string_view column) const {
 
 CsvReader::CsvReader(const std::filesystem::path& path, CsvOptions options)
     : name_(path.string()), options_(std::move(options)) {
-  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) {
-    const int err = errno;
-    if (err == ENOENT) throw Error(ErrorKind::kNotFound, fmt::format("file not found: {}", name_));
-    throw Error(ErrorKind::kIo, fmt::format("cannot open {}: {}", name_, std::strerror(err)));
-  }
-  struct stat st {};
-  if (::fstat(fd, &st) != 0 || S_ISDIR(st.st_mode)) {
-    const int err = S_ISDIR(st.st_mode) ? EISDIR : errno;
-    ::close(fd);
-    throw Error(ErrorKind::kIo, fmt::format("cannot read {}: {}", name_, std::strerror(err)));
-  }
-  if (S_ISREG(st.st_mode) && st.st_size > 0) {
-    void* p = ::mmap(nullptr, static_cast<size_t>(st.st_size), PROT_READ, MAP_PRIVATE, fd, 0);
+  const InputFile file(path);
+  if (file.size() > 0) {
+    void* p =
+        ::mmap(nullptr, static_cast<size_t>(file.size()), PROT_READ, MAP_PRIVATE, file.fd(), 0);
     if (p != MAP_FAILED) {
       map_ = p;
-      map_size_ = static_cast<size_t>(st.st_size);
+      map_size_ = static_cast<size_t>(file.size());
       ::madvise(map_, map_size_, MADV_SEQUENTIAL);
+      data_ = static_cast<const char*>(map_);
+      size_ = map_size_;
+    } else {
+      owned_ = file.read_at(0, file.size());  // a file system without mmap
+      data_ = owned_.data();
+      size_ = owned_.size();
     }
-  }
-  if (!map_) {
-    // Pipes, character devices, or a failed mmap: read everything.
-    char buffer[1 << 16];
-    while (true) {
-      const ssize_t got = ::read(fd, buffer, sizeof buffer);
-      if (got == 0) break;
-      if (got < 0) {
-        if (errno == EINTR) continue;
-        const int err = errno;
-        ::close(fd);
-        throw Error(ErrorKind::kIo, fmt::format("cannot read {}: {}", name_, std::strerror(err)));
-      }
-      owned_.append(buffer, static_cast<size_t>(got));
-    }
-  }
-  ::close(fd);
-  if (map_) {
-    data_ = static_cast<const char*>(map_);
-    size_ = map_size_;
-  } else {
-    data_ = owned_.data();
-    size_ = owned_.size();
   }
   try {
     init();
@@ -201,6 +174,13 @@ CsvReader::~CsvReader() {
 }
 
 void CsvReader::init() {
+  if (options_.max_record_bytes == 0 ||
+      options_.max_record_bytes > CsvOptions::kMaxRecordBytesLimit || options_.max_fields == 0) {
+    throw Error(ErrorKind::kUsage,
+                fmt::format("invalid record limits for {}: at most {} bytes (1..{}) and {} fields",
+                            name_, options_.max_record_bytes, CsvOptions::kMaxRecordBytesLimit,
+                            options_.max_fields));
+  }
   if (options_.delimiter.empty() ||
       options_.delimiter.find_first_of("\"\r\n") != std::string::npos) {
     throw Error(ErrorKind::kUsage, fmt::format("invalid delimiter {} for {}",
@@ -283,6 +263,36 @@ void CsvReader::check_field_count(const CsvRecord& record) const {
   fail(record_end_.line, record_end_.column, message);
 }
 
+namespace {
+
+std::string byte_count(size_t n) {
+  if (n % (size_t{1} << 20) == 0) return fmt::format("{} MiB", n >> 20);
+  if (n % (size_t{1} << 10) == 0) return fmt::format("{} KiB", n >> 10);
+  return fmt::format("{} bytes", n);
+}
+
+}  // namespace
+
+// Called before each field is added and once the record's extent is known: `end` is how far the
+// record reaches so far. Reports at the start of the record.
+void CsvReader::check_record_limits(const CsvRecord& record, size_t end, bool adding_field) const {
+  const TextPosition& start = record.positions_.empty()
+                                  ? TextPosition{line_, pos_ - line_start_ + 1}
+                                  : record.positions_[0];
+  if (end - record.offset_ > options_.max_record_bytes) {
+    fail(start.line, start.column,
+         fmt::format("the record that starts here is longer than the limit of {} (a missing "
+                     "line end or an unclosed quote?)",
+                     byte_count(options_.max_record_bytes)));
+  }
+  if (adding_field && record.positions_.size() >= options_.max_fields) {
+    fail(start.line, start.column,
+         fmt::format("the record that starts here has more than {} fields (the limit; is the "
+                     "delimiter right?)",
+                     options_.max_fields));
+  }
+}
+
 bool CsvReader::parse_record(CsvRecord& record) {
   const char* const data = data_;
   const char* const end = data_ + size_;
@@ -316,6 +326,7 @@ bool CsvReader::parse_record(CsvRecord& record) {
   };
 
   while (true) {
+    check_record_limits(record, pos_, true);
     record.positions_.push_back(TextPosition{line_, pos_ - line_start_ + 1});
     if (options_.quoting && pos_ < size_ && data[pos_] == '"') {
       const TextPosition open = record.positions_.back();
@@ -345,11 +356,13 @@ bool CsvReader::parse_record(CsvRecord& record) {
         n = nl + 1;
       }
       if (!close) {
+        check_record_limits(record, size_, false);
         fail(open.line, open.column,
              fmt::format("unbalanced quote: the quoted field that opens here is not closed before "
                          "the end of the file (line {})",
                          line_));
       }
+      check_record_limits(record, static_cast<size_t>(close - data), false);
       if (!escaped) {
         record.spans_.push_back(
             {static_cast<size_t>(content - data), static_cast<size_t>(close - content), false});
@@ -402,6 +415,7 @@ bool CsvReader::parse_record(CsvRecord& record) {
       pos_ = static_cast<size_t>(p - data) + dlen;
       continue;
     }
+    check_record_limits(record, static_cast<size_t>(p - data), false);
     const char* field_end = p;
     if (field_end > start && field_end[-1] == '\r') --field_end;
     record.spans_.push_back({pos_, static_cast<size_t>(field_end - start), false});

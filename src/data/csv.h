@@ -11,6 +11,11 @@
 //
 // Every error is Error(kInput) with a "file:line:column: message" prefix; lines and columns are
 // 1-based and columns count bytes from the start of the physical line.
+//
+// Only regular files are read (core/fs.h InputFile: a FIFO or device is refused, never waited
+// on). A record longer than CsvOptions::max_record_bytes or with more than max_fields fields is
+// an error before it is held in memory, so the reader's memory is bounded by those limits
+// whatever the file holds (the file itself is mapped, not copied).
 
 #include <cstddef>
 #include <cstdint>
@@ -32,6 +37,14 @@ struct CsvOptions {
   TextEncoding encoding = TextEncoding::kUtf8;
   bool skip_blank_lines = true;  // empty lines are not records
   bool require_rows = true;      // no data record is an error
+  // Bounds on one record, so memory stays bounded on any input: a longer record (its bytes,
+  // line ends and quotes included) or one with more fields is an error at its position.
+  size_t max_record_bytes = kDefaultMaxRecordBytes;
+  size_t max_fields = kDefaultMaxFields;
+
+  static constexpr size_t kDefaultMaxRecordBytes = size_t{64} << 20;  // 64 MiB
+  static constexpr size_t kMaxRecordBytesLimit = size_t{512} << 20;   // below SQLite's 1e9
+  static constexpr size_t kDefaultMaxFields = 65536;
 };
 
 // Parses a delimiter given on the command line: any literal string, plus the spellings "\t" and
@@ -83,9 +96,9 @@ class CsvRecord {
 
 class CsvReader {
  public:
-  // Memory-maps a regular file (other files are read). Throws Error(kNotFound) when the file is
-  // absent, Error(kIo) when it cannot be read, Error(kInput) for an empty file when a header is
-  // expected or a malformed header line.
+  // Memory-maps a regular file. Throws Error(kNotFound) when the file is absent, Error(kUsage)
+  // when it is not a regular file, Error(kIo) when it cannot be read, Error(kInput) for an empty
+  // file when a header is expected or a malformed header line.
   explicit CsvReader(const std::filesystem::path& path, CsvOptions options = {});
   // Parses bytes held in memory; `name` stands for the file name in messages.
   static CsvReader from_string(std::string data, std::string name, CsvOptions options = {});
@@ -121,6 +134,8 @@ class CsvReader {
   void check_field_count(const CsvRecord& record) const;
   void decode(CsvRecord& record);
   [[noreturn]] void fail(size_t line, size_t column, std::string_view message) const;
+  // `end`: how far the record reaches so far; `adding_field`: a field is about to be added.
+  void check_record_limits(const CsvRecord& record, size_t end, bool adding_field) const;
 
   std::string name_;
   CsvOptions options_;

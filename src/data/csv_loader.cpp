@@ -7,6 +7,7 @@
 #include <fmt/format.h>
 
 #include "core/error.h"
+#include "core/faults.h"
 #include "core/identifiers.h"
 #include "core/stopwatch.h"
 #include "data/csv.h"
@@ -98,6 +99,17 @@ storage::ColumnType ColumnTypeInference::type() const {
   return storage::ColumnType::kText;
 }
 
+void insert_row(storage::RowInserter& inserter, const std::vector<storage::Value>& row,
+                const CsvRecord& record, const TableRef& table) {
+  try {
+    inserter.insert(row);
+  } catch (const Error& e) {
+    // The warehouse's own limits ("string or blob too big", constraints): name the line.
+    throw Error(e.kind(), fmt::format("{}: cannot insert this record into table '{}': {}",
+                                      record.location(0), table.display(), e.what()));
+  }
+}
+
 LoadReport load_csv(storage::Warehouse& warehouse, const std::filesystem::path& file,
                     const CsvLoadOptions& options, const LoadProgressFn& progress) {
   Stopwatch clock;
@@ -110,6 +122,7 @@ LoadReport load_csv(storage::Warehouse& warehouse, const std::filesystem::path& 
   if (!options.replace && warehouse.table_exists(table)) throw conflict();
 
   CsvOptions csv;
+  csv.max_record_bytes = options.max_record_bytes;
   csv.delimiter = options.delimiter;
   csv.encoding = options.encoding;
   csv.header = options.header;
@@ -168,12 +181,13 @@ LoadReport load_csv(storage::Warehouse& warehouse, const std::filesystem::path& 
             break;
         }
       }
-      inserter->insert(row);
+      insert_row(*inserter, row, record, table);
       if ((reader.rows_read() & 0x3fff) == 0) meter.update(reader.name(), reader.bytes_read());
     }
     loaded.rows = static_cast<int64_t>(reader.rows_read());
   }
   meter.finish_file(reader.name(), reader.bytes_total());
+  kill_point("load:before-commit");
   transaction->commit();
 
   LoadReport report;

@@ -10,6 +10,7 @@
 #include <string_view>
 #include <vector>
 
+#include "data/csv.h"
 #include "data/text_encoding.h"
 #include "storage/warehouse.h"
 
@@ -71,7 +72,12 @@ struct CsvLoadOptions {
   std::string delimiter = ",";
   TextEncoding encoding = TextEncoding::kUtf8;
   bool header = true;  // false: columns are named column1, column2, ...
+  size_t max_record_bytes = CsvOptions::kDefaultMaxRecordBytes;  // see CsvOptions
 };
+
+// Inserts one row; a warehouse error is reported at the record's file:line:column.
+void insert_row(storage::RowInserter& inserter, const std::vector<storage::Value>& row,
+                const CsvRecord& record, const TableRef& table);
 
 // The SQL type a column of text values gets: INTEGER when every non-empty value is an integer,
 // REAL when every one is a number, otherwise (or when every value is empty) TEXT. Integers with

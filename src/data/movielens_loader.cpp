@@ -1,6 +1,7 @@
 #include "data/movielens_loader.h"
 
 #include <algorithm>
+#include <cmath>
 #include <functional>
 #include <string>
 #include <vector>
@@ -10,6 +11,7 @@
 #include "core/error.h"
 #include "core/stopwatch.h"
 #include "data/csv.h"
+#include "data/csv_loader.h"
 
 namespace reco::data {
 namespace fs = std::filesystem;
@@ -69,11 +71,31 @@ std::vector<ColumnDef> tags_columns() {
           {"timestamp", ColumnType::kInteger}};
 }
 
-void convert_ratings(const CsvRecord& r, const std::vector<std::string>& n, std::vector<Value>& v) {
-  v[0] = r.int64_at(0, n[0]);
-  v[1] = r.int64_at(1, n[1]);
-  v[2] = r.finite_double_at(2, n[2]);
-  v[3] = r.int64_at(3, n[3]);
+// The rating scale a data set's README documents; a rating off it is damage, not data (the
+// generic CSV loader, by contrast, loads whatever numbers a file holds).
+struct RatingScale {
+  double min;
+  double max;
+  double step;
+  const char* source;  // whose README says so
+};
+constexpr RatingScale kHalfStars{0.5, 5.0, 0.5, "ml-latest, ml-25m, ml-20m and ml-10m"};
+constexpr RatingScale kWholeStars{1.0, 5.0, 1.0, "ml-100k and ml-1m"};
+
+auto ratings_converter(RatingScale scale) {
+  return [scale](const CsvRecord& r, const std::vector<std::string>& n, std::vector<Value>& v) {
+    v[0] = r.int64_at(0, n[0]);
+    v[1] = r.int64_at(1, n[1]);
+    const double rating = r.finite_double_at(2, n[2]);
+    const double steps = (rating - scale.min) / scale.step;
+    if (rating < scale.min || rating > scale.max || steps != std::floor(steps)) {
+      throw r.error(2, fmt::format("column '{}': rating {} is not on the data set's scale: {} to "
+                                   "{} in steps of {} (the README of {})",
+                                   n[2], r[2], scale.min, scale.max, scale.step, scale.source));
+    }
+    v[2] = rating;
+    v[3] = r.int64_at(3, n[3]);
+  };
 }
 
 void convert_movies(const CsvRecord& r, const std::vector<std::string>& n, std::vector<Value>& v) {
@@ -175,7 +197,7 @@ std::vector<FileLoad> plan_latest(const fs::path& dir) {
                   {"userId", "movieId", "rating", "timestamp"},
                   {"userId", "movieId", "rating", "timestamp"},
                   ratings_columns(),
-                  convert_ratings});
+                  ratings_converter(kHalfStars)});
   if (is_file(dir / "links.csv")) {
     plan.push_back({dir / "links.csv",
                     "links",
@@ -237,7 +259,7 @@ std::vector<FileLoad> plan_100k(const fs::path& dir) {
                   {},
                   {"user id", "item id", "rating", "timestamp"},
                   ratings_columns(),
-                  convert_ratings});
+                  ratings_converter(kWholeStars)});
   return plan;
 }
 
@@ -256,7 +278,8 @@ std::vector<FileLoad> plan_dat(const fs::path& dir) {
                   {},
                   {"UserID", "MovieID", "Rating", "Timestamp"},
                   ratings_columns(),
-                  convert_ratings});
+                  // ml-1m (whole stars) ships users.dat; ml-10m (half stars) does not.
+                  ratings_converter(is_file(dir / "users.dat") ? kWholeStars : kHalfStars)});
   if (is_file(dir / "tags.dat")) {
     plan.push_back({dir / "tags.dat",
                     "tags",
@@ -287,7 +310,7 @@ int64_t load_file(storage::Warehouse& warehouse, const FileLoad& load, ProgressM
   const std::string file = load.path.filename().string();
   while (reader.next(record)) {
     load.convert(record, load.field_names, row);
-    inserter->insert(row);
+    insert_row(*inserter, row, record, table);
     if ((reader.rows_read() & 0x3fff) == 0) meter.update(file, reader.bytes_read());
   }
   meter.finish_file(file, reader.bytes_total());

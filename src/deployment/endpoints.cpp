@@ -168,13 +168,9 @@ std::optional<Endpoint> EndpointStore::find(const std::string& name) const {
   const fs::path path = dir_ / (name + kRecordSuffix);
   std::error_code ec;
   if (!fs::is_regular_file(path, ec)) return std::nullopt;
-  std::string text;
-  try {
-    text = read_file(path);
-  } catch (const Error& err) {
-    if (err.kind() == ErrorKind::kNotFound) return std::nullopt;  // removed meanwhile
-    throw;
-  }
+  const auto read = read_file_if_exists(path);
+  if (!read) return std::nullopt;  // removed meanwhile
+  const std::string& text = *read;
   json j;
   try {
     j = parse_json(text);

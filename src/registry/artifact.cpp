@@ -8,7 +8,6 @@
 #include <cstdlib>
 #include <cstring>
 #include <ctime>
-#include <fstream>
 #include <optional>
 #include <utility>
 #include <vector>
@@ -39,6 +38,8 @@ using nlohmann::json;
 constexpr uint64_t kPreambleSize = 24;  // magic, format_version, flags, metadata_length
 constexpr uint64_t kTrailerSize = 20;   // payload_length, crc32, end magic
 constexpr uint32_t kMaxAlgorithmNameLength = 255;
+// Metadata is a JSON object reco writes (parameters, CV report): far below this.
+constexpr uint64_t kMaxMetadataLength = 64ull << 20;
 
 struct Region {
   uint64_t offset = 0;
@@ -274,6 +275,10 @@ std::string encode_artifact(const Model& model, const json& metadata) {
     throw Error(ErrorKind::kInput,
                 fmt::format("artifact metadata cannot be written: {}", e.what()));
   }
+  if (meta.size() > kMaxMetadataLength) {
+    throw Error(ErrorKind::kInput, fmt::format("artifact metadata is {} bytes (at most {})",
+                                               meta.size(), kMaxMetadataLength));
+  }
   const ModelType& type = model.type();
   const std::string header = type.encode_header(model);
   if (header.size() != type.header_size) {
@@ -377,52 +382,23 @@ void write_artifact(const fs::path& path, const Model& model, const json& metada
 
 namespace {
 
-void reject_directory(const fs::path& path) {
-  std::error_code ec;
-  if (fs::is_directory(path, ec)) {
-    throw Error(ErrorKind::kUsage,
-                fmt::format("{} is a directory, not a model artifact file", path.string()));
-  }
-}
-
-}  // namespace
-
-Artifact read_artifact(const fs::path& path) {
-  reject_directory(path);
-  const std::string bytes = read_file(path);
-  return decode_artifact(bytes, path.string());
-}
-
-ArtifactHeader read_artifact_header(const fs::path& path) {
-  reject_directory(path);
-  const std::string source = path.string();
-  std::ifstream in(path, std::ios::binary);
-  if (!in) {
-    const int err = errno;
-    std::error_code ec;
-    if (!fs::exists(path, ec)) {
-      throw Error(ErrorKind::kNotFound, fmt::format("file not found: {}", source));
-    }
-    throw Error(ErrorKind::kIo, fmt::format("cannot open {}: {}", source, std::strerror(err)));
-  }
-  // The size of the open file, not of whatever the path names by now.
-  in.seekg(0, std::ios::end);
-  const auto end = in.tellg();
-  if (end < 0) throw Error(ErrorKind::kIo, fmt::format("cannot read {}", source));
-  const uint64_t size = static_cast<uint64_t>(end);
-  auto read_prefix = [&](uint64_t n) {
-    std::string buf(static_cast<size_t>(std::min(n, size)), '\0');
-    in.seekg(0);
-    in.read(buf.data(), static_cast<std::streamsize>(buf.size()));
-    if (!in) throw Error(ErrorKind::kIo, fmt::format("cannot read {}", source));
-    return buf;
-  };
+// Reads and checks the header of an open artifact: magic first (24 bytes), then only as much as
+// the declared sizes need, each checked against the file size before it is read.
+ArtifactHeader header_of(const InputFile& in) {
+  const std::string& source = in.name();
+  const uint64_t size = in.size();
+  auto read_prefix = [&](uint64_t n) { return in.read_at(0, std::min(n, size)); };
 
   std::string prefix = read_prefix(kPreambleSize);
   check_preamble(prefix, size, source);
+  const uint64_t metadata_length = load_u64(prefix.data() + 16);
+  if (metadata_length > kMaxMetadataLength) {
+    throw corrupt(fmt::format("{}: metadata length {} exceeds the limit of {} bytes", source,
+                              metadata_length, kMaxMetadataLength));
+  }
   // Enough for the longest algorithm name; then, once the name says which model type this is,
   // its model header. parse_header reports whatever is still missing.
-  const auto name_field = name_length_offset(load_u64(prefix.data() + 16));
+  const auto name_field = name_length_offset(metadata_length);
   prefix = read_prefix(checked_add(name_field, 4 + kMaxAlgorithmNameLength + 8).value_or(size));
   if (checked_add(name_field, 4).value_or(UINT64_MAX) <= prefix.size()) {
     const uint32_t name_length = load_u32(prefix.data() + *name_field);
@@ -453,6 +429,20 @@ ArtifactHeader read_artifact_header(const fs::path& path) {
   out.model_type = h.type->name;
   out.shape = h.type->shape(h.model_header.data());
   return out;
+}
+
+}  // namespace
+
+Artifact read_artifact(const fs::path& path) {
+  const InputFile in(path);
+  // The header and every declared size are checked before the parameters are read, so a large
+  // file that is not an artifact costs 24 bytes of reading, not its size in memory.
+  (void)header_of(in);
+  return decode_artifact(in.read_at(0, in.size()), in.name());
+}
+
+ArtifactHeader read_artifact_header(const fs::path& path) {
+  return header_of(InputFile(path));
 }
 
 std::string read_artifact_metadata(const fs::path& path) {

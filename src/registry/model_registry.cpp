@@ -3,6 +3,9 @@
 
 #include <sys/stat.h>
 #include <sys/types.h>
+#include <unistd.h>
+
+#include <cstdio>
 
 #include <algorithm>
 #include <cerrno>
@@ -181,6 +184,12 @@ void ModelRegistry::write_run_info(const Version& version, const json& run_info)
 
 fs::path ModelRegistry::publish(const Version& version, const algorithms::Model& model,
                                 const json& metadata, const json& run_info) const {
+  stage(version, model, metadata, run_info);
+  return commit_staged(version);
+}
+
+fs::path ModelRegistry::stage(const Version& version, const algorithms::Model& model,
+                              const json& metadata, const json& run_info) const {
   const fs::path artifact = version.artifact_path();
   if (fs::exists(fs::symlink_status(artifact))) {
     throw Error(ErrorKind::kConflict,
@@ -190,9 +199,30 @@ fs::path ModelRegistry::publish(const Version& version, const algorithms::Model&
   // Encode before writing anything, so an unwritable model leaves no run.json behind either.
   const std::string bytes = encode_artifact(model, metadata);
   write_run_info(version, run_info);
-  // model.reco last: its appearance is what makes the version complete.
-  write_file_atomic(artifact, bytes);
+  write_file_atomic(version.staged_path(), bytes);
   return artifact;
+}
+
+fs::path ModelRegistry::commit_staged(const Version& version) const {
+  // model.reco appears last, in one rename: its appearance is what makes the version complete.
+  const fs::path artifact = version.artifact_path();
+  if (::rename(version.staged_path().c_str(), artifact.c_str()) != 0) {
+    throw Error(ErrorKind::kIo,
+                fmt::format("cannot rename {} to {}: {}", version.staged_path().string(),
+                            artifact.string(), std::strerror(errno)));
+  }
+  return artifact;
+}
+
+std::vector<Version> ModelRegistry::all_version_dirs() const {
+  std::vector<Version> out;
+  for (const std::string& name : model_names()) {
+    for (const auto& entry : entries_of(models_dir_ / name)) {
+      const auto n = parse_version_dir(entry.path().filename().string());
+      if (n && directory_exists(entry.path())) out.push_back(Version{name, *n, entry.path()});
+    }
+  }
+  return out;
 }
 
 std::vector<std::string> ModelRegistry::model_names() const {

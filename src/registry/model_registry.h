@@ -4,10 +4,14 @@
 //                                         version complete
 //   <models_dir>/<name>/v<N>/run.json     run information that is not part of the model
 //                                         (timings, job id, input table, ...)
+//   <models_dir>/<name>/v<N>/model.reco.staged
+//                                         the artifact of a job that has not committed yet
 // Version numbers are allocated with mkdir, which is atomic across processes, so concurrent
 // trainings of one model never share a number. A version directory without model.reco (a
 // crashed or running training) is not a model version: list() and resolve() skip it, and its
-// number is never reused.
+// number is never reused. A training job stages its artifact, commits its output table, then
+// renames the staged artifact to model.reco: the version becomes visible only once the whole
+// job has committed (training/recovery.h settles the ones a killed process left).
 
 #include <cstdint>
 #include <filesystem>
@@ -24,6 +28,7 @@ namespace reco::registry {
 
 inline constexpr const char* kArtifactFileName = "model.reco";
 inline constexpr const char* kRunInfoFileName = "run.json";
+inline constexpr const char* kStagedFileName = "model.reco.staged";
 
 struct Version {
   std::string name;
@@ -32,6 +37,7 @@ struct Version {
 
   std::filesystem::path artifact_path() const { return dir / kArtifactFileName; }
   std::filesystem::path run_info_path() const { return dir / kRunInfoFileName; }
+  std::filesystem::path staged_path() const { return dir / kStagedFileName; }
 };
 
 // One complete model version as list() reports it, from the artifact header only.
@@ -73,6 +79,13 @@ class ModelRegistry {
   std::filesystem::path publish(const Version& version, const algorithms::Model& model,
                                 const nlohmann::json& metadata,
                                 const nlohmann::json& run_info) const;
+  // The two halves of publish: run.json and the artifact under its staged name (the version is
+  // not visible yet), then the rename that makes it visible. Both return the final artifact path.
+  std::filesystem::path stage(const Version& version, const algorithms::Model& model,
+                              const nlohmann::json& metadata, const nlohmann::json& run_info) const;
+  std::filesystem::path commit_staged(const Version& version) const;
+  // Every version directory of every model, complete or not, as (name, number, dir).
+  std::vector<Version> all_version_dirs() const;
 
   // Model names with at least one directory, sorted.
   std::vector<std::string> model_names() const;

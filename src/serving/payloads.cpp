@@ -23,9 +23,7 @@ namespace {
 
 // A value as it appears in a message: JSON text, cut short so a huge value cannot flood logs.
 std::string show(const json& value) {
-  std::string text = json_text(value);
-  if (text.size() > 40) text = text.substr(0, 37) + "...";
-  return text;
+  return json_preview(value, 40);
 }
 
 std::string show_text(std::string_view text) {

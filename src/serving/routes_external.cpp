@@ -13,9 +13,14 @@
 //    (row number and data[] index) and the argument: the warehouse fails the query and shows
 //    the message, as SQL does for a bad cast, instead of silently returning nulls that look
 //    like "no prediction". Transient trouble answers 5xx/429 so the warehouse retries.
+#include <fcntl.h>
 #include <unistd.h>
 
+#include <cerrno>
+#include <chrono>
+#include <cstring>
 #include <filesystem>
+#include <thread>
 
 #include <fmt/format.h>
 
@@ -24,6 +29,7 @@
 #include "core/hash.h"
 #include "core/identifiers.h"
 #include "core/json.h"
+#include "core/process.h"
 #include "serving/routes.h"
 
 namespace reco::serving {
@@ -51,9 +57,16 @@ bool any_null(const BatchRow& row, size_t required) {
 
 // --- /train batches, persisted so a poll finds its jobs after a server restart ------------------
 
+// A batch file is created with O_EXCL before any of its jobs starts (the claim: pid and the
+// payload's hash, no rows yet), then replaced (rename) by the complete record. So of two servers
+// on one home that receive the same batch id, exactly one starts jobs; the other answers from
+// the record, and a batch id reused for another payload gets 409.
 struct TrainBatch {
   std::string batch_id;
   std::string created_at;
+  std::string payload;                                // hash of the request body
+  int64_t pid = 0;                                    // of the claiming server while pending
+  bool pending = false;                               // claimed, jobs not yet recorded
   std::vector<std::pair<int64_t, std::string>> rows;  // row number, job id ("" for a null row)
 };
 
@@ -72,30 +85,81 @@ fs::path batch_path(const Home& home, const std::string& batch_id) {
   return batches_dir(home) / ("h-" + hex64(h.digest()) + ".json");
 }
 
+std::string payload_hash(std::string_view body) {
+  Fnv1a64 h;
+  h.update(body.data(), body.size());
+  return hex64(h.digest());
+}
+
+json batch_json(const TrainBatch& b) {
+  json out = {{"batch_id", b.batch_id}, {"created_at", b.created_at}, {"payload", b.payload}};
+  if (b.pending) {
+    out["pid"] = b.pid;
+    return out;
+  }
+  json rows = json::array();
+  for (const auto& [row, job] : b.rows)
+    rows.push_back({{"row", row}, {"job", job.empty() ? json(nullptr) : json(job)}});
+  out["rows"] = std::move(rows);
+  return out;
+}
+
 std::optional<TrainBatch> load_batch(const Home& home, const std::string& batch_id) {
-  const fs::path path = batch_path(home, batch_id);
-  std::error_code ec;
-  if (!fs::exists(path, ec)) return std::nullopt;
-  const json j = parse_json(read_file(path));
-  if (j.value("batch_id", "") != batch_id) return std::nullopt;  // hash collision
+  const auto read = read_file_if_exists(batch_path(home, batch_id));
+  if (!read) return std::nullopt;
+  const std::string& text = *read;
+  // A claim is written in one write() of a few dozen bytes; an empty file is a claim caught
+  // between its creation and that write.
+  const auto j = try_parse_json(text);
+  if (!j) {
+    TrainBatch b;
+    b.batch_id = batch_id;
+    b.pending = true;
+    return b;
+  }
+  if (j->value("batch_id", "") != batch_id) return std::nullopt;  // hash collision
   TrainBatch b;
   b.batch_id = batch_id;
-  b.created_at = j.value("created_at", "");
-  for (const auto& r : j.at("rows"))
+  b.created_at = j->value("created_at", "");
+  b.payload = j->value("payload", "");
+  if (!j->contains("rows")) {
+    b.pending = true;
+    b.pid = j->value("pid", int64_t{0});
+    return b;
+  }
+  for (const auto& r : j->at("rows"))
     b.rows.emplace_back(r.at("row").get<int64_t>(),
                         r.at("job").is_null() ? std::string() : r.at("job").get<std::string>());
   return b;
 }
 
-void save_batch(const Home& home, const TrainBatch& b) {
-  json rows = json::array();
-  for (const auto& [row, job] : b.rows)
-    rows.push_back({{"row", row}, {"job", job.empty() ? json(nullptr) : json(job)}});
+// Creates the claim; false when the batch file exists already.
+bool claim_batch(const Home& home, const TrainBatch& claim) {
   ensure_directory(batches_dir(home));
-  write_file_atomic(
-      batch_path(home, b.batch_id),
-      json_text(json{{"batch_id", b.batch_id}, {"created_at", b.created_at}, {"rows", rows}}, 2) +
-          "\n");
+  const fs::path path = batch_path(home, claim.batch_id);
+  const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+  if (fd < 0) {
+    if (errno == EEXIST) return false;
+    throw Error(ErrorKind::kIo,
+                fmt::format("cannot create {}: {}", path.string(), std::strerror(errno)));
+  }
+  const std::string text = json_text(batch_json(claim)) + "\n";
+  const bool ok = ::write(fd, text.data(), text.size()) == static_cast<ssize_t>(text.size());
+  ::close(fd);
+  if (!ok) {
+    ::unlink(path.c_str());
+    throw Error(ErrorKind::kIo, fmt::format("cannot write {}", path.string()));
+  }
+  return true;
+}
+
+void drop_claim(const Home& home, const std::string& batch_id) {
+  std::error_code ec;
+  fs::remove(batch_path(home, batch_id), ec);
+}
+
+void save_batch(const Home& home, const TrainBatch& b) {
+  write_file_atomic(batch_path(home, b.batch_id), json_text(batch_json(b), 2) + "\n");
 }
 
 }  // namespace
@@ -242,12 +306,42 @@ void answer_train_batch(training::JobStore& jobs, const TrainBatch& batch, Respo
 void train_start(RouteContext& ctx, RouteCall& call, Response& res) {
   const std::vector<BatchRow> rows = parse_batch(call.body, kTrain);
   const std::string batch_id = call.http.get_header_value(kBatchHeader);
+  const std::string payload = payload_hash(call.body);
 
   // A retried batch never starts a second job: answer from what the first attempt started.
-  if (!batch_id.empty()) {
-    if (auto existing = load_batch(ctx.options.home, batch_id))
-      return answer_train_batch(ctx.jobs.store(), *existing, res);
-  }
+  // Returns true when it answered.
+  auto answer_existing = [&]() -> bool {
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
+    while (true) {
+      auto existing = load_batch(ctx.options.home, batch_id);
+      if (!existing) return false;
+      if (!existing->payload.empty() && existing->payload != payload) {
+        send_error(
+            res, 409,
+            fmt::format("batch id {} was already used for a different request (started {}); "
+                        "a batch id names one request: send a new one",
+                        batch_id, existing->created_at.empty() ? "earlier" : existing->created_at));
+        return true;
+      }
+      if (!existing->pending) {
+        answer_train_batch(ctx.jobs.store(), *existing, res);
+        return true;
+      }
+      if (existing->pid != 0 && !process_alive(existing->pid)) {
+        drop_claim(ctx.options.home, batch_id);  // its server died before starting any job
+        return false;
+      }
+      if (std::chrono::steady_clock::now() > deadline) {
+        res.set_header("Retry-After", "5");
+        send_error(res, 503,
+                   fmt::format("batch {} is being started by another server on this home; retry",
+                               batch_id));
+        return true;
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+  };
+  if (!batch_id.empty() && answer_existing()) return;
 
   // Check every row before starting any job.
   struct Planned {
@@ -281,8 +375,8 @@ void train_start(RouteContext& ctx, RouteCall& call, Response& res) {
         } else if (o.is_object()) {
           tr.spec = training::job_spec_from_json(input, output, o);
         } else {
-          throw Error(ErrorKind::kInput,
-                      fmt::format("expected a JSON object or its text, got {}", json_text(o)));
+          throw Error(ErrorKind::kInput, fmt::format("expected a JSON object or its text, got {}",
+                                                     json_preview(o, 60)));
         }
       } catch (const Error& e) {
         rethrow_for_row(e, row.where(kTrain, 2), ErrorKind::kInput);
@@ -301,7 +395,7 @@ void train_start(RouteContext& ctx, RouteCall& call, Response& res) {
     size_t unfinished = 0;
     for (const auto& r : ctx.jobs.store().list())
       if (r.state == training::JobState::kInProgress && r.pid == ::getpid()) ++unfinished;
-    if (unfinished + new_jobs > ctx.options.max_queued_jobs) {
+    if (unfinished + new_jobs > ctx.options.max_queued_jobs) {  // before the claim: retryable
       res.set_header("Retry-After", "30");
       return send_error(res, 429,
                         fmt::format("{} training jobs are already queued or running (limit {}); "
@@ -313,14 +407,29 @@ void train_start(RouteContext& ctx, RouteCall& call, Response& res) {
   TrainBatch batch;
   batch.batch_id = batch_id;
   batch.created_at = utc_timestamp();
-  for (size_t i = 0; i < planned.size(); ++i) {
-    Planned& p = planned[i];
-    std::string job_id;
-    if (p.request) {
-      const std::string key = batch_id.empty() ? "" : fmt::format("{}#{}", batch_id, i);
-      job_id = ctx.jobs.submit(*p.request, p.request_json, key).first.id;
+  batch.payload = payload;
+  if (!batch_id.empty()) {
+    TrainBatch claim = batch;
+    claim.pending = true;
+    claim.pid = ::getpid();
+    while (!claim_batch(ctx.options.home, claim)) {
+      if (answer_existing()) return;  // another request claimed it first
     }
-    batch.rows.emplace_back(p.row, job_id);
+  }
+  try {
+    for (size_t i = 0; i < planned.size(); ++i) {
+      Planned& p = planned[i];
+      std::string job_id;
+      if (p.request) {
+        const std::string key = batch_id.empty() ? "" : fmt::format("{}#{}", batch_id, i);
+        job_id = ctx.jobs.submit(*p.request, p.request_json, key).first.id;
+      }
+      batch.rows.emplace_back(p.row, job_id);
+    }
+  } catch (...) {
+    // A job could not be recorded (the home's disk): a retry may start the batch again.
+    if (!batch_id.empty()) drop_claim(ctx.options.home, batch_id);
+    throw;
   }
   if (!batch_id.empty()) save_batch(ctx.options.home, batch);
   answer_train_batch(ctx.jobs.store(), batch, res);
@@ -339,6 +448,7 @@ void train_poll(RouteContext& ctx, RouteCall& call, Response& res) {
                       fmt::format("no training batch {} was started on this server's home "
                                   "(batches are kept for 24 hours)",
                                   batch_id));
+  if (batch->pending) return send_json(res, 202, {{"state", "Starting"}, {"batch_id", batch_id}});
   answer_train_batch(ctx.jobs.store(), *batch, res);
 }
 

@@ -9,6 +9,7 @@
 #include <fmt/format.h>
 
 #include "core/error.h"
+#include "core/identifiers.h"
 #include "core/ids.h"
 #include "deployment/live_models.h"
 #include "sqlfunctions/function_support.h"
@@ -62,6 +63,41 @@ const FunctionEnvironment& environment(sqlite3_context* ctx) {
 
 namespace {
 
+// Whether `text` names a table only the caller's connection can see: its temp schema, a
+// database it attached, or an unqualified name its temp schema holds.
+bool private_to_connection(sqlite3* db, const std::string& text, std::string_view what) {
+  if (text.empty()) return false;
+  const TableRef t = parse_table_name(text, what);
+  if (t.schema) return sqlite3_stricmp(t.schema->c_str(), "main") != 0;
+  auto temp = storage::SqliteWarehouse::borrow(db);
+  return temp->table_exists(TableRef{std::string("temp"), t.table});
+}
+
+bool in_wal_mode(sqlite3* db) {
+  const auto rs = storage::SqliteWarehouse::borrow(db)->query("PRAGMA main.journal_mode");
+  const auto* mode = rs.rows.empty() ? nullptr : std::get_if<std::string>(&rs.rows[0][0]);
+  return mode && sqlite3_stricmp(mode->c_str(), "wal") == 0;
+}
+
+// The connection a training job runs on. Its own connection to the same file when it can: the
+// job then reads a fresh snapshot, holds none while it trains, and takes the write lock (BEGIN
+// IMMEDIATE) only for the short final write, so it never fails on "database is locked" because
+// another writer committed while it trained. The caller's connection when only that one can
+// do the job: an in-memory database, a write transaction of the caller's (whose lock a second
+// connection would wait for in vain), a rollback-journal database (where the caller's own
+// statement keeps a second connection from committing), or a table only the caller can see
+// (temp, attached).
+std::unique_ptr<storage::SqliteWarehouse> job_warehouse(sqlite3* db,
+                                                        const training::JobSpec& spec) {
+  const char* file = sqlite3_db_filename(db, "main");
+  const bool shareable = file && *file && storage::SqliteWarehouse::is_file_database(file) &&
+                         sqlite3_txn_state(db, "main") != SQLITE_TXN_WRITE && in_wal_mode(db) &&
+                         !private_to_connection(db, spec.input_table, "input table") &&
+                         !private_to_connection(db, spec.output_table, "output table");
+  if (shareable) return storage::SqliteWarehouse::open(file);
+  return storage::SqliteWarehouse::borrow(db);
+}
+
 // train_and_get_recommendations(input_table, output_table [, options_json])
 void train_and_get_recommendations(sqlite3_context* ctx, int argc, sqlite3_value** argv) {
   constexpr const char* kName = "train_and_get_recommendations";
@@ -76,7 +112,7 @@ void train_and_get_recommendations(sqlite3_context* ctx, int argc, sqlite3_value
     const auto options = argc > 2 ? text_arg(argv, 2) : std::nullopt;
     training::TrainRequest req;
     req.spec = training::parse_job_options(*input, *output, options.value_or(""));
-    auto warehouse = storage::SqliteWarehouse::borrow(sqlite3_context_db_handle(ctx));
+    auto warehouse = job_warehouse(sqlite3_context_db_handle(ctx), req.spec);
     training::LogSink log;
     if (env->log_to_stderr) {
       log = [](training::LogKind, const std::string& text) {

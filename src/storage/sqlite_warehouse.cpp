@@ -1,13 +1,26 @@
 #include "storage/sqlite_warehouse.h"
 
+#include <fcntl.h>
+#include <strings.h>
+#include <unistd.h>
+
+#include <algorithm>
 #include <atomic>
+#include <cerrno>
 #include <charconv>
+#include <chrono>
 #include <cmath>
+#include <cstdio>
+#include <cstdlib>
 #include <cstring>
+#include <ctime>
+#include <optional>
+#include <thread>
 
 #include <fmt/format.h>
 
 #include "core/error.h"
+#include "core/process.h"
 
 namespace reco::storage {
 namespace {
@@ -65,29 +78,61 @@ void exec(sqlite3* db, const std::string& sql) {
   }
 }
 
+// Outside any transaction it is BEGIN IMMEDIATE: the write lock is taken first (waiting through
+// the busy handler), so a writer never fails half-way on "database is locked" because another
+// committed meanwhile, as a deferred transaction upgraded from a stale read snapshot would.
+// Inside the caller's transaction it is a SAVEPOINT, so it nests.
 class SqliteTransaction final : public Transaction {
  public:
-  explicit SqliteTransaction(sqlite3* db) : db_(db) {
-    static std::atomic<uint64_t> counter{0};
-    name_ = fmt::format("reco_tx_{}", counter++);
-    exec(db_, "SAVEPOINT " + name_);
+  SqliteTransaction(sqlite3* db, WriterNote* note) : db_(db) {
+    if (sqlite3_get_autocommit(db_)) {
+      exec(db_, "BEGIN IMMEDIATE");
+      note_ = note;
+      if (note_) note_->held();
+    } else {
+      static std::atomic<uint64_t> counter{0};
+      name_ = fmt::format("reco_tx_{}", counter++);
+      exec(db_, "SAVEPOINT " + name_);
+    }
   }
   ~SqliteTransaction() override {
-    if (!done_) {
-      // Roll back everything since the savepoint, then drop it. Errors here cannot be reported.
+    if (done_) return;
+    // Errors here cannot be reported.
+    if (name_.empty()) {
+      sqlite3_exec(db_, "ROLLBACK", nullptr, nullptr, nullptr);
+      if (note_) note_->released();
+    } else {
       sqlite3_exec(db_, ("ROLLBACK TO " + name_ + "; RELEASE " + name_).c_str(), nullptr, nullptr,
                    nullptr);
     }
   }
   void commit() override {
-    exec(db_, "RELEASE " + name_);
+    if (name_.empty()) {
+      exec(db_, "COMMIT");
+      if (note_) note_->released();
+    } else {
+      exec(db_, "RELEASE " + name_);
+    }
     done_ = true;
   }
 
  private:
   sqlite3* db_;
-  std::string name_;
+  std::string name_;  // empty: the outermost transaction
+  WriterNote* note_ = nullptr;
   bool done_ = false;
+};
+
+// BEGIN (deferred) .. COMMIT around reads that must see one snapshot.
+class ReadSnapshot {
+ public:
+  explicit ReadSnapshot(sqlite3* db) : db_(db) { exec(db_, "BEGIN"); }
+  ~ReadSnapshot() { sqlite3_exec(db_, "COMMIT", nullptr, nullptr, nullptr); }
+  ReadSnapshot(const ReadSnapshot&) = delete;
+  ReadSnapshot& operator=(const ReadSnapshot&) = delete;
+
+ private:
+  sqlite3* db_;
 };
 
 class SqliteInserter final : public RowInserter {
@@ -188,7 +233,109 @@ std::string schema_prefix(const TableRef& t) {
   return t.schema ? quote_identifier(*t.schema) + "." : std::string();
 }
 
+double busy_timeout_from_environment() {
+  const char* text = std::getenv("RECO_BUSY_TIMEOUT");
+  if (!text || !*text) return kDefaultBusyTimeoutSeconds;
+  char* end = nullptr;
+  const double v = std::strtod(text, &end);
+  if (end == text || *end != '\0' || !std::isfinite(v) || v < 0) {
+    throw Error(ErrorKind::kUsage,
+                fmt::format("RECO_BUSY_TIMEOUT must be a number of seconds >= 0, got '{}'", text));
+  }
+  return v;
+}
+
+std::string process_command_line() {
+  std::string text;
+  if (std::FILE* f = std::fopen("/proc/self/cmdline", "rb")) {
+    char buf[512];
+    const size_t n = std::fread(buf, 1, sizeof buf, f);
+    std::fclose(f);
+    text.assign(buf, n);
+    while (!text.empty() && text.back() == '\0') text.pop_back();
+    for (char& c : text) {
+      if (c == '\0') c = ' ';
+    }
+  }
+  return text;
+}
+
 }  // namespace
+
+// ---------------------------------------------------------------------------------------------
+// WriterNote: "<db>-writer" says which process holds the write lock, so a writer that waits too
+// long can name it (SQLite itself cannot tell). Written without fsync: it is a hint.
+
+WriterNote::WriterNote(std::string db_path) : path_(db_path + "-writer") {}
+
+void WriterNote::held() {
+  const std::string text =
+      fmt::format("{}\n{}\n{}\n", ::getpid(), static_cast<long long>(std::time(nullptr)),
+                  process_command_line());
+  const int fd = ::open(path_.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0644);
+  if (fd < 0) return;
+  const ssize_t written = ::write(fd, text.data(), text.size());
+  (void)written;
+  ::close(fd);
+}
+
+void WriterNote::released() {
+  ::unlink(path_.c_str());
+}
+
+std::string WriterNote::describe_holder() const {
+  std::FILE* f = std::fopen(path_.c_str(), "rb");
+  if (!f) return "another connection (not a reco process, or one that has not said)";
+  char buf[1024];
+  const size_t n = std::fread(buf, 1, sizeof buf - 1, f);
+  std::fclose(f);
+  buf[n] = '\0';
+  long long pid = 0, since = 0;
+  int used = 0;
+  if (std::sscanf(buf, "%lld\n%lld\n%n", &pid, &since, &used) < 2 || pid <= 0) {
+    return "another connection";
+  }
+  std::string command(buf + used);
+  while (!command.empty() && command.back() == '\n') command.pop_back();
+  if (!process_alive(pid)) {
+    return fmt::format("another connection (the last reco writer, pid {}, has exited)", pid);
+  }
+  return fmt::format("pid {} ({}), for {} s", pid, command.empty() ? "?" : command,
+                     std::max<long long>(0, static_cast<long long>(std::time(nullptr)) - since));
+}
+
+// Waits with growing sleeps (1 ms to 100 ms) until the lock is free or the timeout passes; says
+// once on a terminal's stderr what it waits for.
+int SqliteWarehouse::busy_handler(void* arg, int count) {
+  auto* self = static_cast<SqliteWarehouse*>(arg);
+  const auto now = std::chrono::steady_clock::now();
+  if (count == 0) {
+    self->busy_since_ = now;
+    self->busy_announced_ = false;
+  }
+  const double waited = std::chrono::duration<double>(now - self->busy_since_).count();
+  if (waited >= self->busy_timeout_) {
+    self->busy_timed_out_ = true;
+    return 0;
+  }
+  if (waited > 2 && !self->busy_announced_ && ::isatty(STDERR_FILENO)) {
+    self->busy_announced_ = true;
+    std::fprintf(stderr, "waiting for the warehouse write lock, held by %s ...\n",
+                 self->note_ ? self->note_->describe_holder().c_str() : "another connection");
+  }
+  const int ms = std::min(100, 1 << std::min(count, 7));
+  std::this_thread::sleep_for(std::chrono::milliseconds(ms));
+  return 1;
+}
+
+Error SqliteWarehouse::busy_error(const Error& e) const {
+  if (!busy_timed_out_) return e;
+  return Error(ErrorKind::kIo,
+               fmt::format("the warehouse {} is busy: waited {} s for its write lock, held by {} "
+                           "(set RECO_BUSY_TIMEOUT to wait longer)",
+                           path_, busy_timeout_,
+                           note_ ? note_->describe_holder() : std::string("another connection")));
+}
 
 SqliteWarehouse::SqliteWarehouse(sqlite3* db, bool owned, std::string path)
     : db_(db), owned_(owned), path_(std::move(path)) {}
@@ -198,6 +345,7 @@ SqliteWarehouse::~SqliteWarehouse() {
 }
 
 std::unique_ptr<SqliteWarehouse> SqliteWarehouse::open(const std::string& path) {
+  const double busy_timeout = busy_timeout_from_environment();
   sqlite3* db = nullptr;
   const int rc = sqlite3_open_v2(
       path.c_str(), &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_URI, nullptr);
@@ -207,10 +355,12 @@ std::unique_ptr<SqliteWarehouse> SqliteWarehouse::open(const std::string& path) 
     throw Error(ErrorKind::kIo, fmt::format("cannot open warehouse {}: {}", path, msg));
   }
   std::unique_ptr<SqliteWarehouse> w(new SqliteWarehouse(db, true, path));
-  sqlite3_busy_timeout(db, 10000);
+  w->busy_timeout_ = busy_timeout;
+  if (is_file_database(path)) w->note_ = std::make_unique<WriterNote>(path);
+  sqlite3_busy_handler(db, &SqliteWarehouse::busy_handler, w.get());
   sqlite3_extended_result_codes(db, 1);
   try {
-    if (path != ":memory:" && !path.empty()) exec(db, "PRAGMA journal_mode=WAL");
+    if (is_file_database(path)) exec(db, "PRAGMA journal_mode=WAL");
     exec(db, "PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON");
   } catch (const Error& e) {
     throw Error(e.kind(), fmt::format("cannot open warehouse {}: {}", path, e.what()));
@@ -224,11 +374,47 @@ std::unique_ptr<SqliteWarehouse> SqliteWarehouse::borrow(sqlite3* db) {
       new SqliteWarehouse(db, false, file && *file ? file : ":memory:"));
 }
 
+bool SqliteWarehouse::is_file_database(const std::string& path) {
+  return !path.empty() && path != ":memory:" && path.rfind("file::memory:", 0) != 0;
+}
+
 std::unique_ptr<Transaction> SqliteWarehouse::begin() {
-  return std::make_unique<SqliteTransaction>(db_);
+  busy_timed_out_ = false;
+  try {
+    return std::make_unique<SqliteTransaction>(db_, note_.get());
+  } catch (const Error& e) {
+    throw busy_error(e);
+  }
+}
+
+std::vector<std::string> SqliteWarehouse::schemas() {
+  Statement st(db_, "PRAGMA database_list");
+  std::vector<std::string> names;
+  while (st.step()) {
+    const auto* p = reinterpret_cast<const char*>(sqlite3_column_text(st.get(), 1));
+    names.emplace_back(p ? p : "");
+  }
+  return names;
+}
+
+void SqliteWarehouse::check_schema(const TableRef& table) {
+  // temp exists on every connection, even before its first table (database_list omits it).
+  if (!table.schema || strcasecmp(table.schema->c_str(), "main") == 0 ||
+      strcasecmp(table.schema->c_str(), "temp") == 0)
+    return;
+  const auto names = schemas();
+  for (const auto& n : names) {
+    if (strcasecmp(n.c_str(), table.schema->c_str()) == 0) return;
+  }
+  std::string known;
+  for (const auto& n : names) known += (known.empty() ? "" : ", ") + n;
+  throw Error(ErrorKind::kNotFound,
+              fmt::format("unknown schema '{}' in table name '{}' (this warehouse has: {})",
+                          *table.schema, table.display(), known));
 }
 
 bool SqliteWarehouse::table_exists(const TableRef& table) {
+  check_schema(table);
   // Covers tables and views in the named schema, or in main/temp for unqualified names.
   const std::string sql =
       table.schema ? fmt::format(
@@ -277,6 +463,14 @@ const char* column_type_sql(ColumnType type) {
 
 void SqliteWarehouse::create_table(const TableRef& table, const std::vector<ColumnDef>& columns,
                                    bool replace) {
+  check_schema(table);
+  if (owned_ && table.schema && strcasecmp(table.schema->c_str(), "temp") == 0) {
+    throw Error(ErrorKind::kUsage,
+                fmt::format("cannot create table '{}': a temporary table lives only as long as "
+                            "this command's connection and would vanish when it ends; use a "
+                            "regular table",
+                            table.display()));
+  }
   if (replace) exec(db_, "DROP TABLE IF EXISTS " + quote_table(table));
   std::string sql = "CREATE TABLE " + quote_table(table) + " (";
   for (size_t k = 0; k < columns.size(); ++k) {
@@ -316,6 +510,10 @@ RawRatings SqliteWarehouse::read_ratings(const TableRef& table, const RatingColu
     throw Error(ErrorKind::kNotFound,
                 fmt::format("input table '{}' does not exist", table.display()));
   }
+  // One read snapshot for the count and the rows (declared first, so it ends after the
+  // statements), released when the rows are read: never held across training.
+  std::optional<ReadSnapshot> snapshot;
+  if (sqlite3_get_autocommit(db_)) snapshot.emplace(db_);
   Statement count(db_, "SELECT count(*) FROM " + quote_table(table));
   count.step();
   const auto n = static_cast<size_t>(sqlite3_column_int64(count.get(), 0));

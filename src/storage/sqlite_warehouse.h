@@ -1,15 +1,38 @@
 #pragma once
 // The embedded SQLite warehouse (WAL mode). It either owns its connection (opened from a path)
-// or borrows one (inside SQL functions, where the caller's connection must be used so the
-// function sees the caller's transaction and temp tables).
+// or borrows one (inside SQL functions, when the caller's connection must be used: an in-memory
+// database, a caller's open write transaction, temp tables).
+//
+// Concurrency: an outermost transaction is BEGIN IMMEDIATE, so writers queue for SQLite's single
+// write lock instead of failing on "database is locked" half-way; reads hold their snapshot only
+// while they read. A writer waits up to RECO_BUSY_TIMEOUT seconds (default 600) and then fails
+// naming the holder, which "<db>-writer" records for reco processes.
 
 #include <sqlite3.h>
 
+#include <chrono>
+#include <memory>
 #include <string>
+#include <vector>
 
+#include "core/error.h"
 #include "storage/warehouse.h"
 
 namespace reco::storage {
+
+inline constexpr double kDefaultBusyTimeoutSeconds = 600;
+
+// The "<db>-writer" note: which reco process holds the write lock, and since when.
+class WriterNote {
+ public:
+  explicit WriterNote(std::string db_path);
+  void held();
+  void released();
+  std::string describe_holder() const;  // "pid 123 (reco load csv ...), for 4 s"
+
+ private:
+  std::string path_;
+};
 
 class SqliteWarehouse final : public Warehouse {
  public:
@@ -20,6 +43,8 @@ class SqliteWarehouse final : public Warehouse {
   SqliteWarehouse& operator=(const SqliteWarehouse&) = delete;
 
   sqlite3* handle() const { return db_; }
+  // A path SQLite stores in a file (not ":memory:").
+  static bool is_file_database(const std::string& path);
 
   std::string backend_name() const override { return "sqlite"; }
   std::string location() const override { return path_; }
@@ -37,9 +62,20 @@ class SqliteWarehouse final : public Warehouse {
 
  private:
   SqliteWarehouse(sqlite3* db, bool owned, std::string path);
+  static int busy_handler(void* self, int count);
+  Error busy_error(const Error& e) const;
+  std::vector<std::string> schemas();
+  // Error(kNotFound) naming the schema when the table's schema is not attached.
+  void check_schema(const TableRef& table);
+
   sqlite3* db_;
   bool owned_;
   std::string path_;
+  std::unique_ptr<WriterNote> note_;  // owned file databases only
+  double busy_timeout_ = kDefaultBusyTimeoutSeconds;
+  std::chrono::steady_clock::time_point busy_since_;
+  bool busy_announced_ = false;
+  bool busy_timed_out_ = false;
 };
 
 }  // namespace reco::storage

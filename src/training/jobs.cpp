@@ -14,7 +14,9 @@
 
 #include "core/clock.h"
 #include "core/error.h"
+#include "core/faults.h"
 #include "core/fs.h"
+#include "core/process.h"
 
 namespace reco::training {
 namespace fs = std::filesystem;
@@ -29,11 +31,6 @@ bool is_valid_job_id(const std::string& id) {
   return std::all_of(id.begin(), id.end(), [](char c) {
     return std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_' || c == '.';
   });
-}
-
-bool process_alive(int pid) {
-  if (pid <= 0) return false;
-  return ::kill(pid, 0) == 0 || errno == EPERM;
 }
 
 std::optional<JobState> parse_state(const std::string& s) {
@@ -108,6 +105,7 @@ JobRecord JobRecord::from_json(const json& j, const std::string& source) {
   }
   // A job whose process is gone will never finish: say so instead of "InProgress" forever.
   if (r.state == JobState::kInProgress && r.pid != ::getpid() && !process_alive(r.pid)) {
+    r.orphaned = true;
     r.state = JobState::kFailed;
     r.failure =
         fmt::format("the process running the job (pid {}) stopped before it finished", r.pid);
@@ -156,13 +154,9 @@ void JobStore::save(JobRecord& record) {
 std::optional<JobRecord> JobStore::find(const std::string& id) const {
   if (!is_valid_job_id(id)) return std::nullopt;
   const fs::path path = dir_ / (id + kSuffix);
-  std::string text;
-  try {
-    text = read_file(path);
-  } catch (const Error& e) {
-    if (e.kind() == ErrorKind::kNotFound) return std::nullopt;
-    throw;
-  }
+  const auto read = read_file_if_exists(path);
+  if (!read) return std::nullopt;
+  const std::string& text = *read;
   if (text.empty()) return std::nullopt;  // claimed by create(), not written yet
   json j;
   try {
@@ -224,6 +218,7 @@ TrainResult run_recorded(storage::Warehouse& warehouse, const Home& home, JobSto
   };
   try {
     TrainResult result = run_training(warehouse, home, request, sink);
+    kill_point("job:before-record");
     const std::lock_guard lock(mutex);
     record.state = JobState::kCompleted;
     record.result = json_text(result.summary.to_json());

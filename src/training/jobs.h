@@ -45,6 +45,9 @@ struct JobRecord {
   std::string result;            // JSON: TrainSummary::to_json() when Completed, else ""
   std::string failure;           // the reason when Failed
   std::vector<std::string> log;  // progress and report lines
+  // Read as InProgress from a process that is gone (state and failure then say Failed; the
+  // file still says InProgress until training/recovery.h settles it).
+  bool orphaned = false;
 
   nlohmann::json to_json(bool with_log = true) const;
   static JobRecord from_json(const nlohmann::json& j, const std::string& source);

@@ -1,5 +1,7 @@
 #include "training/steps.h"
 
+#include <unistd.h>
+
 #include <algorithm>
 #include <cctype>
 
@@ -9,6 +11,7 @@
 #include "algorithms/train.h"
 #include "core/clock.h"
 #include "core/error.h"
+#include "core/faults.h"
 #include "core/hash.h"
 #include "core/version.h"
 #include "registry/artifact.h"
@@ -88,10 +91,26 @@ json model_metadata(const Trained& t) {
   };
 }
 
-// Replaces the output table's rows with every user's list, in one transaction.
-size_t write_output_table(storage::Warehouse& wh, const Trained& t) {
+// Replaces the output table's rows with every user's list, in one transaction, which also
+// records the publication (job, model, version) in kPublicationsTable: the commit of that
+// transaction is the job's commit point (training/recovery.h).
+size_t write_output_table(storage::Warehouse& wh, const Trained& t, const std::string& job_id,
+                          const registry::Version& version) {
   const TableRef& out = *t.plan.output;
   auto tx = wh.begin();
+  const TableRef publications{std::nullopt, kPublicationsTable};
+  if (!wh.table_exists(publications)) {
+    wh.create_table(publications,
+                    {{"job", storage::ColumnType::kText},
+                     {"model", storage::ColumnType::kText},
+                     {"version", storage::ColumnType::kInteger},
+                     {"output_table", storage::ColumnType::kText},
+                     {"committed_at", storage::ColumnType::kText}},
+                    false);
+  }
+  wh.inserter(publications, {"job", "model", "version", "output_table", "committed_at"})
+      ->insert({job_id, version.name, static_cast<int64_t>(version.number), out.display(),
+                utc_now("%Y-%m-%dT%H:%M:%SZ")});
   if (!wh.table_exists(out)) {
     wh.create_table(out,
                     {{"USERID", storage::ColumnType::kInteger},
@@ -117,6 +136,7 @@ size_t write_output_table(storage::Warehouse& wh, const Trained& t) {
     ++rows;
   }
   ins.reset();
+  kill_point("publish:before-commit");
   tx->commit();
   return rows;
 }
@@ -217,13 +237,30 @@ fs::path publish(storage::Warehouse& wh, const Home& home, const Trained& t,
                                                  version.number, utc_now("%Y%m%d-%H%M%S"));
   summary.model_name = t.plan.model_name;
   summary.version = version.number;
-  const json in_progress = {
-      {"job", summary.job_id}, {"input_table", t.plan.input.display()}, {"state", "InProgress"}};
+  summary.artifact_uri = registry::artifact_uri(version.artifact_path());
+  if (t.plan.output) summary.output_rows = t.model.n_users();
+  // What recovery needs to settle this version if the process dies before the end: who ran it,
+  // where its commit point is, and the result to record if it did commit.
+  json in_progress = {{"job", summary.job_id},
+                      {"input_table", t.plan.input.display()},
+                      {"state", "InProgress"},
+                      {"pid", ::getpid()},
+                      {"summary", summary.to_json()}};
+  if (t.plan.output) {
+    in_progress["output_table"] = t.plan.output->display();
+    in_progress["db"] = wh.location();
+    in_progress["db_backend"] = wh.backend_name();
+  }
   try {
-    const fs::path artifact = models.publish(version, t.model, metadata, in_progress);
-    summary.artifact_uri = registry::artifact_uri(artifact);
+    models.stage(version, t.model, metadata, in_progress);
+    kill_point("publish:staged");
     if (t.plan.output) {
-      summary.output_rows = write_output_table(wh, t);
+      summary.output_rows = write_output_table(wh, t, summary.job_id, version);
+      kill_point("publish:committed");
+    }
+    const fs::path artifact = models.commit_staged(version);
+    kill_point("publish:visible");
+    if (t.plan.output) {
       if (log) {
         log(LogKind::kReport,
             fmt::format("Top {} predictions for all users saved to table named: {}", t.spec.top_k,
@@ -239,9 +276,19 @@ fs::path publish(storage::Warehouse& wh, const Home& home, const Trained& t,
     run["finished_at"] = utc_now("%Y-%m-%dT%H:%M:%SZ");
     models.write_run_info(version, run);
     return artifact;
-  } catch (...) {
+  } catch (const std::exception& e) {
+    // Nothing half-made stays visible; the directory keeps a run.json saying why, so the
+    // version number is not reused.
     std::error_code ec;
-    fs::remove_all(version.dir, ec);  // the number is not reused, but nothing half-made stays
+    fs::remove(version.staged_path(), ec);
+    if (!fs::exists(version.artifact_path(), ec)) {
+      try {
+        in_progress["state"] = "Failed";
+        in_progress["failure"] = e.what();
+        models.write_run_info(version, in_progress);
+      } catch (const std::exception&) {
+      }
+    }
     throw;
   }
 }

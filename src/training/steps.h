@@ -53,8 +53,9 @@ using TopLists = std::vector<std::vector<recommendation::Scored>>;
 TopLists recommend_all(const algorithms::Model& model, const JobSpec& spec, int threads);
 
 // 5. A new model version (artifact + run.json), then the output table (rows replaced in one
-// transaction) when the plan has one. On failure the version directory is removed (its number
-// is not reused) and the output table is untouched. Fills in summary's job id (job_id, or one
+// transaction) when the plan has one. On failure the version stays invisible (its directory
+// keeps only a run.json saying Failed, so the number is not reused) and the output table is
+// untouched. Fills in summary's job id (job_id, or one
 // made from the model name and version), version, artifact URI and output rows, and records
 // the summary in run.json.
 struct Trained {
@@ -66,6 +67,13 @@ struct Trained {
   const TopLists& top;
   const Stopwatch& job_clock;  // started with the job: the summary's total time
 };
+// A table in the warehouse that records, in the transaction that writes an output table, which
+// job's model version that table belongs to (training/recovery.h reads it). Hidden from the
+// shell's .tables and .schema.
+inline constexpr const char* kPublicationsTable = "_reco_publications";
+
+// Stages the model version, writes the output table (the commit point), then makes the version
+// visible; a process killed anywhere in between leaves what recovery settles.
 std::filesystem::path publish(storage::Warehouse& warehouse, const Home& home,
                               const Trained& trained, const std::string& job_id,
                               TrainSummary& summary, const LogSink& log);

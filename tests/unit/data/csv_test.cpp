@@ -1,6 +1,7 @@
 #include "data/csv.h"
 
 #include <gtest/gtest.h>
+#include <sys/stat.h>
 
 #include <functional>
 #include <string>
@@ -222,7 +223,63 @@ TEST(CsvReader, MissingFileIsNotFound) {
   }
 }
 
+TEST(CsvReader, RefusesAFifoInsteadOfWaitingOnIt) {
+  testing::TempDir dir;
+  const auto fifo = dir.path() / "ratings.csv";
+  ASSERT_EQ(::mkfifo(fifo.c_str(), 0644), 0);
+  try {
+    CsvReader reader(fifo);
+    FAIL() << "expected an error";
+  } catch (const Error& e) {
+    EXPECT_EQ(e.kind(), ErrorKind::kUsage);
+    EXPECT_EQ(std::string(e.what()), fifo.string() + " is a FIFO, not a regular file");
+  }
+}
+
 // ----- errors: exact text, with file:line:column -----
+
+TEST(CsvLimits, ARecordLongerThanTheLimitIsAnErrorAtItsStart) {
+  CsvOptions small;
+  small.max_record_bytes = 1024;
+  const std::string ok = "a,b\n1," + std::string(1000, 'x') + "\n";
+  EXPECT_EQ(parse(ok, small).size(), 1u);
+  EXPECT_EQ(parse_error("a,b\n1,2\n3," + std::string(2000, '7') + "\n", small),
+            "t.csv:3:1: the record that starts here is longer than the limit of 1 KiB (a missing "
+            "line end or an unclosed quote?)");
+  // Quoted, with doubled quotes (which would be copied): refused before the copy.
+  EXPECT_EQ(parse_error("a,b\n1,\"" + std::string(3000, '"') + "\"\n", small),
+            "t.csv:2:1: the record that starts here is longer than the limit of 1 KiB (a missing "
+            "line end or an unclosed quote?)");
+  // An unclosed quote that runs to the end of a long file: the limit speaks first.
+  EXPECT_EQ(parse_error("a,b\n1,\"" + std::string(5000, 'x'), small),
+            "t.csv:2:1: the record that starts here is longer than the limit of 1 KiB (a missing "
+            "line end or an unclosed quote?)");
+}
+
+TEST(CsvLimits, ALineOfDelimitersStopsAtTheFieldLimit) {
+  // 3 MB of commas: without the limit, 3 M fields of bookkeeping (~170 MB).
+  const std::string commas(3'000'000, ',');
+  EXPECT_EQ(parse_error("1,2\n" + commas + "\n", no_header()),
+            "t.csv:2:1: the record that starts here has more than 65536 fields (the limit; is the "
+            "delimiter right?)");
+  CsvOptions few = no_header();
+  few.max_fields = 3;
+  EXPECT_EQ(parse("1,2,3\n", few).size(), 1u);
+  EXPECT_EQ(parse_error("1,2,3,4\n", few),
+            "t.csv:1:1: the record that starts here has more than 3 fields (the limit; is the "
+            "delimiter right?)");
+}
+
+TEST(CsvLimits, InvalidLimitsAreUsageErrors) {
+  CsvOptions bad;
+  bad.max_record_bytes = 0;
+  try {
+    parse("a\n1\n", bad);
+    FAIL();
+  } catch (const Error& e) {
+    EXPECT_EQ(e.kind(), ErrorKind::kUsage);
+  }
+}
 
 TEST(CsvErrors, UnbalancedQuoteSaysWhereItOpened) {
   EXPECT_EQ(parse_error("id,title\n1,ok\n2,\"Heat (1995),x\n3,y\n"),

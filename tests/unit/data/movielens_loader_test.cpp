@@ -233,6 +233,35 @@ TEST(MovieLensLoader, ValidatesValuesWithFileLineColumn) {
   EXPECT_EQ(t.tables(), "NULL");
 }
 
+TEST(MovieLensLoader, RatingsMustBeOnTheDataSetsDocumentedScale) {
+  WarehouseTest t;
+  write_latest(t.dir());
+  const auto ratings = (t.dir().path() / "ratings.csv").string();
+  const std::string half =
+      "is not on the data set's scale: 0.5 to 5 in steps of 0.5 (the README of ml-latest, "
+      "ml-25m, ml-20m and ml-10m)";
+  for (const char* bad : {"-1", "7.5", "1e308", "0", "4.25", "5.5"}) {
+    t.dir().write("ratings.csv",
+                  std::string("userId,movieId,rating,timestamp\n1,1,4.0,9\n1,2,") + bad + ",9\n");
+    EXPECT_EQ(std::string(error_of([&] { load_movielens(t.warehouse(), t.dir().path()); }).what()),
+              ratings + ":3:5: column 'rating': rating " + bad + " " + half)
+        << bad;
+  }
+  EXPECT_EQ(t.tables(), "NULL");
+  t.dir().write("ratings.csv", "userId,movieId,rating,timestamp\n1,1,0.5,9\n1,2,5.0,9\n1,3,3,9\n");
+  EXPECT_EQ(load_movielens(t.warehouse(), t.dir().path()).tables[1].rows, 3);
+
+  // ml-100k and ml-1m: whole stars from 1 to 5.
+  WarehouseTest w;
+  w.dir().write("movies.dat", "1::Toy Story (1995)::Comedy\n");
+  w.dir().write("users.dat", "1::F::1::10::48067\n");
+  w.dir().write("ratings.dat", "1::1::5::978300760\n1::1::4.5::978300760\n");
+  EXPECT_EQ(std::string(error_of([&] { load_movielens(w.warehouse(), w.dir().path()); }).what()),
+            (w.dir().path() / "ratings.dat").string() +
+                ":2:7: column 'Rating': rating 4.5 is not on the data set's scale: 1 to 5 in "
+                "steps of 1 (the README of ml-100k and ml-1m)");
+}
+
 TEST(MovieLensLoader, FailedLoadLeavesNoTables) {
   WarehouseTest t;
   write_latest(t.dir());

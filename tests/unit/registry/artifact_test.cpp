@@ -545,6 +545,9 @@ TEST(ArtifactHeader, DetectsTruncationWrongMagicAndNewerVersion) {
   EXPECT_THAT(header_error(v2), HasSubstr("version 2 is newer than this reco supports"));
   std::string huge_meta = good;
   put_u64(huge_meta, 16, uint64_t{1} << 40);
+  EXPECT_THAT(header_error(huge_meta),
+              HasSubstr("metadata length 1099511627776 exceeds the limit of 67108864 bytes"));
+  put_u64(huge_meta, 16, uint64_t{1} << 20);  // within the limit, beyond the file
   EXPECT_THAT(header_error(huge_meta), HasSubstr("truncated: expected at least"));
 }
 

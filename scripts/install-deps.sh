@@ -13,7 +13,7 @@ packages=(
   libssl-dev                            # MD5/SHA digests for download verification
   zlib1g-dev                            # CRC-32 for artifact checksums
   libreadline-dev                       # interactive reco sql prompt
-  libcpp-httplib-dev                    # reco serve (HTTP server; compiled library)
+  libcpp-httplib-dev                    # HTTP client of the serving tests and make bench
   libgtest-dev libgmock-dev             # unit tests
   libbenchmark-dev                      # make bench
   python3                               # end-to-end and SQL-script test drivers

@@ -18,10 +18,7 @@
 #include <string_view>
 #include <vector>
 
-namespace httplib {
-struct Request;
-struct Response;
-}  // namespace httplib
+#include "serving/http_message.h"
 
 namespace reco::serving {
 
@@ -43,7 +40,7 @@ enum class BodyKind {
 
 // One request as a handler sees it; the handler fills in the last two fields.
 struct RouteCall {
-  const httplib::Request& http;
+  const Request& http;
   std::vector<std::string> params;  // the {name} parts of the pattern, in order
   std::string body;                 // decoded request body (routes with a body)
   std::string endpoint;             // the endpoint served, for metrics and the access log
@@ -51,7 +48,7 @@ struct RouteCall {
 };
 
 using RouteHandler =
-    std::function<void(RouteContext& context, RouteCall& call, httplib::Response& response)>;
+    std::function<void(RouteContext& context, RouteCall& call, Response& response)>;
 
 struct RouteSpec {
   std::string method;   // "GET" (HEAD is answered by it too), "POST", ...

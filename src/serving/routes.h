@@ -1,8 +1,7 @@
 #pragma once
-// Internal to the serving module: what the route files (routes_*.cpp) share: the HTTP library,
-// the JSON answers, and the functions that give each file's rows of the route table.
-
-#include <httplib.h>
+// Internal to the serving module: what the route files (routes_*.cpp) share: the request and
+// response types, the JSON answers, and the functions that give each file's rows of the route
+// table.
 
 #include <chrono>
 #include <string>
@@ -12,14 +11,13 @@
 
 #include "core/error.h"
 #include "core/home.h"
+#include "serving/http_message.h"
 #include "serving/payloads.h"
 #include "serving/route.h"
 #include "serving/route_context.h"
 
 namespace reco::serving {
 
-using httplib::Request;
-using httplib::Response;
 using nlohmann::json;
 
 // The status a reco::Error answers with. 4xx only for what retrying cannot fix (the warehouse

@@ -44,30 +44,39 @@ void metrics(RouteContext& ctx, RouteCall&, Response& res) {
                "gauge",
                {{{}, static_cast<double>(ps.in_flight.load())}}});
   f.push_back({"reco_http_queue_depth",
-               "Accepted connections waiting for a worker.",
+               "Requests waiting for a worker.",
                "gauge",
                {{{}, static_cast<double>(ps.queued.load())}}});
   f.push_back({"reco_http_queue_capacity",
-               "Connections that may wait for a worker.",
+               "Requests that may wait for a worker.",
                "gauge",
                {{{}, static_cast<double>(lim.queue)}}});
   f.push_back({"reco_http_busy_workers",
-               "Workers serving a connection.",
+               "Workers running a request's handler.",
                "gauge",
                {{{}, static_cast<double>(ps.busy.load())}}});
   f.push_back(
       {"reco_http_workers", "Worker threads.", "gauge", {{{}, static_cast<double>(lim.workers)}}});
   f.push_back({"reco_http_open_connections",
-               "Connections being served by workers.",
+               "Open connections (idle, reading, waiting, answering).",
                "gauge",
                {{{}, static_cast<double>(ps.connections.load())}}});
+  f.push_back({"reco_http_max_connections",
+               "Connections that may be open at once.",
+               "gauge",
+               {{{}, static_cast<double>(lim.max_connections)}}});
   f.push_back({"reco_http_rejected_connections_total",
-               "Connections that found every worker busy and the queue full: handled by the "
-               "overload lane (503 except health checks and metrics) or refused with a canned 503 "
-               "by the accepting thread.",
+               "Requests refused with 503 because every worker was busy and the queue full "
+               "(lane=overload; health checks and metrics are never refused), and connections "
+               "refused with 503 because max_connections were open (lane=accept).",
                "counter",
                {{{{"lane", "overload"}}, static_cast<double>(ps.rejected_overload.load())},
                 {{{"lane", "accept"}}, static_cast<double>(ps.rejected_overflow.load())}}});
+  f.push_back({"reco_http_protocol_errors_total",
+               "Requests refused by the HTTP parser (malformed, smuggling, oversized) or timed "
+               "out while arriving.",
+               "counter",
+               {{{}, static_cast<double>(ps.protocol_errors.load())}}});
 
   SampledFamily versions{"reco_model_version_loaded",
                          "1 for each model version in service (label version is 0 for an "

@@ -1,6 +1,8 @@
 // serving::Server: lifecycle (start, background refresh, graceful stop) and the request
 // plumbing every route shares: access control, overload answers, method / content-type /
 // size checks, body decoding, error mapping, metrics and the access log.
+#include <sys/resource.h>
+
 #include <algorithm>
 #include <cctype>
 #include <charconv>
@@ -85,36 +87,6 @@ std::string loggable(std::string_view text) {
   return out;
 }
 
-bool is_chunked(const Request& req) {
-  return lower(req.get_header_value("Transfer-Encoding")).find("chunked") != std::string::npos;
-}
-
-// For the answers httplib produces itself, before any route runs.
-std::string reason_phrase(int status) {
-  switch (status) {
-    case 400:
-      return "bad request: the request line or a header is malformed";
-    case 404:
-      return "not found";
-    case 413:
-      return "the request body is too large";
-    case 414:
-      return "the request URI is too long";
-    case 416:
-      return "range not satisfiable";
-    case 417:
-      return "expectation failed";
-    case 431:
-      return "request header fields too large";
-    case 500:
-      return "internal error";
-    case 503:
-      return "service unavailable";
-    default:
-      return fmt::format("HTTP status {}", status);
-  }
-}
-
 size_t default_threads() {
   const unsigned cores = std::max(1u, std::thread::hardware_concurrency());
   return std::max<size_t>(4, size_t{2} * cores);
@@ -151,6 +123,24 @@ Server::Impl::Impl(ServerOptions o)
     : options(std::move(o)), store(options.home), live(store, options.refresh_interval * 2) {}
 
 namespace {
+
+// Every connection is a descriptor: raise the soft limit toward the hard one so max_connections
+// (plus the reserve for health checks, plus files) fits; if it cannot, say what will happen.
+void raise_descriptor_limit(const ServerOptions& o, Server::Impl& s) {
+  rlimit lim{};
+  if (::getrlimit(RLIMIT_NOFILE, &lim) != 0) return;
+  const rlim_t needed = static_cast<rlim_t>(o.max_connections) + 256;
+  if (lim.rlim_cur >= needed) return;
+  rlimit raised = lim;
+  raised.rlim_cur = lim.rlim_max == RLIM_INFINITY ? needed : std::min(needed, lim.rlim_max);
+  if (::setrlimit(RLIMIT_NOFILE, &raised) == 0) lim = raised;
+  if (lim.rlim_cur < needed) {
+    s.log_line(fmt::format(
+        "{} warning: the process may open {} files, fewer than --max-connections "
+        "{} needs; connections beyond that are refused by the kernel's accept",
+        utc_timestamp(), static_cast<unsigned long long>(lim.rlim_cur), o.max_connections));
+  }
+}
 
 std::string read_token_file(const std::string& path) {
   std::string text = read_file(path);
@@ -203,7 +193,8 @@ void Server::start() {
     s.log_line(fmt::format("{} cannot read the endpoints: {}", utc_timestamp(), e.what()));
   }
 
-  s.http = std::make_unique<HttpServer>(limits_from(o));
+  raise_descriptor_limit(o, s);
+  s.http = std::make_unique<HttpServer>(limits_from(o), s.handlers());
   s.started_at = std::chrono::system_clock::now();
   std::vector<RouteSpec> routes = reco_routes();
   routes.insert(routes.end(), o.extra_routes.begin(), o.extra_routes.end());
@@ -216,7 +207,6 @@ void Server::start() {
                                      return s.container;
                                    },
                                    [&s](const std::string& line) { s.log_line(line); }});
-  s.install_handlers();
   s.port = s.http->bind(o.host, o.port);
 
   s.listen_thread = std::thread([&s] {
@@ -360,71 +350,41 @@ void Server::Impl::log_line(const std::string& line) {
 
 // --- request plumbing --------------------------------------------------------------------------
 
-void Server::Impl::install_handlers() {
-  HttpServer& h = *http;
-  h.set_pre_routing_handler(
-      [this](const Request& req, Response& res) { return pre_routing(req, res); });
-  // Reject before the client sends a body it announced with "Expect: 100-continue".
-  h.set_expect_100_continue_handler([this](const Request& req, Response& res) {
-    return pre_routing(req, res) == httplib::Server::HandlerResponse::Handled ? res.status : 100;
-  });
-  // Every method and path reaches dispatch(), which routes by the table; [\s\S]* rather than .*,
-  // which would not match a path with an (encoded) line break.
-  const auto plain = [this](const Request& req, Response& res) { dispatch(req, res, nullptr); };
-  const auto with_body = [this](const Request& req, Response& res,
-                                const httplib::ContentReader& reader) {
-    dispatch(req, res, &reader);
+HttpServer::Handlers Server::Impl::handlers() {
+  HttpServer::Handlers h;
+  h.on_headers = [this](Request& req, RequestContext& ctx, Response& res, size_t&) {
+    return pre_routing(req, ctx, res);
   };
-  h.Get(R"([\s\S]*)", plain);
-  h.Post(R"([\s\S]*)", with_body);
-  h.Put(R"([\s\S]*)", with_body);
-  h.Patch(R"([\s\S]*)", with_body);
-  h.Delete(R"([\s\S]*)", with_body);
-  h.Options(R"([\s\S]*)", plain);
-  // Answers httplib writes itself (malformed request line, URI too long, ...) get a JSON body.
-  h.set_error_handler(httplib::Server::HandlerWithResponse([](const Request&, Response& res) {
-    if (!res.body.empty()) return httplib::Server::HandlerResponse::Unhandled;
-    send_error(res, res.status, reason_phrase(res.status));
-    return httplib::Server::HandlerResponse::Handled;
-  }));
-  h.set_exception_handler([](const Request&, Response& res, std::exception_ptr) {
-    send_error(res, 500, "internal error");
-  });
-  // Metrics and the access log are written before the answer is sent (httplib calls the
-  // post-routing handler for every response, including its own errors), so a client that
-  // reads /metrics right after an answer always finds it counted.
-  h.set_post_routing_handler([this](const Request& req, Response& res) {
-    http->close_if_needed(res);
-    after_response(req, res);
-  });
+  h.inline_route = [](const RequestContext& ctx) {
+    return ctx.route != nullptr && ctx.route->answered_when_overloaded;
+  };
+  h.handle = [this](Request& req, RequestContext& ctx, Response& res) { dispatch(req, ctx, res); };
+  // Metrics and the access log are written before the answer is sent, so a client that reads
+  // /metrics right after an answer always finds it counted.
+  h.after = [this](const Request& req, const RequestContext& ctx, const Response& res) {
+    after_response(req, ctx, res);
+  };
+  h.error = [](Response& res, int status, const std::string& message) {
+    send_error(res, status, message);
+  };
+  return h;
 }
 
-httplib::Server::HandlerResponse Server::Impl::pre_routing(const Request& req, Response& res) {
-  using HR = httplib::Server::HandlerResponse;
-  RequestContext& ctx = request_context();
-  ctx.routed = true;
+bool Server::Impl::pre_routing(Request& req, RequestContext& ctx, Response& res) {
   RouteMatch m = router->match(req.method, req.path);
   ctx.route = m.route;
   ctx.params = std::move(m.params);
   ctx.label = m.label;
 
+  // The parser has checked the framing: Content-Length is digits, never with chunked.
   uint64_t content_length = 0;
-  const bool has_length = req.has_header("Content-Length");
-  if (has_length) {
-    const std::string v = trimmed(req.get_header_value("Content-Length"));
-    const auto [p, ec] = std::from_chars(v.data(), v.data() + v.size(), content_length);
-    if (ec != std::errc() || p != v.data() + v.size()) {
-      ctx.close_after = true;
-      send_error(res, 400, fmt::format("Content-Length {} is not a byte count", loggable(v)));
-      return HR::Handled;
-    }
+  if (req.has_header("Content-Length")) {
+    const std::string v = req.get_header_value("Content-Length");
+    std::from_chars(v.data(), v.data() + v.size(), content_length);
   }
-  const bool chunked = is_chunked(req);
+  const bool chunked = req.has_header("Transfer-Encoding");
   const bool has_body = content_length > 0 || chunked;
-  const auto answered = [&]() {
-    if (has_body) ctx.close_after = true;  // the body stays unread
-    return HR::Handled;
-  };
+  const auto answered = [] { return true; };  // the front closes the connection after it
 
   // Without the token, nothing is revealed but the public routes (and the methods they allow).
   const bool needs_token =
@@ -446,14 +406,6 @@ httplib::Server::HandlerResponse Server::Impl::pre_routing(const Request& req, R
       return answered();
     }
   }
-  if (ctx.overload && !(m.route && m.route->answered_when_overloaded)) {
-    res.set_header("Retry-After", "1");
-    send_error(res, 503,
-               fmt::format("the server is overloaded: all {} workers are busy and {} connections "
-                           "are waiting; retry later",
-                           http->limits().workers, http->limits().queue));
-    return answered();
-  }
   if (!m.path_known) {
     send_error(res, 404,
                fmt::format("no route for {} {}; routes: {}", loggable(req.method),
@@ -468,7 +420,7 @@ httplib::Server::HandlerResponse Server::Impl::pre_routing(const Request& req, R
     return answered();
   }
   const BodyKind kind = m.route->body;
-  if (kind == BodyKind::kNone) return HR::Unhandled;
+  if (kind == BodyKind::kNone) return false;
 
   // A request without Content-Length or chunked encoding has no body (RFC 9112 §6.3).
   if (!has_body) {
@@ -534,45 +486,17 @@ httplib::Server::HandlerResponse Server::Impl::pre_routing(const Request& req, R
       return answered();
     }
     ctx.content_encoding = encoding == "deflate" ? "deflate" : "gzip";
-    // httplib would inflate the body without a size limit; reco does it with one. The request
-    // object is not const (httplib owns a mutable one), only this view of it is.
-    const_cast<Request&>(req).headers.erase("Content-Encoding");
   }
-  return HR::Unhandled;
+  return false;
 }
 
-std::optional<std::string> Server::Impl::read_body(Response& res,
-                                                   const httplib::ContentReader& reader) {
-  RequestContext& ctx = request_context();
-  std::string raw;
-  bool over = false;
+std::optional<std::string> Server::Impl::decode_body(Request& req, const RequestContext& ctx,
+                                                     Response& res) {
+  if (ctx.content_encoding.empty()) return std::move(req.body);
   const size_t limit = options.max_body_bytes;
-  const bool ok = reader([&](const char* data, size_t n) {
-    if (raw.size() + n > limit) {
-      over = true;
-      return false;
-    }
-    raw.append(data, n);
-    return true;
-  });
-  if (over) {
-    ctx.close_after = true;
-    send_error(res, 413,
-               fmt::format("the request body is larger than the limit of {} bytes", limit),
-               {{"limit_bytes", limit}});
-    return std::nullopt;
-  }
-  if (!ok) {
-    ctx.close_after = true;
-    send_error(res, 400,
-               "the request body is incomplete: the client closed the connection, sent a "
-               "malformed chunk, or was silent for longer than the read timeout");
-    return std::nullopt;
-  }
-  if (ctx.content_encoding.empty()) return raw;
   bool too_large = false;
   try {
-    std::string plain = inflate_body(raw, ctx.content_encoding == "gzip", limit, &too_large);
+    std::string plain = inflate_body(req.body, ctx.content_encoding == "gzip", limit, &too_large);
     if (too_large) {
       send_error(res, 413,
                  fmt::format("the decompressed request body is larger than the limit of {} "
@@ -588,9 +512,7 @@ std::optional<std::string> Server::Impl::read_body(Response& res,
   }
 }
 
-void Server::Impl::dispatch(const Request& req, Response& res,
-                            const httplib::ContentReader* reader) {
-  RequestContext& ctx = request_context();
+void Server::Impl::dispatch(Request& req, RequestContext& ctx, Response& res) {
   if (ctx.route == nullptr) {  // pre_routing answers these; a request it did not see
     send_error(res, 404,
                fmt::format("no route for {} {}", loggable(req.method), loggable(req.path)));
@@ -599,8 +521,7 @@ void Server::Impl::dispatch(const Request& req, Response& res,
   RouteCall call{req, ctx.params, {}, {}, 0};
   guarded(res, [&] {
     if (ctx.route->body != BodyKind::kNone) {
-      if (reader == nullptr) throw Error(ErrorKind::kInternal, "a body route without a reader");
-      auto body = read_body(res, *reader);
+      auto body = decode_body(req, ctx, res);
       if (!body) return;
       call.body = std::move(*body);
     }
@@ -610,17 +531,18 @@ void Server::Impl::dispatch(const Request& req, Response& res,
   ctx.predictions = call.predictions;
 }
 
-void Server::Impl::after_response(const Request& req, const Response& res) {
-  const RequestContext& ctx = request_context();
+void Server::Impl::after_response(const Request& req, const RequestContext& ctx,
+                                  const Response& res) {
   const double seconds = std::chrono::duration<double>(Clock::now() - ctx.start).count();
   metrics.observe_request(ctx.label, ctx.endpoint, req.method, res.status, seconds);
   if (!ctx.endpoint.empty() && ctx.predictions > 0)
     metrics.add_predictions(ctx.endpoint, ctx.predictions);
   if (!options.access_log) return;
-  std::string line =
-      fmt::format("{} {} \"{} {}\" {} {}B {:.2f}ms", utc_timestamp(),
-                  req.remote_addr.empty() ? "-" : req.remote_addr, loggable(req.method),
-                  loggable(req.path), res.status, res.body.size(), seconds * 1000);
+  std::string line = fmt::format("{} {} \"{} {}\" {} {}B {:.2f}ms", utc_timestamp(),
+                                 req.remote_addr.empty() ? "-" : req.remote_addr,
+                                 req.method.empty() ? "-" : loggable(req.method),
+                                 req.path.empty() ? "-" : loggable(req.path), res.status,
+                                 res.body.size(), seconds * 1000);
   if (!ctx.endpoint.empty()) line += " endpoint=" + loggable(ctx.endpoint);
   if (ctx.predictions > 0) line += fmt::format(" predictions={}", ctx.predictions);
   log_line(line);

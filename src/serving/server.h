@@ -44,8 +44,9 @@ struct ServerOptions {
   std::string token;
   std::string token_file;  // read by start() when set (exclusive with token)
 
-  size_t threads = 0;  // workers; 0: max(4, 2 x cores)
-  size_t queue = 64;   // accepted connections waiting for a worker
+  size_t threads = 0;              // workers; 0: max(4, 2 x cores)
+  size_t queue = 64;               // complete requests waiting for a worker
+  size_t max_connections = 10000;  // open connections (idle and slow ones cost memory only)
   size_t max_body_bytes = 6 * 1024 * 1024;
   std::chrono::milliseconds read_timeout{5000};
   std::chrono::milliseconds write_timeout{10000};

@@ -54,7 +54,7 @@ struct Server::Impl {
   std::mutex log_mutex;
 
   // --- lifecycle ---
-  void install_handlers();
+  HttpServer::Handlers handlers();
   void refresh_loop();
   void refresh_snapshot();
   std::shared_ptr<const std::vector<deployment::EndpointStatus>> current_snapshot() const;
@@ -62,11 +62,14 @@ struct Server::Impl {
   void log_line(const std::string& line);
 
   // --- request plumbing: every route goes through these ---
-  httplib::Server::HandlerResponse pre_routing(const Request& req, Response& res);
-  void dispatch(const Request& req, Response& res, const httplib::ContentReader* reader);
-  void after_response(const Request& req, const Response& res);
+  // After the headers (on the HTTP front's event thread): routing, access control and the
+  // body checks; true when it answered (the body is then not read).
+  bool pre_routing(Request& req, RequestContext& ctx, Response& res);
+  // The whole request, on a worker (or the event thread for health checks and metrics).
+  void dispatch(Request& req, RequestContext& ctx, Response& res);
+  void after_response(const Request& req, const RequestContext& ctx, const Response& res);
   // The decoded request body, or nullopt after an error answer has been written.
-  std::optional<std::string> read_body(Response& res, const httplib::ContentReader& reader);
+  std::optional<std::string> decode_body(Request& req, const RequestContext& ctx, Response& res);
 };
 
 }  // namespace reco::serving

@@ -65,10 +65,15 @@ std::vector<BoundOption<ServerOptions>> server_options() {
                       .with_flag("-t,--threads"),
                   &SO::threads),
       bind_option(O::integer("queue", {}, 1, 100000,
-                             "connections that may wait for a worker; beyond it requests get 503 "
-                             "with Retry-After")
+                             "requests that may wait for a worker; beyond it requests get 503 "
+                             "with Retry-After (health checks and metrics are never refused)")
                       .with_flag("--queue"),
                   &SO::queue),
+      bind_option(O::integer("max_connections", {}, 1, 1000000,
+                             "open connections; one more gets 503 and is closed (idle and slow "
+                             "connections hold no worker)")
+                      .with_flag("--max-connections"),
+                  &SO::max_connections),
       bind_option(O::bytes("max_body", {}, 1, int64_t{1} << 40,
                            "largest request body, compressed or not (suffixes KB, MB: 1024-based)")
                       .with_flag("--max-body"),
@@ -82,9 +87,9 @@ std::vector<BoundOption<ServerOptions>> server_options() {
       bind_option(
           seconds("write_timeout", "seconds an answer may stall while the client does not read it"),
           &SO::write_timeout),
-      bind_option(seconds("keep_alive_timeout",
-                          "seconds an idle keep-alive connection is kept (less when others wait)"),
-                  &SO::keep_alive_timeout),
+      bind_option(
+          seconds("keep_alive_timeout", "seconds an idle keep-alive connection is kept open"),
+          &SO::keep_alive_timeout),
       bind_option(O::integer("keep_alive_max", {}, 1, 1000000, "requests per connection"),
                   &SO::keep_alive_max),
       bind_option(

@@ -3,6 +3,8 @@ FIFOs and huge non-artifacts named by clients, reused and raced batch ids, two s
 home, and two writers of every kind on one warehouse."""
 import json
 import os
+import shutil
+import socket
 import subprocess
 import sys
 import tempfile
@@ -25,19 +27,23 @@ def small_home(home, ratings="6000"):
     return data
 
 
-class HostileClients(ServeTestCase):
+class WithModel(ServeTestCase):
+    """One home per class: generated ratings, a small model, endpoints ep0 and ep."""
+
     @classmethod
     def setUpClass(cls):
         cls.home = tempfile.mkdtemp(prefix="reco-hardening-")
         small_home(cls.home)
         run_reco(cls.home, "train", "--input", "ratings", "-k", "0", "--set", "n_factors=4")
-        run_reco(cls.home, "endpoints", "deploy", "ep0", "models:/ratings")
+        for name in ("ep0", "ep"):
+            run_reco(cls.home, "endpoints", "deploy", name, "models:/ratings")
 
     @classmethod
     def tearDownClass(cls):
-        import shutil
         shutil.rmtree(cls.home, True)
 
+
+class HostileClients(WithModel):
     def setUp(self):
         self.server = self.serve(self.home)
 
@@ -87,6 +93,106 @@ class HostileClients(ServeTestCase):
             lambda: (lambda p: p if p.status == 200 else None)(self.server.post_json("/train", first, batch)),
             timeout=120, what="the first batch")
         self.assertEqual(done.json()["data"][0][1]["model"], "reuse")
+
+
+def raw_exchange(server, data, timeout=10):
+    """Sends raw bytes, then reads until the server closes the connection."""
+    s = socket.create_connection((server.host, server.port), timeout=timeout)
+    try:
+        s.sendall(data)
+        answer = b""
+        while True:
+            try:
+                chunk = s.recv(65536)
+            except ConnectionResetError:
+                break
+            if not chunk:
+                break
+            answer += chunk
+        return answer
+    finally:
+        s.close()
+
+
+class StrictHttp(WithModel):
+    """Request smuggling, oversized headers and slow clients against the real server."""
+
+    def test_every_smuggling_variant_is_refused_and_the_smuggled_request_never_answered(self):
+        server = self.serve(self.home)
+        smuggled = b"GET /metrics HTTP/1.1\r\nHost: x\r\n\r\n"
+        body = b"0\r\n\r\n" + smuggled
+        head = b"POST /invoke HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+        variants = {
+            "CL+TE": head + b"Content-Length: %d\r\nTransfer-Encoding: chunked\r\n\r\n" % len(body) + body,
+            "TE+CL": head + b"Transfer-Encoding: chunked\r\nContent-Length: 4\r\n\r\n" + body,
+            "two CL": head + b"Content-Length: 5\r\nContent-Length: %d\r\n\r\n" % len(body) + body,
+            "xchunked": head + b"Transfer-Encoding: xchunked\r\n\r\n" + body,
+            "chunked twice": head + b"Transfer-Encoding: chunked\r\nTransfer-Encoding: chunked\r\n\r\n" + body,
+            "obs-fold": head + b"Transfer-Encoding:\r\n chunked\r\n\r\n" + body,
+            "space before colon": head + b"Transfer-Encoding : chunked\r\n\r\n" + body,
+            "chunk without CRLF": head + b"Transfer-Encoding: chunked\r\n\r\n5\r\nhelloXX" + smuggled,
+            "bare LF": b"POST /invoke HTTP/1.1\nHost: x\nContent-Length: 0\n\n" + smuggled,
+            "CL with sign": head + b"Content-Length: +5\r\n\r\nhello" + smuggled,
+        }
+        for name, raw in variants.items():
+            answer = raw_exchange(server, raw)
+            self.assertTrue(answer.startswith(b"HTTP/1.1 400 "), (name, answer[:200]))
+            self.assertEqual(answer.count(b"HTTP/1.1 "), 1, (name, answer))  # the smuggled GET unanswered
+            self.assertIn(b"Connection: close", answer, name)
+        self.assertEqual(server.request("GET", "/healthz").status, 200)
+        metrics = server.request("GET", "/metrics").text()
+        self.assertRegex(metrics, r"reco_http_protocol_errors_total [1-9]")
+
+    def test_oversized_headers_get_431_before_authentication(self):
+        server = self.serve(self.home, "--token", "0123456789abcdef-token")
+        big = b"GET /endpoints HTTP/1.1\r\nHost: x\r\n" + b"".join(
+            b"X-Filler-%d: %s\r\n" % (i, b"a" * 1000) for i in range(70)) + b"\r\n"
+        answer = raw_exchange(server, big)
+        self.assertTrue(answer.startswith(b"HTTP/1.1 431 "), answer[:200])
+        # An endless header line is cut off at the limit, not buffered.
+        s = socket.create_connection((server.host, server.port), timeout=10)
+        self.addCleanup(s.close)
+        s.sendall(b"GET /ping HTTP/1.1\r\nHost: x\r\nX-Endless: ")
+        answer = b""
+        try:
+            for _ in range(200):
+                s.sendall(b"a" * 4096)
+        except (BrokenPipeError, ConnectionResetError):
+            pass
+        try:
+            answer = s.recv(65536)
+        except ConnectionResetError:
+            pass
+        self.assertTrue(answer == b"" or answer.startswith(b"HTTP/1.1 431 "), answer[:200])
+        self.assertEqual(server.request("GET", "/healthz").status, 200)
+
+    def test_slowloris_does_not_starve_normal_requests(self):
+        server = self.serve(self.home, "--threads", "2", "--read-timeout", "10")
+        slow = []
+        for _ in range(200):
+            c = socket.create_connection((server.host, server.port), timeout=10)
+            self.addCleanup(c.close)
+            c.sendall(b"POST /invocations HTTP/1.1\r\nHost: x\r\n")
+            slow.append(c)
+        latencies = []
+        for i in range(30):
+            if i % 5 == 0:
+                for c in slow:
+                    c.sendall(b"X-Slow: 1\r\n")
+            t0 = time.monotonic()
+            r = server.request("POST", "/endpoints/ep/invocations", "1,1\n2,2\n", {"Content-Type": "text/csv"})
+            latencies.append(time.monotonic() - t0)
+            self.assertEqual(r.status, 200, r)
+            self.assertEqual(server.request("GET", "/healthz").status, 200)
+        latencies.sort()
+        self.assertLess(latencies[-1], 1.0, latencies)
+        # The slow ones are cut off by the request deadline, answered 408.
+        server2 = self.serve(self.home, "--read-timeout", "0.3")
+        c = socket.create_connection((server2.host, server2.port), timeout=10)
+        self.addCleanup(c.close)
+        c.sendall(b"POST /invocations HTTP/1.1\r\nHost: x\r\n")
+        answer = c.recv(65536)
+        self.assertTrue(answer.startswith(b"HTTP/1.1 408 "), answer)
 
 
 class TwoServersOneHome(ServeTestCase):

@@ -70,31 +70,80 @@ class HotSwapTest(ServeTestCase):
 
 
 class OverloadTest(ServeTestCase):
-    def test_overload_answers_503_and_health_checks_stay_green(self):
+    def test_idle_and_slow_connections_hold_no_worker(self):
         server = self.serve(shared_home(), "--threads", "1", "--queue", "1", "--read-timeout", "5",
                             "--endpoint", "overload")
         self.deploy(server, "overload", "models:/ratings/1")
-        # A occupies the only worker and B the only queue slot (neither sends a request yet).
-        a = socket.create_connection((server.host, server.port), timeout=10)
-        self.addCleanup(a.close)
-        time.sleep(0.2)
-        b = socket.create_connection((server.host, server.port), timeout=10)
-        self.addCleanup(b.close)
-        time.sleep(0.2)
-        r = server.request("POST", "/endpoints/overload/invocations", GUIDE_PAYLOAD, CSV, timeout=10)
-        self.assert_error(r, 503, "the server is overloaded")
-        self.assertEqual(r.headers["Retry-After"], "1")
-        t0 = time.monotonic()
-        ping = server.request("GET", "/ping", timeout=10)
-        self.assertEqual(ping.status, 200, ping)
-        self.assertLess(time.monotonic() - t0, 2.0)
+        # With one worker and one queue slot, 40 idle connections and 8 that trickle a header
+        # (slowloris) used to hold every worker; now they cost memory only.
+        idle = [socket.create_connection((server.host, server.port), timeout=10) for _ in range(40)]
+        slow = [socket.create_connection((server.host, server.port), timeout=10) for _ in range(8)]
+        for s in idle + slow:
+            self.addCleanup(s.close)
+        for s in slow:
+            s.sendall(b"POST /invocations HTTP/1.1\r\nHost: x\r\n")
+        for _ in range(10):
+            t0 = time.monotonic()
+            self.assertEqual(self.predictions_csv(server, "/endpoints/overload/invocations"),
+                             self.predictions_csv(server, "/invocations"))
+            self.assertLess(time.monotonic() - t0, 2.0)
+            for s in slow:
+                s.sendall(b"X-Slow: 1\r\n")
+
+    def test_overload_answers_503_and_health_checks_stay_green(self):
+        server = self.serve(shared_home(), "--threads", "1", "--queue", "1", "--max-body", "64MB",
+                            "--endpoint", "overload")
+        self.deploy(server, "overload", "models:/ratings/1")
+        # Requests heavy enough to keep the only worker busy: with one queue slot, of eight sent
+        # at once most are refused, while health checks and metrics are answered by the event
+        # thread itself.
+        big = "".join("%d,%d\n" % (1 + i % 600, 1 + (i * 7) % 5000) for i in range(400000))
+        answers = []
+
+        def heavy():
+            answers.append(server.request("POST", "/endpoints/overload/invocations", big, CSV, timeout=60))
+
+        refused = None
+        for attempt in range(5):
+            threads = [threading.Thread(target=heavy) for _ in range(8)]
+            for t in threads:
+                t.start()
+            while any(t.is_alive() for t in threads):
+                t0 = time.monotonic()
+                ping = server.request("GET", "/ping", timeout=10)
+                self.assertEqual(ping.status, 200, ping)
+                self.assertEqual(server.request("GET", "/healthz", timeout=10).status, 200)
+                self.assertLess(time.monotonic() - t0, 2.0)
+                time.sleep(0.01)
+            for t in threads:
+                t.join()
+            refused = [r for r in answers if r.status == 503]
+            if refused:
+                break
+        self.assertTrue(refused, [r.status for r in answers])
+        self.assert_error(refused[0], 503, "the server is overloaded")
+        self.assertEqual(refused[0].headers["Retry-After"], "1")
+        self.assertTrue(all(r.status in (200, 503) for r in answers), answers)
         metrics = server.request("GET", "/metrics", timeout=10).text()
-        self.assertIn('reco_http_rejected_connections_total{lane="overload"}', metrics)
-        # Once A and B are gone the server answers normally again.
-        a.close()
-        b.close()
-        server.wait_until(lambda: server.request("POST", "/endpoints/overload/invocations", GUIDE_PAYLOAD, CSV).status
-                          == 200, what="recovery from overload")
+        self.assertRegex(metrics, r'reco_http_rejected_connections_total\{lane="overload"\} [1-9]')
+        self.assertEqual(server.request("POST", "/endpoints/overload/invocations", GUIDE_PAYLOAD, CSV).status, 200)
+
+    def test_connection_limit_keeps_health_checks_answered(self):
+        server = self.serve(shared_home(), "--max-connections", "20", "--endpoint", "cap")
+        self.deploy(server, "cap", "models:/ratings/1")
+        held = [socket.create_connection((server.host, server.port), timeout=10) for _ in range(20)]
+        for s in held:
+            self.addCleanup(s.close)
+        time.sleep(0.2)
+        r = server.request("POST", "/endpoints/cap/invocations", GUIDE_PAYLOAD, CSV)
+        self.assert_error(r, 503, "the server has 20 connections open, its limit")
+        self.assertEqual(r.headers["Retry-After"], "1")
+        for path in ("/ping", "/healthz", "/metrics"):
+            self.assertEqual(server.request("GET", path).status, 200, path)
+        for s in held:
+            s.close()
+        server.wait_until(lambda: server.request("POST", "/endpoints/cap/invocations", GUIDE_PAYLOAD, CSV).status
+                          == 200, what="the connections to close")
 
     def test_training_queue_limit_answers_429(self):
         server = self.serve(shared_home(), "--max-queued-jobs", "1")

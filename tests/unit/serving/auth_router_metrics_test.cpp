@@ -141,7 +141,7 @@ TEST(Router, PatternsMatchWholeSegments) {
 }
 
 TEST(Router, RejectsMalformedRows) {
-  const auto handler = [](RouteContext&, RouteCall&, httplib::Response&) {};
+  const auto handler = [](RouteContext&, RouteCall&, Response&) {};
   EXPECT_THROW(Router({{"GET", "nope", Access::kToken, BodyKind::kNone, false, "", handler}}),
                Error);
   EXPECT_THROW(Router({{"GET", "/a/{*x}/b", Access::kToken, BodyKind::kNone, false, "", handler}}),

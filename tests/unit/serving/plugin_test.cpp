@@ -209,7 +209,7 @@ TEST(Plugin, AToyAlgorithmTrainsThroughTheWholeJob) {
   o.drain_timeout = std::chrono::seconds(2);
   o.extra_routes.push_back(
       {"GET", "/toy/{name}", serving::Access::kToken, serving::BodyKind::kNone, false, "",
-       [](serving::RouteContext& ctx, serving::RouteCall& call, httplib::Response& res) {
+       [](serving::RouteContext& ctx, serving::RouteCall& call, serving::Response& res) {
          call.endpoint = call.params.at(0);
          res.set_content("hello " + call.params.at(0) + " from a server on " + ctx.options.host,
                          "text/plain");

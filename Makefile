@@ -6,7 +6,10 @@ JOBS       ?= $(shell nproc)
 DATA       ?=
 CMAKE_GEN  := $(shell command -v ninja >/dev/null 2>&1 && echo "-G Ninja")
 
-.PHONY: all deps build build-asan demo test test-release test-asan bench format clean
+FUZZ_BUILD ?= build-fuzz
+FUZZ_SECONDS ?= 600
+
+.PHONY: all deps build build-asan demo test test-release test-asan test-fuzz fuzz bench format clean
 
 all: build
 
@@ -27,8 +30,9 @@ build-asan: deps $(ASAN_BUILD)/CMakeCache.txt
 
 # The release build runs the end-to-end and SQL tests and the unit tests of the modules built at
 # -O3 (whose results could depend on the optimizer); then every unit test and the SQL tests run
-# again under AddressSanitizer + UndefinedBehaviorSanitizer.
-test: test-release test-asan
+# again under AddressSanitizer + UndefinedBehaviorSanitizer; then each libFuzzer target of fuzz/
+# runs for a few seconds from its seed corpus.
+test: test-release test-asan test-fuzz
 
 test-release: build
 	@scripts/check-test-data.sh
@@ -37,6 +41,13 @@ test-release: build
 test-asan: build-asan
 	cd $(ASAN_BUILD) && ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1 \
 	  ctest --output-on-failure -j $(JOBS) -L 'unit|sql' --timeout 900
+
+test-fuzz: deps
+	@scripts/fuzz.sh $(FUZZ_BUILD) 4
+
+# Longer fuzzing: FUZZ_SECONDS per target (default 600), optimized build.
+fuzz: deps
+	@FUZZ_OPT=-O1 scripts/fuzz.sh $(FUZZ_BUILD)-O1 $(FUZZ_SECONDS)
 
 demo: build
 	@scripts/demo.sh "$(BUILD)/reco" "$(DATA)"
@@ -52,4 +63,4 @@ format:
 	clang-format -i $$(git ls-files '*.cpp' '*.h')
 
 clean:
-	rm -rf $(BUILD) $(ASAN_BUILD)
+	rm -rf $(BUILD) $(ASAN_BUILD) $(FUZZ_BUILD) $(FUZZ_BUILD)-O1

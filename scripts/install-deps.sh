@@ -19,6 +19,7 @@ packages=(
   python3                               # end-to-end and SQL-script test drivers
   time                                  # peak memory in make bench
   clang-format                          # make format
+  clang libclang-rt-14-dev              # libFuzzer targets (coverage instrumentation, runtime)
   ninja-build                           # faster builds
 )
 

@@ -17,12 +17,20 @@
 namespace reco {
 namespace fs = std::filesystem;
 
+Error write_error(const std::string& what, int err) {
+  if (err == EACCES || err == EPERM || err == EROFS) {
+    return Error(ErrorKind::kConflict,
+                 fmt::format("{}: {} (the home or its file system is read-only for this user; "
+                             "reads still work)",
+                             what, std::strerror(err)));
+  }
+  return Error(ErrorKind::kIo, fmt::format("{}: {}", what, std::strerror(err)));
+}
+
 void ensure_directory(const fs::path& dir) {
   std::error_code ec;
   fs::create_directories(dir, ec);
-  if (ec)
-    throw Error(ErrorKind::kIo,
-                fmt::format("cannot create directory {}: {}", dir.string(), ec.message()));
+  if (ec) throw write_error("cannot create directory " + dir.string(), ec.value());
 }
 
 void write_file_atomic(const fs::path& path, std::string_view bytes) {
@@ -30,9 +38,7 @@ void write_file_atomic(const fs::path& path, std::string_view bytes) {
   const fs::path tmp =
       path.string() + fmt::format(".tmp-{}-{}", ::getpid(), std::random_device{}());
   const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
-  if (fd < 0)
-    throw Error(ErrorKind::kIo,
-                fmt::format("cannot create {}: {}", tmp.string(), std::strerror(errno)));
+  if (fd < 0) throw write_error("cannot create " + tmp.string(), errno);
   const char* p = bytes.data();
   size_t left = bytes.size();
   while (left > 0) {
@@ -42,8 +48,7 @@ void write_file_atomic(const fs::path& path, std::string_view bytes) {
       const int err = errno;
       ::close(fd);
       ::unlink(tmp.c_str());
-      throw Error(ErrorKind::kIo,
-                  fmt::format("cannot write {}: {}", tmp.string(), std::strerror(err)));
+      throw write_error("cannot write " + tmp.string(), err);
     }
     p += w;
     left -= static_cast<size_t>(w);
@@ -51,14 +56,12 @@ void write_file_atomic(const fs::path& path, std::string_view bytes) {
   if (::fsync(fd) != 0 || ::close(fd) != 0) {
     const int err = errno;
     ::unlink(tmp.c_str());
-    throw Error(ErrorKind::kIo,
-                fmt::format("cannot flush {}: {}", tmp.string(), std::strerror(err)));
+    throw write_error("cannot flush " + tmp.string(), err);
   }
   if (::rename(tmp.c_str(), path.c_str()) != 0) {
     const int err = errno;
     ::unlink(tmp.c_str());
-    throw Error(ErrorKind::kIo, fmt::format("cannot rename {} to {}: {}", tmp.string(),
-                                            path.string(), std::strerror(err)));
+    throw write_error(fmt::format("cannot rename {} to {}", tmp.string(), path.string()), err);
   }
 }
 

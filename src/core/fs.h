@@ -9,7 +9,14 @@
 #include <string>
 #include <string_view>
 
+#include "core/error.h"
+
 namespace reco {
+
+// The error for a failed write of `what`: a read-only file system or a refused permission is
+// Error(kConflict) ("... read-only ..."), which no retry can fix; anything else (a full disk)
+// Error(kIo).
+Error write_error(const std::string& what, int err);
 
 // Writes `<path>.tmp-<pid>-<n>`, fsyncs it and renames it over `path`.
 void write_file_atomic(const std::filesystem::path& path, std::string_view bytes);

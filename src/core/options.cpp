@@ -488,9 +488,10 @@ OptionValues resolve_options(const OptionTable& table,
   };
   // Parse what was given, keyed by position in the table.
   std::vector<std::optional<OptionValue>> given(table.size());
-  for (const auto& [name, text] : given_pairs) {
+  for (const auto& pair : given_pairs) {
+    const auto& [name, text] = pair;
     const auto it = std::find_if(table.begin(), table.end(),
-                                 [&](const OptionSpec& p) { return p.name == name; });
+                                 [&](const OptionSpec& p) { return p.name == pair.first; });
     if (it == table.end()) {
       throw Error(ErrorKind::kUsage,
                   parameter ? fmt::format("unknown {} parameter '{}'; valid parameters: {}",

@@ -140,8 +140,7 @@ bool claim_batch(const Home& home, const TrainBatch& claim) {
   const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
   if (fd < 0) {
     if (errno == EEXIST) return false;
-    throw Error(ErrorKind::kIo,
-                fmt::format("cannot create {}: {}", path.string(), std::strerror(errno)));
+    throw write_error("cannot create " + path.string(), errno);
   }
   const std::string text = json_text(batch_json(claim)) + "\n";
   const bool ok = ::write(fd, text.data(), text.size()) == static_cast<ssize_t>(text.size());

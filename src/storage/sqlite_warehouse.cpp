@@ -344,27 +344,93 @@ SqliteWarehouse::~SqliteWarehouse() {
   if (owned_) sqlite3_close_v2(db_);
 }
 
+namespace {
+
+// Errors after which a read-only connection may still work: the directory or disk refuses the
+// files a writer needs (-wal, -shm), not the database itself.
+bool read_only_may_help(int rc) {
+  switch (rc & 0xff) {
+    case SQLITE_CANTOPEN:
+    case SQLITE_READONLY:
+    case SQLITE_IOERR:
+    case SQLITE_FULL:
+    case SQLITE_PERM:
+      return true;
+    default:
+      return false;
+  }
+}
+
+std::string file_uri(const std::string& path, const char* query) {
+  std::string uri = "file:";
+  for (const char c : path) {
+    if (c == '%' || c == '?' || c == '#') {
+      uri += fmt::format("%{:02X}", static_cast<unsigned char>(c));
+    } else {
+      uri += c;
+    }
+  }
+  return uri + query;
+}
+
+// Opens and checks one way; the SQLite result code and message on failure.
+int try_open(const std::string& name, int flags, sqlite3** out, std::string& message,
+             bool configure) {
+  sqlite3* db = nullptr;
+  int rc = sqlite3_open_v2(name.c_str(), &db, flags | SQLITE_OPEN_URI, nullptr);
+  if (rc == SQLITE_OK) {
+    sqlite3_extended_result_codes(db, 1);
+    const char* sql = configure ? "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; "
+                                  "PRAGMA foreign_keys=ON; SELECT count(*) FROM sqlite_schema"
+                                : "PRAGMA foreign_keys=ON; SELECT count(*) FROM sqlite_schema";
+    char* err = nullptr;
+    rc = sqlite3_exec(db, sql, nullptr, nullptr, &err);
+    if (err) {
+      message = err;
+      sqlite3_free(err);
+    }
+  } else {
+    message = db ? sqlite3_errmsg(db) : sqlite3_errstr(rc);
+  }
+  if (rc != SQLITE_OK) {
+    sqlite3_close_v2(db);
+    return rc;
+  }
+  *out = db;
+  return SQLITE_OK;
+}
+
+}  // namespace
+
 std::unique_ptr<SqliteWarehouse> SqliteWarehouse::open(const std::string& path) {
   const double busy_timeout = busy_timeout_from_environment();
+  const bool file = is_file_database(path);
   sqlite3* db = nullptr;
-  const int rc = sqlite3_open_v2(
-      path.c_str(), &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_URI, nullptr);
+  std::string message;
+  int rc = try_open(path, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, &db, message, file);
+  std::string read_only_reason;
+  std::error_code ec;
+  if (rc != SQLITE_OK && file && read_only_may_help(rc) && std::filesystem::exists(path, ec)) {
+    // A read-only home or a full disk: reads still work (invoke_model, serving, SELECT).
+    read_only_reason = message;
+    std::string ignored;
+    if (try_open(path, SQLITE_OPEN_READONLY, &db, ignored, false) != SQLITE_OK &&
+        try_open(file_uri(path, "?immutable=1"), SQLITE_OPEN_READONLY, &db, ignored, false) !=
+            SQLITE_OK) {
+      db = nullptr;
+    } else {
+      rc = SQLITE_OK;
+    }
+  }
   if (rc != SQLITE_OK) {
-    std::string msg = db ? sqlite3_errmsg(db) : sqlite3_errstr(rc);
-    sqlite3_close_v2(db);
-    throw Error(ErrorKind::kIo, fmt::format("cannot open warehouse {}: {}", path, msg));
+    throw Error(Statement::classify(rc),
+                fmt::format("cannot open warehouse {}: {}", path, message));
   }
   std::unique_ptr<SqliteWarehouse> w(new SqliteWarehouse(db, true, path));
+  w->read_only_reason_ = read_only_reason;
   w->busy_timeout_ = busy_timeout;
-  if (is_file_database(path)) w->note_ = std::make_unique<WriterNote>(path);
+  if (file && read_only_reason.empty()) w->note_ = std::make_unique<WriterNote>(path);
   sqlite3_busy_handler(db, &SqliteWarehouse::busy_handler, w.get());
-  sqlite3_extended_result_codes(db, 1);
-  try {
-    if (is_file_database(path)) exec(db, "PRAGMA journal_mode=WAL");
-    exec(db, "PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON");
-  } catch (const Error& e) {
-    throw Error(e.kind(), fmt::format("cannot open warehouse {}: {}", path, e.what()));
-  }
   return w;
 }
 
@@ -379,6 +445,12 @@ bool SqliteWarehouse::is_file_database(const std::string& path) {
 }
 
 std::unique_ptr<Transaction> SqliteWarehouse::begin() {
+  if (!read_only_reason_.empty()) {
+    throw Error(ErrorKind::kConflict,
+                fmt::format("the warehouse {} is read-only here (opening it for writing failed: "
+                            "{}); reads work, nothing can be written",
+                            path_, read_only_reason_));
+  }
   busy_timed_out_ = false;
   try {
     return std::make_unique<SqliteTransaction>(db_, note_.get());

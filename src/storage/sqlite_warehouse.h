@@ -7,6 +7,10 @@
 // write lock instead of failing on "database is locked" half-way; reads hold their snapshot only
 // while they read. A writer waits up to RECO_BUSY_TIMEOUT seconds (default 600) and then fails
 // naming the holder, which "<db>-writer" records for reco processes.
+//
+// Degraded homes: when the database cannot be opened for writing (read-only directory or file,
+// full disk), it is opened read-only, so reads, invoke_model and serving keep working, and every
+// write fails with Error(kConflict) naming the path and the reason.
 
 #include <sqlite3.h>
 
@@ -72,6 +76,9 @@ class SqliteWarehouse final : public Warehouse {
   bool owned_;
   std::string path_;
   std::unique_ptr<WriterNote> note_;  // owned file databases only
+  // Why the database could only be opened read-only (a read-only home, a full disk); "" when
+  // it is writable. Writes then fail naming the path.
+  std::string read_only_reason_;
   double busy_timeout_ = kDefaultBusyTimeoutSeconds;
   std::chrono::steady_clock::time_point busy_since_;
   bool busy_announced_ = false;

@@ -126,8 +126,7 @@ JobRecord JobStore::create(const std::string& kind, const json& request,
     const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
     if (fd < 0) {
       if (errno == EEXIST) continue;
-      throw Error(ErrorKind::kIo,
-                  fmt::format("cannot create {}: {}", path.string(), std::strerror(errno)));
+      throw write_error("cannot create " + path.string(), errno);
     }
     ::close(fd);
     JobRecord r;

@@ -56,7 +56,7 @@ class Faults(recotest.RecoTestCase):
 
     def check_invariants(self):
         # Any command that opens the home settles it first.
-        jobs = json.loads(self.reco("jobs", "--json").stdout)
+        jobs = json.loads(self.reco("jobs", "--json", "--limit", "0").stdout)
         models = os.path.join(self.home, "models")
         visible = {}
         failed = set()

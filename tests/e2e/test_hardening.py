@@ -272,6 +272,90 @@ class ConcurrentWriters(recotest.RecoTestCase):
         self.assertEqual(self.query("select count(*) as n from extra"), [{"n": 60000}])
 
 
+class ReadOnlyHome(ServeTestCase):
+    """A home the user may read but not write (as root, the test runs reco as nobody): reads,
+    invoke_model and serving work; writes fail with a non-retryable error naming the path."""
+
+    def setUp(self):
+        import pwd
+        self.home = self.fresh_home()
+        small_home(self.home)
+        run_reco(self.home, "train", "--input", "ratings", "-k", "0", "--set", "n_factors=4")
+        run_reco(self.home, "endpoints", "deploy", "ep", "models:/ratings")
+        if os.geteuid() == 0:
+            if not shutil.which("setpriv"):
+                self.skipTest("SKIPPED: running as root and setpriv is missing: cannot drop to an unprivileged user")
+            for root, dirs, files in os.walk(self.home):
+                os.chmod(root, 0o755)
+                for f in files:
+                    os.chmod(os.path.join(root, f), 0o644)
+            parent = os.path.dirname(self.home)
+            os.chmod(parent, os.stat(parent).st_mode | 0o011)
+            self.prefix = ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups"]
+        else:
+            for root, dirs, files in os.walk(self.home):
+                for f in files:
+                    os.chmod(os.path.join(root, f), 0o444)
+                os.chmod(root, 0o555)
+            self.addCleanup(lambda: [os.chmod(r, 0o755) for r, _, _ in os.walk(self.home)])
+            self.prefix = []
+
+    def run_ro(self, *args):
+        env = dict(os.environ)
+        env.pop("RECO_DB", None)
+        return subprocess.run(self.prefix + [RECO, "--home", self.home, *args], capture_output=True, text=True,
+                              env=env, timeout=120)
+
+    def test_reads_work_and_writes_say_read_only(self):
+        r = self.run_ro("sql", "-c", "select count(*) > 0 as ok from ratings",
+                        "-c", "select invoke_model('ep', 1, 2) > 0 as ok")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        r = self.run_ro("predict", "--endpoint", "ep", "1", "2")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        r = self.run_ro("sql", "-c", "select train_and_get_recommendations('ratings', 'out')")
+        self.assertNotEqual(r.returncode, 0)
+        self.assertIn("read-only", r.stderr)
+        self.assertIn(self.home, r.stderr)
+        r = self.run_ro("load", "csv", os.path.join(self.home, "generated", "ratings.csv"), "--table", "t")
+        self.assertEqual(r.returncode, 65, r.stderr)
+        self.assertIn("read-only", r.stderr)
+
+    def test_serving_works_and_train_is_refused_without_inviting_retries(self):
+        server = Serve(self.home, env=None) if not self.prefix else None
+        if self.prefix:
+            # Serve as the unprivileged user.
+            import select as sel
+            env = dict(os.environ)
+            env.pop("RECO_DB", None)
+            env.pop("RECO_TOKEN", None)
+            proc = subprocess.Popen(self.prefix + [RECO, "--home", self.home, "serve", "--port", "0"],
+                                    stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+            self.addCleanup(lambda: (proc.kill(), proc.wait()))
+            ready, _, _ = sel.select([proc.stdout], [], [], 30)
+            url = proc.stdout.readline().strip() if ready else ""
+            self.assertTrue(url.startswith("http://"), proc.stderr.read() if proc.poll() is not None else url)
+            import http.client
+            host, port = url[len("http://"):].rsplit(":", 1)
+
+            def request(method, path, body=None, headers=None):
+                c = http.client.HTTPConnection(host, int(port), timeout=30)
+                c.request(method, path, body=body, headers=headers or {})
+                r = c.getresponse()
+                return r.status, r.read()
+        else:
+            self.addCleanup(server.close)
+
+            def request(method, path, body=None, headers=None):
+                r = server.request(method, path, body, headers)
+                return r.status, r.body
+        status, body = request("POST", "/invocations", "1,2\n", {"Content-Type": "text/csv"})
+        self.assertEqual(status, 200, body)
+        status, body = request("POST", "/train", json.dumps({"data": [[0, "ratings", "out"]]}),
+                               {"Content-Type": "application/json", BATCH: "ro-1"})
+        self.assertEqual(status, 409, body)
+        self.assertIn(b"read-only", body)
+
+
 class DegradedNames(recotest.RecoTestCase):
     def test_temp_tables_and_unknown_schemas_are_named(self):
         path = os.path.join(self.home, "r.csv")

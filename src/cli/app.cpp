@@ -77,6 +77,7 @@ int run(int argc, char** argv) {
     register_generate(app, ctx);
     register_sql(app, ctx);
     register_train(app, ctx);
+    register_evaluate(app, ctx);
     register_models(app, ctx);
     register_recommend(app, ctx);
     register_predict(app, ctx);

@@ -11,30 +11,26 @@
 #include "training/jobs.h"
 
 namespace reco::cli {
+namespace {
 
-void register_train(Command& app, Context& ctx) {
-  struct Args {
-    std::string input, output;
-    std::vector<std::string> sets;
-    int threads = 0;
-    bool json = false;
-    bool markdown = false;
-  };
-  auto a = std::make_shared<Args>();
-  auto flags = std::make_shared<std::vector<std::pair<std::string, std::string>>>();
-  Command cmd = app.add_subcommand(
-      "train",
-      "Train a model on a warehouse table: k-fold cross-validation report, refit on all ratings, "
-      "top-k unrated items per user written to the output table, and a new model version.");
+using Settings = std::vector<std::pair<std::string, std::string>>;
+
+struct JobArgs {
+  std::string input, output;
+  std::vector<std::string> sets;
+  int threads = 0;
+  bool json = false;
+  bool markdown = false;
+};
+
+// The flags `reco train` and `reco evaluate` share: the input table, one flag per job option
+// (training/job_spec.h), --set for hyperparameters, --threads, --json, --list-params.
+void add_job_flags(Command& cmd, const std::shared_ptr<JobArgs>& a,
+                   const std::shared_ptr<Settings>& flags) {
   cmd.option("-i,--input", a->input,
              "Input table with user, item and rating columns (USERID, MOVIEID, RATING; "
              "case-insensitive)")
       .required();
-  cmd.option("-o,--output", a->output,
-             "Output table (USERID, TOP_<k>_RECOMMENDATIONS), created or its rows replaced in one "
-             "transaction; without it the model is trained and published as a new version, but "
-             "no table is written");
-  // One flag per job option (training/job_spec.h); hyperparameters go through --set.
   cmd.table_flags(training::job_option_table(), flags);
   cmd.option("--set", a->sets,
              "Hyperparameter or job option NAME=VALUE (repeatable); see `reco train "
@@ -59,34 +55,57 @@ void register_train(Command& app, Context& ctx) {
       },
       "List every algorithm's hyperparameters and the job options with defaults and ranges, "
       "then exit");
+}
+
+// Runs the job the flags describe, recorded in the home's jobs.
+training::TrainResult run_job(Context& ctx, const JobArgs& a, const Settings& flags,
+                              bool evaluate_only) {
+  Settings settings = flags;
+  for (const auto& s : a.sets) {
+    const auto eq = s.find('=');
+    if (eq == std::string::npos || eq == 0) {
+      throw Error(ErrorKind::kUsage, fmt::format("--set {}: expected NAME=VALUE", s));
+    }
+    settings.emplace_back(s.substr(0, eq), s.substr(eq + 1));
+  }
+  training::TrainRequest req;
+  req.spec = training::job_spec_from_settings(a.input, a.output, settings);
+  req.threads = a.threads;
+  req.evaluate_only = evaluate_only;
+  // The report (CV table) is the command's data, printed on stdout by the caller; progress
+  // milestones go to stderr.
+  training::LogSink progress;
+  if (!ctx.options.quiet) {
+    progress = [](training::LogKind kind, const std::string& text) {
+      if (kind == training::LogKind::kProgress) std::fprintf(stderr, "%s\n", text.c_str());
+    };
+  }
+  training::JobStore jobs(ctx.home());
+  training::JobRecord record = jobs.create(evaluate_only ? "evaluate" : "train",
+                                           training::job_request_json(req.spec, "cli"));
+  return training::run_recorded(ctx.warehouse(), ctx.home(), jobs, record, req, progress);
+}
+
+}  // namespace
+
+void register_train(Command& app, Context& ctx) {
+  const auto a = std::make_shared<JobArgs>();
+  const auto flags = std::make_shared<Settings>();
+  Command cmd = app.add_subcommand(
+      "train",
+      "Train a model on a warehouse table: k-fold cross-validation report, refit on all ratings, "
+      "top-k unrated items per user written to the output table, and a new model version.");
+  cmd.option("-o,--output", a->output,
+             "Output table (USERID, TOP_<k>_RECOMMENDATIONS), created or its rows replaced in one "
+             "transaction; without it the model is trained and published as a new version, but "
+             "no table is written");
+  add_job_flags(cmd, a, flags);
   cmd.footer(
       "Example:\n  reco train --input ratings --output user_movie_recommendations --set "
-      "n_factors=50");
+      "n_factors=50\nTo compare settings without publishing anything, use `reco evaluate`.");
 
   cmd.callback([a, flags, &ctx] {
-    std::vector<std::pair<std::string, std::string>> settings = *flags;
-    for (const auto& s : a->sets) {
-      const auto eq = s.find('=');
-      if (eq == std::string::npos || eq == 0) {
-        throw Error(ErrorKind::kUsage, fmt::format("--set {}: expected NAME=VALUE", s));
-      }
-      settings.emplace_back(s.substr(0, eq), s.substr(eq + 1));
-    }
-    training::TrainRequest req;
-    req.spec = training::job_spec_from_settings(a->input, a->output, settings);
-    req.threads = a->threads;
-    // The report (CV table) is this command's data and is printed on stdout below; progress
-    // milestones go to stderr.
-    training::LogSink progress;
-    if (!ctx.options.quiet) {
-      progress = [](training::LogKind kind, const std::string& text) {
-        if (kind == training::LogKind::kProgress) std::fprintf(stderr, "%s\n", text.c_str());
-      };
-    }
-    training::JobStore jobs(ctx.home());
-    training::JobRecord record = jobs.create("train", training::job_request_json(req.spec, "cli"));
-    const auto result =
-        training::run_recorded(ctx.warehouse(), ctx.home(), jobs, record, req, progress);
+    const auto result = run_job(ctx, *a, *flags, false);
     const training::TrainSummary& s = result.summary;
     if (a->json) {
       fmt::print("{}\n", json_text(s.to_json(), 2));
@@ -99,6 +118,31 @@ void register_train(Command& app, Context& ctx) {
     }
     fmt::print("model {} version {}: {}\n", s.model_name, s.version, s.artifact_uri);
     fmt::print("job {} finished in {:.2f} s\n", s.job_id, s.timings.total);
+  });
+}
+
+void register_evaluate(Command& app, Context& ctx) {
+  const auto a = std::make_shared<JobArgs>();
+  const auto flags = std::make_shared<Settings>();
+  Command cmd = app.add_subcommand("evaluate",
+                                   "Cross-validate an algorithm on a warehouse table and report "
+                                   "RMSE and MAE per fold, publishing nothing: no model version, "
+                                   "no output table (only the job record).");
+  add_job_flags(cmd, a, flags);
+  cmd.footer(
+      "The options are those of `reco train` (same names, same defaults: 5 shuffled folds, seed "
+      "42), and the report is the same table; the JSON (--json) has the per-fold metrics.\n"
+      "Example:\n  reco evaluate --input ratings --algo baseline --folds 3");
+  cmd.callback([a, flags, &ctx] {
+    const auto result = run_job(ctx, *a, *flags, true);
+    if (a->json) {
+      fmt::print("{}\n", json_text(parse_json(result.evaluation), 2));
+      return;
+    }
+    fmt::print("{}\n", result.cv_table);
+    const auto report = parse_json(result.evaluation);
+    fmt::print("job {} finished in {:.2f} s (nothing published)\n",
+               report["job"].get<std::string>(), report["timings"]["total_s"].get<double>());
   });
 }
 

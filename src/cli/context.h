@@ -42,6 +42,7 @@ void register_fetch(Command& app, Context& ctx);
 void register_generate(Command& app, Context& ctx);
 void register_sql(Command& app, Context& ctx);
 void register_train(Command& app, Context& ctx);
+void register_evaluate(Command& app, Context& ctx);
 void register_models(Command& app, Context& ctx);
 void register_recommend(Command& app, Context& ctx);
 void register_predict(Command& app, Context& ctx);

@@ -3,6 +3,8 @@
 //   POST /deploy   deploy(model_name, model_url)                     -> endpoint object
 //   POST /train    train(input_table, output_table [, options_json]) -> job result (async)
 //   GET  /train    polls a /train batch by its sf-external-function-query-batch-id
+//   POST /evaluate evaluate(input_table [, options_json]) -> cross-validation report (async;
+//                  publishes nothing); GET /evaluate polls like GET /train
 //
 // Row semantics, the same for all three:
 //  - one output row per input row, same row numbers, same order; rows are independent (each
@@ -41,6 +43,7 @@ namespace {
 const FunctionSignature kInvoke{"invoke", {"model_name", "user_id", "item_id"}, 3};
 const FunctionSignature kDeploy{"deploy", {"model_name", "model_url"}, 2};
 const FunctionSignature kTrain{"train", {"input_table", "output_table", "options_json"}, 2};
+const FunctionSignature kEvaluate{"evaluate", {"input_table", "options_json"}, 1};
 
 constexpr const char* kBatchHeader = "sf-external-function-query-batch-id";
 
@@ -302,8 +305,10 @@ void answer_train_batch(training::JobStore& jobs, const TrainBatch& batch, Respo
   res.set_content(format_batch(out), "application/json");
 }
 
-void train_start(RouteContext& ctx, RouteCall& call, Response& res) {
-  const std::vector<BatchRow> rows = parse_batch(call.body, kTrain);
+// POST /train and POST /evaluate: one job per row, started asynchronously.
+void start_jobs(RouteContext& ctx, RouteCall& call, Response& res, bool evaluate) {
+  const FunctionSignature& sig = evaluate ? kEvaluate : kTrain;
+  const std::vector<BatchRow> rows = parse_batch(call.body, sig);
   const std::string batch_id = call.http.get_header_value(kBatchHeader);
   const std::string payload = payload_hash(call.body);
 
@@ -350,26 +355,30 @@ void train_start(RouteContext& ctx, RouteCall& call, Response& res) {
   };
   std::vector<Planned> planned;
   size_t new_jobs = 0;
+  const size_t options_arg = evaluate ? 1 : 2;
   for (const BatchRow& row : rows) {
     Planned p{row.row_number, std::nullopt, json()};
-    if (!any_null(row, 2)) {
-      const std::string input = string_arg(row, kTrain, 0);
-      const std::string output = string_arg(row, kTrain, 1);
+    if (!any_null(row, sig.required)) {
+      const std::string input = string_arg(row, sig, 0);
+      const std::string output = evaluate ? std::string() : string_arg(row, sig, 1);
       try {
         (void)parse_table_name(input, "input table");
       } catch (const Error& e) {
-        rethrow_for_row(e, row.where(kTrain, 0), ErrorKind::kInput);
+        rethrow_for_row(e, row.where(sig, 0), ErrorKind::kInput);
       }
-      try {
-        (void)parse_table_name(output, "output table");
-      } catch (const Error& e) {
-        rethrow_for_row(e, row.where(kTrain, 1), ErrorKind::kInput);
+      if (!evaluate) {
+        try {
+          (void)parse_table_name(output, "output table");
+        } catch (const Error& e) {
+          rethrow_for_row(e, row.where(sig, 1), ErrorKind::kInput);
+        }
       }
       training::TrainRequest tr;
+      tr.evaluate_only = evaluate;
       try {
-        if (!row.has_arg(2)) {
+        if (!row.has_arg(options_arg)) {
           tr.spec = training::job_spec_from_json(input, output, json::object());
-        } else if (const json& o = row.args[2]; o.is_string()) {
+        } else if (const json& o = row.args[options_arg]; o.is_string()) {
           tr.spec = training::parse_job_options(input, output, o.get<std::string>());
         } else if (o.is_object()) {
           tr.spec = training::job_spec_from_json(input, output, o);
@@ -377,8 +386,13 @@ void train_start(RouteContext& ctx, RouteCall& call, Response& res) {
           throw Error(ErrorKind::kInput, fmt::format("expected a JSON object or its text, got {}",
                                                      json_preview(o, 60)));
         }
+        if (evaluate && tr.spec.folds < 2) {
+          throw Error(ErrorKind::kInput,
+                      fmt::format("evaluation is cross-validation: folds must be 2..100, got {}",
+                                  tr.spec.folds));
+        }
       } catch (const Error& e) {
-        rethrow_for_row(e, row.where(kTrain, 2), ErrorKind::kInput);
+        rethrow_for_row(e, row.where(sig, options_arg), ErrorKind::kInput);
       }
       p.request_json = training::job_request_json(tr.spec, "http");
       p.request_json["source"] = {{"protocol", "external-function"},
@@ -434,6 +448,14 @@ void train_start(RouteContext& ctx, RouteCall& call, Response& res) {
   answer_train_batch(ctx.jobs.store(), batch, res);
 }
 
+void train_start(RouteContext& ctx, RouteCall& call, Response& res) {
+  start_jobs(ctx, call, res, false);
+}
+
+void evaluate_start(RouteContext& ctx, RouteCall& call, Response& res) {
+  start_jobs(ctx, call, res, true);
+}
+
 void train_poll(RouteContext& ctx, RouteCall& call, Response& res) {
   const std::string batch_id = call.http.get_header_value(kBatchHeader);
   if (batch_id.empty())
@@ -457,6 +479,8 @@ std::vector<RouteSpec> external_function_routes() {
   return {
       {"POST", "/train", Access::kToken, BodyKind::kBatch, false, "", train_start},
       {"GET", "/train", Access::kToken, BodyKind::kNone, false, "", train_poll},
+      {"POST", "/evaluate", Access::kToken, BodyKind::kBatch, false, "", evaluate_start},
+      {"GET", "/evaluate", Access::kToken, BodyKind::kNone, false, "", train_poll},
       {"POST", "/deploy", Access::kToken, BodyKind::kBatch, false, "", deploy},
       {"POST", "/invoke", Access::kToken, BodyKind::kBatch, false, "", invoke},
   };

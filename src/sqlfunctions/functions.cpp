@@ -98,10 +98,26 @@ std::unique_ptr<storage::SqliteWarehouse> job_warehouse(sqlite3* db,
   return storage::SqliteWarehouse::borrow(db);
 }
 
+// Runs a training or evaluation job from a SQL function, recorded in the home's jobs, its log on
+// stderr when the shell asks for it.
+training::TrainResult run_job(sqlite3_context* ctx, training::TrainRequest req) {
+  const FunctionEnvironment& env = environment(ctx);
+  auto warehouse = job_warehouse(sqlite3_context_db_handle(ctx), req.spec);
+  training::LogSink log;
+  if (env.log_to_stderr) {
+    log = [](training::LogKind, const std::string& text) {
+      std::fprintf(stderr, "%s\n", text.c_str());
+    };
+  }
+  training::JobStore jobs(env.home);
+  training::JobRecord record = jobs.create(req.evaluate_only ? "evaluate" : "train",
+                                           training::job_request_json(req.spec, "sql"));
+  return training::run_recorded(*warehouse, env.home, jobs, record, std::move(req), log);
+}
+
 // train_and_get_recommendations(input_table, output_table [, options_json])
 void train_and_get_recommendations(sqlite3_context* ctx, int argc, sqlite3_value** argv) {
   constexpr const char* kName = "train_and_get_recommendations";
-  const auto* env = static_cast<const FunctionEnvironment*>(sqlite3_user_data(ctx));
   try {
     const auto input = text_arg(argv, 0);
     const auto output = text_arg(argv, 1);
@@ -112,17 +128,27 @@ void train_and_get_recommendations(sqlite3_context* ctx, int argc, sqlite3_value
     const auto options = argc > 2 ? text_arg(argv, 2) : std::nullopt;
     training::TrainRequest req;
     req.spec = training::parse_job_options(*input, *output, options.value_or(""));
-    auto warehouse = job_warehouse(sqlite3_context_db_handle(ctx), req.spec);
-    training::LogSink log;
-    if (env->log_to_stderr) {
-      log = [](training::LogKind, const std::string& text) {
-        std::fprintf(stderr, "%s\n", text.c_str());
-      };
+    result_json(ctx, run_job(ctx, std::move(req)).result_json());
+  } catch (const std::exception& e) {
+    result_error(ctx, kName, e);
+  }
+}
+
+// evaluate_model(input_table [, options_json]): the cross-validation of training, publishing
+// nothing; returns the report (JSON object with per-fold metrics).
+void evaluate_model(sqlite3_context* ctx, int argc, sqlite3_value** argv) {
+  constexpr const char* kName = "evaluate_model";
+  try {
+    const auto input = text_arg(argv, 0);
+    if (!input) {
+      sqlite3_result_null(ctx);
+      return;
     }
-    training::JobStore jobs(env->home);
-    training::JobRecord record = jobs.create("train", training::job_request_json(req.spec, "sql"));
-    const auto result = training::run_recorded(*warehouse, env->home, jobs, record, req, log);
-    result_json(ctx, json_text(result.summary.to_json()));
+    const auto options = argc > 1 ? text_arg(argv, 1) : std::nullopt;
+    training::TrainRequest req;
+    req.spec = training::parse_job_options(*input, "", options.value_or(""));
+    req.evaluate_only = true;
+    result_json(ctx, run_job(ctx, std::move(req)).result_json());
   } catch (const std::exception& e) {
     result_error(ctx, kName, e);
   }
@@ -143,6 +169,8 @@ int register_all(sqlite3* db, const FunctionEnvironment& env) {
   const Fn fns[] = {
       {"train_and_get_recommendations", 2, train_and_get_recommendations},
       {"train_and_get_recommendations", 3, train_and_get_recommendations},
+      {"evaluate_model", 1, evaluate_model},
+      {"evaluate_model", 2, evaluate_model},
       {"deploy_model", 2, deploy_model},
       {"invoke_model", 3, invoke_model},
       {"recommend", 2, recommend},

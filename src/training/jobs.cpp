@@ -216,11 +216,12 @@ TrainResult run_recorded(storage::Warehouse& warehouse, const Home& home, JobSto
     if (log) log(kind, text);
   };
   try {
-    TrainResult result = run_training(warehouse, home, request, sink);
+    TrainResult result = request.evaluate_only ? run_evaluation(warehouse, request, sink)
+                                               : run_training(warehouse, home, request, sink);
     kill_point("job:before-record");
     const std::lock_guard lock(mutex);
     record.state = JobState::kCompleted;
-    record.result = json_text(result.summary.to_json());
+    record.result = result.result_json();
     record.finished_at = utc_timestamp();
     jobs.save(record);
     return result;
@@ -283,7 +284,7 @@ std::pair<JobRecord, bool> JobRunner::submit(const TrainRequest& request, const 
     }
   }
   if (stopping_) throw Error(ErrorKind::kIo, "the server is shutting down; retry later");
-  JobRecord record = store_.create("train", request_json, key);
+  JobRecord record = store_.create(request.evaluate_only ? "evaluate" : "train", request_json, key);
   if (!key.empty()) key_to_id_[key] = record.id;
   queue_.emplace_back(record.id, request);
   lock.unlock();

@@ -2,6 +2,8 @@
 
 #include <fmt/format.h>
 
+#include "core/error.h"
+#include "core/json.h"
 #include "core/stopwatch.h"
 #include "training/steps.h"
 
@@ -65,6 +67,60 @@ TrainResult run_training(storage::Warehouse& wh, const Home& home, const TrainRe
           .string();
   emit(LogKind::kReport, "Training complete.");
   return result;
+}
+
+TrainResult run_evaluation(storage::Warehouse& wh, const TrainRequest& req, const LogSink& log) {
+  const JobSpec& spec = req.spec;
+  if (!spec.output_table.empty()) {
+    throw Error(
+        ErrorKind::kUsage,
+        fmt::format("evaluation writes no table; output table '{}' given", spec.output_table));
+  }
+  if (spec.folds < 2) {
+    throw Error(
+        ErrorKind::kUsage,
+        fmt::format("evaluation is cross-validation: folds must be 2..100, got {}", spec.folds));
+  }
+  const Stopwatch clock;
+  Stopwatch step;
+  const JobPlan plan = plan_job(wh, spec);
+  const TrainingData data = read_training_data(wh, plan, spec);
+  const double read_s = step.seconds();
+  if (log) {
+    log(LogKind::kProgress,
+        fmt::format("read {} ratings ({} users, {} items) from {} in {:.2f} s", data.data.size(),
+                    data.data.n_users(), data.data.n_items(), plan.input.display(), read_s));
+  }
+  step.restart();
+  const evaluation::CvReport cv = evaluate(data, spec, req.threads);
+  const double cv_s = step.seconds();
+  TrainResult result;
+  result.cv_table = cv.format_table();
+  if (log) {
+    log(LogKind::kReport, fmt::format("Evaluating RMSE, MAE of algorithm {} on {} split(s).\n",
+                                      spec.algorithm, spec.folds));
+    log(LogKind::kReport, result.cv_table);
+  }
+  const nlohmann::json report = {
+      {"job", req.job_id},
+      {"algorithm", spec.algorithm},
+      {"input_table", plan.input.display()},
+      {"ratings", data.data.size()},
+      {"users", data.data.n_users()},
+      {"items", data.data.n_items()},
+      {"seed", spec.seed},
+      {"folds", spec.folds},
+      {"rmse", cv.rmse().mean},
+      {"mae", cv.mae().mean},
+      {"cv", cv.metrics_json()},
+      {"timings", {{"read_s", read_s}, {"cv_s", cv_s}, {"total_s", clock.seconds()}}},
+  };
+  result.evaluation = json_text(report);
+  return result;
+}
+
+std::string TrainResult::result_json() const {
+  return evaluation.empty() ? json_text(summary.to_json()) : evaluation;
 }
 
 }  // namespace reco::training

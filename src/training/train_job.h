@@ -24,6 +24,8 @@ struct TrainRequest {
   JobSpec spec;
   int threads = 0;     // 0: all cores (results do not depend on it)
   std::string job_id;  // empty: one is made from the model name, version and time
+  // Cross-validation only (run_evaluation): nothing is refitted, published or written.
+  bool evaluate_only = false;
 };
 
 // Wall time of each step, in seconds.
@@ -58,6 +60,12 @@ struct TrainResult {
   TrainSummary summary;
   std::string artifact_path;
   std::string cv_table;  // Surprise layout; empty when folds == 0
+  // run_evaluation's report, a JSON object (empty for training): {"job", "algorithm",
+  // "input_table", "ratings", "users", "items", "seed", "folds", "rmse", "mae",
+  // "cv": per-fold metrics, "timings": {"read_s", "cv_s", "total_s"}}
+  std::string evaluation;
+  // What the job record keeps as its result: the evaluation, or summary.to_json().
+  std::string result_json() const;
 };
 
 // Receives the job's log: progress milestones, and the report (the CV table and what was
@@ -67,5 +75,10 @@ using LogSink = std::function<void(LogKind kind, const std::string& text)>;
 
 TrainResult run_training(storage::Warehouse& warehouse, const Home& home,
                          const TrainRequest& request, const LogSink& log);
+// The same cross-validation as training (same options, same report) and nothing else: no refit,
+// no model version, no output table (reco evaluate, evaluate_model, POST /evaluate). Needs
+// folds >= 2 and no output table (Error(kUsage) otherwise).
+TrainResult run_evaluation(storage::Warehouse& warehouse, const TrainRequest& request,
+                           const LogSink& log);
 
 }  // namespace reco::training

@@ -54,9 +54,10 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* bytes, size_t size) {
   const std::string_view data(reinterpret_cast<const char*>(bytes) + 1, size - 1);
   const Verdict whole = run(data, 0, limits);
   const Verdict pieces = run(data, step, limits);
-  // The verdict may not depend on how the bytes arrived.
-  if (whole.state != pieces.state || whole.status != pieces.status || whole.used != pieces.used ||
-      whole.body != pieces.body)
+  // The verdict may not depend on how the bytes arrived. (After an error the connection closes,
+  // so how far the parser read before giving up does not matter.)
+  if (whole.state != pieces.state || whole.status != pieces.status || whole.body != pieces.body)
     std::abort();
+  if (whole.state != State::kError && whole.used != pieces.used) std::abort();
   return 0;
 }

@@ -58,7 +58,15 @@ json::parse_error too_deep(size_t byte) {
 
 json parse_json(std::string_view text) {
   if (const size_t at = json_depth_violation(text)) throw too_deep(at);
-  return json::parse(text.begin(), text.end());
+  try {
+    return json::parse(text.begin(), text.end());
+  } catch (const json::out_of_range& e) {
+    // A number beyond double's range ("1E999") is bad input like any syntax error; nlohmann
+    // reports it as out_of_range (406), which callers would not expect from a parser.
+    std::string what = e.what();
+    if (const auto p = what.find("] "); p != std::string::npos) what = what.substr(p + 2);
+    throw json::parse_error::create(101, 0, what, nullptr);
+  }
 }
 
 std::optional<json> try_parse_json(std::string_view text) {

@@ -26,7 +26,8 @@ std::string json_text(const nlohmann::json& value, int indent = -1);
 // The same, invalid UTF-8 replaced by U+FFFD instead of throwing (for answers and messages).
 std::string json_text_lenient(const nlohmann::json& value, int indent = -1);
 // nlohmann::json::parse(text): throws nlohmann::json::parse_error naming the position, also for
-// nesting deeper than kMaxJsonDepth ("nesting deeper than 64 levels").
+// nesting deeper than kMaxJsonDepth ("nesting deeper than 64 levels") and for a number beyond
+// double's range (which nlohmann reports as out_of_range).
 nlohmann::json parse_json(std::string_view text);
 // The same, without throwing: nullopt when the text is not JSON or is nested too deep.
 std::optional<nlohmann::json> try_parse_json(std::string_view text);

@@ -10,6 +10,7 @@
 #include <algorithm>
 #include <cerrno>
 #include <charconv>
+#include <chrono>
 #include <climits>
 #include <cstring>
 
@@ -223,6 +224,102 @@ std::vector<Version> ModelRegistry::all_version_dirs() const {
     }
   }
   return out;
+}
+
+RetentionPolicy ModelRegistry::policy(const std::string& name) const {
+  validate_name(name);
+  RetentionPolicy p;
+  const auto text = read_file_if_exists(models_dir_ / name / "policy.json", 1 << 20);
+  if (!text) return p;
+  const auto j = try_parse_json(*text);
+  if (!j || !j->is_object()) {
+    throw Error(ErrorKind::kCorrupt, fmt::format("{}: not a JSON object",
+                                                 (models_dir_ / name / "policy.json").string()));
+  }
+  if (const auto it = j->find("keep_versions"); it != j->end() && it->is_number_integer())
+    p.keep_versions = std::max(1, it->get<int>());
+  if (const auto it = j->find("keep_days"); it != j->end() && it->is_number_integer())
+    p.keep_days = it->get<int>();
+  return p;
+}
+
+void ModelRegistry::set_policy(const std::string& name, const RetentionPolicy& p) const {
+  validate_name(name);
+  if (p.keep_versions < 1) {
+    throw Error(ErrorKind::kUsage,
+                fmt::format("keep_versions must be at least 1 (the newest version is always "
+                            "kept), got {}",
+                            p.keep_versions));
+  }
+  if (p.keep_days && *p.keep_days < 1) {
+    throw Error(ErrorKind::kUsage,
+                fmt::format("keep_days must be at least 1, got {}", *p.keep_days));
+  }
+  json j = {{"keep_versions", p.keep_versions},
+            {"keep_days", p.keep_days ? json(*p.keep_days) : json(nullptr)}};
+  write_file_atomic(models_dir_ / name / "policy.json", json_text(j, 2) + "\n");
+}
+
+std::vector<Version> ModelRegistry::expired(const std::string& name, const RetentionPolicy& p,
+                                            const std::vector<int>& keep) const {
+  validate_name(name);
+  std::vector<int> complete = versions(name);
+  std::vector<Version> out;
+  if (complete.empty()) return out;
+  const int newest = complete.back();
+  const auto now = fs::file_time_type::clock::now();
+  const size_t n = complete.size();
+  for (size_t i = 0; i < n; ++i) {
+    const int v = complete[i];
+    if (v == newest || std::find(keep.begin(), keep.end(), v) != keep.end()) continue;
+    const bool beyond_count = n - i > static_cast<size_t>(p.keep_versions);
+    bool too_old = false;
+    if (p.keep_days) {
+      std::error_code ec;
+      const auto t =
+          fs::last_write_time(models_dir_ / name / version_dir_name(v) / kArtifactFileName, ec);
+      too_old = !ec && now - t > std::chrono::hours(24) * *p.keep_days;
+    }
+    if (beyond_count || too_old)
+      out.push_back(Version{name, v, models_dir_ / name / version_dir_name(v)});
+  }
+  // Rolled-back runs below the newest version: their numbers are behind it, so they can go.
+  for (const auto& entry : entries_of(models_dir_ / name)) {
+    const auto v = parse_version_dir(entry.path().filename().string());
+    if (!v || *v >= newest || regular_file_exists(entry.path() / kArtifactFileName)) continue;
+    if (regular_file_exists(entry.path() / kStagedFileName)) continue;  // being published
+    const auto text = read_file_if_exists(entry.path() / kRunInfoFileName, 1 << 20);
+    const auto run = text ? try_parse_json(*text) : std::nullopt;
+    if (run && run->is_object() && run->value("state", "") == "Failed")
+      out.push_back(Version{name, *v, entry.path()});
+  }
+  std::sort(out.begin(), out.end(),
+            [](const Version& a, const Version& b) { return a.number < b.number; });
+  return out;
+}
+
+void ModelRegistry::remove_version(const Version& v) const {
+  const fs::path doomed =
+      v.dir.parent_path() / fmt::format(".deleting-{}-{}", v.dir.filename().string(), ::getpid());
+  if (::rename(v.dir.c_str(), doomed.c_str()) != 0) {
+    throw write_error(fmt::format("cannot remove {}", v.dir.string()), errno);
+  }
+  std::error_code ec;
+  fs::remove_all(doomed, ec);
+  if (ec) {
+    throw Error(ErrorKind::kIo, fmt::format("cannot remove {}: {}", doomed.string(), ec.message()));
+  }
+}
+
+size_t ModelRegistry::remove_deleting(const std::string& name) const {
+  size_t removed = 0;
+  for (const auto& entry : entries_of(models_dir_ / name)) {
+    if (entry.path().filename().string().rfind(".deleting-", 0) != 0) continue;
+    std::error_code ec;
+    fs::remove_all(entry.path(), ec);
+    if (!ec) ++removed;
+  }
+  return removed;
 }
 
 std::vector<std::string> ModelRegistry::model_names() const {

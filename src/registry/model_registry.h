@@ -60,6 +60,13 @@ struct ModelSummary {
   std::string metadata = "{}";  // the artifact's metadata, a JSON object
 };
 
+// How many versions of a model are kept (models/<name>/policy.json; these defaults without one).
+// The newest version is always kept, whatever the policy.
+struct RetentionPolicy {
+  int keep_versions = 20;        // the newest N complete versions (>= 1)
+  std::optional<int> keep_days;  // and, when set, only those younger than this many days
+};
+
 class ModelRegistry {
  public:
   explicit ModelRegistry(std::filesystem::path models_dir);
@@ -86,6 +93,22 @@ class ModelRegistry {
   std::filesystem::path commit_staged(const Version& version) const;
   // Every version directory of every model, complete or not, as (name, number, dir).
   std::vector<Version> all_version_dirs() const;
+
+  // Retention. policy() reads policy.json (defaults without one); set_policy() validates and
+  // writes it (Error(kUsage) for keep_versions < 1: the newest version is always kept).
+  RetentionPolicy policy(const std::string& name) const;
+  void set_policy(const std::string& name, const RetentionPolicy& policy) const;
+  // The complete versions the policy lets go, ascending: beyond the newest keep_versions, or
+  // (with keep_days) older than that by their artifact's time; never the newest one, never one
+  // in `keep` (versions in use). Also the directories of rolled-back runs (run.json only) below
+  // the newest version.
+  std::vector<Version> expired(const std::string& name, const RetentionPolicy& policy,
+                               const std::vector<int>& keep) const;
+  // Removes a version crash-safely: first renamed out of the listing (".deleting-v<N>-<pid>",
+  // one atomic rename: readers see it complete or gone), then deleted. remove_deleting() finishes
+  // what a killed deletion left.
+  void remove_version(const Version& version) const;
+  size_t remove_deleting(const std::string& name) const;
 
   // Model names with at least one directory, sorted.
   std::vector<std::string> model_names() const;

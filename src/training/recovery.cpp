@@ -203,6 +203,20 @@ RecoveryReport recover_home(const Home& home) {
   } catch (const Error& e) {
     report.notes.push_back(e.what());
   }
+  // Deletions a killed process left half done (renamed away first, so never listed).
+  try {
+    for (const auto& name : models.model_names()) models.remove_deleting(name);
+    std::error_code ec;
+    for (fs::directory_iterator it(home.models_dir(), ec), end; !ec && it != end;
+         it.increment(ec)) {
+      if (it->path().filename().string().rfind(".deleting-", 0) == 0) {
+        std::error_code rm;
+        fs::remove_all(it->path(), rm);
+      }
+    }
+  } catch (const Error& e) {
+    report.notes.push_back(e.what());
+  }
   for (const auto& v : versions) {
     report.temp_files_removed += remove_stale_temp_files(v.dir);
     std::error_code ec;

@@ -16,6 +16,7 @@
 #include "core/version.h"
 #include "registry/artifact.h"
 #include "registry/model_registry.h"
+#include "training/retention.h"
 
 namespace reco::training {
 namespace fs = std::filesystem;
@@ -275,6 +276,17 @@ fs::path publish(storage::Warehouse& wh, const Home& home, const Trained& t,
     run["cv_timings"] = t.cv ? t.cv->timings_json() : json(nullptr);
     run["finished_at"] = utc_now("%Y-%m-%dT%H:%M:%SZ");
     models.write_run_info(version, run);
+    // The model's retention policy, now that there is one more version; a failure here is
+    // reported, not the job's.
+    try {
+      const auto kept = apply_retention(home, t.plan.model_name);
+      if (log && !kept.removed.empty()) {
+        log(LogKind::kProgress, fmt::format("retention: removed {} old version(s) of {}",
+                                            kept.removed.size(), t.plan.model_name));
+      }
+    } catch (const std::exception& e) {
+      if (log) log(LogKind::kProgress, fmt::format("retention: {}", e.what()));
+    }
     return artifact;
   } catch (const std::exception& e) {
     // Nothing half-made stays visible; the directory keeps a run.json saying why, so the

@@ -56,6 +56,10 @@ class HostileClients(WithModel):
         obj = '{"data": [[0, ' + "[" * 5000 + "]" * 5000 + ', 1, 2]]}'
         r = self.server.request("POST", "/invoke", obj, {"Content-Type": "application/json"})
         self.assertEqual(r.status, 400, r)
+        # A number beyond double's range is bad input too (found by the payloads fuzzer: it was 500).
+        r = self.server.request("POST", "/invoke", '{"data": [[0, "ep0", 1E99999, 1]]}',
+                                {"Content-Type": "application/json"})
+        self.assertEqual(r.status, 400, r)
         self.assertEqual(self.server.request("GET", "/ping").status, 200)
         self.assertIsNone(self.server.proc.poll())
 

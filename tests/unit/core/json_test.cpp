@@ -46,6 +46,15 @@ TEST(JsonDepth, BracketsInsideStringsDoNotCount) {
   EXPECT_EQ(parse_json(text)["k"].get<std::string>().size(), 1004u);
 }
 
+TEST(JsonParse, ANumberBeyondDoubleIsAParseError) {
+  // Found by the payloads fuzzer: nlohmann throws out_of_range (406) here.
+  EXPECT_THROW(parse_json("[1E99999]"), nlohmann::json::parse_error);
+  EXPECT_THROW(parse_json("{\"data\": [[0, 999999999999999E9999990]]}"),
+               nlohmann::json::parse_error);
+  EXPECT_EQ(try_parse_json("1E99999"), std::nullopt);
+  EXPECT_EQ(parse_json("1E300").get<double>(), 1e300);
+}
+
 TEST(JsonPreview, CutsLongValuesAndStaysShallow) {
   EXPECT_EQ(json_preview(nlohmann::json(12)), "12");
   EXPECT_EQ(json_preview(nlohmann::json::parse(R"({"a":[1,2],"b":"x"})")),

@@ -43,7 +43,7 @@ test-asan: build-asan
 	  ctest --output-on-failure -j $(JOBS) -L 'unit|sql' --timeout 900
 
 test-fuzz: deps
-	@scripts/fuzz.sh $(FUZZ_BUILD) 4
+	@scripts/fuzz.sh $(FUZZ_BUILD) 3
 
 # Longer fuzzing: FUZZ_SECONDS per target (default 600), optimized build.
 fuzz: deps

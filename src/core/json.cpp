@@ -49,6 +49,34 @@ size_t json_depth_violation(std::string_view text, size_t max_depth) {
 
 namespace {
 
+// nlohmann's message ends with "last read: '<token>'", and the token can be as long as the input
+// (an unterminated string): cut it, so a message about a body stays short whatever the body.
+json::parse_error bounded(const json::parse_error& e, std::string_view text) {
+  constexpr size_t kMaxMessage = 300, kMaxToken = 40;
+  const std::string what = e.what();
+  const std::string marker = "; last read: '";
+  const size_t token_at = what.find(marker);
+  const size_t reason_at = what.find(": ", what.find("parse error"));
+  if (what.size() <= kMaxMessage || token_at == std::string::npos ||
+      reason_at == std::string::npos || reason_at > token_at)
+    return e;
+  std::string reason = what.substr(reason_at + 2, token_at + marker.size() - reason_at - 2);
+  reason += what.substr(token_at + marker.size(), kMaxToken) + "...'";
+  // The same "line, column" as nlohmann's own message.
+  nlohmann::detail::position_t pos;
+  pos.chars_read_total = e.byte;
+  const size_t end = std::min(e.byte, text.size());
+  for (size_t i = 0; i < end; ++i) {
+    if (text[i] == '\n') {
+      ++pos.lines_read;
+      pos.chars_read_current_line = 0;
+    } else {
+      ++pos.chars_read_current_line;
+    }
+  }
+  return json::parse_error::create(e.id, pos, reason, nullptr);
+}
+
 json::parse_error too_deep(size_t byte) {
   return json::parse_error::create(
       101, byte, "nesting deeper than " + std::to_string(kMaxJsonDepth) + " levels", nullptr);
@@ -60,6 +88,8 @@ json parse_json(std::string_view text) {
   if (const size_t at = json_depth_violation(text)) throw too_deep(at);
   try {
     return json::parse(text.begin(), text.end());
+  } catch (const json::parse_error& e) {
+    throw bounded(e, text);
   } catch (const json::out_of_range& e) {
     // A number beyond double's range ("1E999") is bad input like any syntax error; nlohmann
     // reports it as out_of_range (406), which callers would not expect from a parser.

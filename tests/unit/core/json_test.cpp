@@ -55,6 +55,27 @@ TEST(JsonParse, ANumberBeyondDoubleIsAParseError) {
   EXPECT_EQ(parse_json("1E300").get<double>(), 1e300);
 }
 
+TEST(JsonParse, MessagesStayShortWhateverTheInput) {
+  // Found by the payloads fuzzer: an unterminated 5000-byte string was quoted whole.
+  const std::string text = "{\"" + std::string(5000, 'B');
+  try {
+    parse_json(text);
+    FAIL();
+  } catch (const nlohmann::json::parse_error& e) {
+    EXPECT_LT(std::string(e.what()).size(), 400u) << e.what();
+    EXPECT_THAT(e.what(), HasSubstr("parse error at line 1, column"));
+    EXPECT_THAT(e.what(), HasSubstr("last read: '\"BBBB"));
+  }
+  // Short messages are nlohmann's own.
+  try {
+    parse_json("no");
+    FAIL();
+  } catch (const nlohmann::json::parse_error& e) {
+    EXPECT_THAT(e.what(), HasSubstr("parse error at line 1, column 2: syntax error while parsing "
+                                    "value - invalid literal; last read: 'no'"));
+  }
+}
+
 TEST(JsonPreview, CutsLongValuesAndStaysShallow) {
   EXPECT_EQ(json_preview(nlohmann::json(12)), "12");
   EXPECT_EQ(json_preview(nlohmann::json::parse(R"({"a":[1,2],"b":"x"})")),

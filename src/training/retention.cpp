@@ -15,10 +15,11 @@ namespace {
 
 namespace fs = std::filesystem;
 
-// (version, endpoint) pairs of the endpoints serving `model`.
-std::vector<std::pair<int, std::string>> users_of(const Home& home, const std::string& model) {
+// (version, endpoint) pairs of the endpoints serving `model`, from one listing of the endpoints.
+std::vector<std::pair<int, std::string>> users_of(
+    const std::vector<deployment::Endpoint>& endpoints, const std::string& model) {
   std::vector<std::pair<int, std::string>> out;
-  for (const auto& e : deployment::EndpointStore(home).list()) {
+  for (const auto& e : endpoints) {
     if (e.model_name == model && e.model_version > 0) out.emplace_back(e.model_version, e.name);
   }
   return out;
@@ -26,33 +27,26 @@ std::vector<std::pair<int, std::string>> users_of(const Home& home, const std::s
 
 }  // namespace
 
-std::vector<int> versions_in_use(const Home& home, const std::string& model) {
-  std::vector<int> out;
-  for (const auto& [v, endpoint] : users_of(home, model)) out.push_back(v);
-  return out;
-}
-
 RetentionReport apply_retention(const Home& home, const std::optional<std::string>& model) {
   const registry::ModelRegistry models(home.models_dir());
+  const auto endpoints = deployment::EndpointStore(home).list();
   RetentionReport report;
   const std::vector<std::string> names =
       model ? std::vector<std::string>{*model} : models.model_names();
   for (const auto& name : names) {
     models.remove_deleting(name);
-    const auto users = users_of(home, name);
-    const std::vector<int> in_use = versions_in_use(home, name);
-    const auto policy = models.policy(name);
-    for (const auto& v : models.expired(name, policy, in_use)) {
+    const auto users = users_of(endpoints, name);
+    // What the policy lets go: removed, unless an endpoint serves it.
+    for (const auto& v : models.expired(name, models.policy(name), {})) {
+      const auto user = std::find_if(users.begin(), users.end(),
+                                     [&](const auto& u) { return u.first == v.number; });
+      if (user != users.end()) {
+        report.kept_in_use.push_back(
+            fmt::format("models:/{}/{} (endpoint {})", name, v.number, user->second));
+        continue;
+      }
       models.remove_version(v);
       report.removed.push_back(v);
-    }
-    // What the policy alone would have removed but an endpoint keeps.
-    for (const auto& v : models.expired(name, policy, {})) {
-      for (const auto& [version, endpoint] : users) {
-        if (version == v.number)
-          report.kept_in_use.push_back(
-              fmt::format("models:/{}/{} (endpoint {})", name, version, endpoint));
-      }
     }
   }
   return report;
@@ -70,7 +64,7 @@ RetentionReport delete_versions(const Home& home, const std::string& model,
   if (version && std::find(all.begin(), all.end(), *version) == all.end()) {
     throw Error(ErrorKind::kNotFound, fmt::format("model {} has no version {}", model, *version));
   }
-  for (const auto& [v, endpoint] : users_of(home, model)) {
+  for (const auto& [v, endpoint] : users_of(deployment::EndpointStore(home).list(), model)) {
     if (!version || v == *version) {
       throw Error(ErrorKind::kConflict,
                   fmt::format("models:/{}/{} is in use by endpoint {}: deploy another version to "

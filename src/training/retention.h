@@ -18,8 +18,6 @@ struct RetentionReport {
   std::vector<std::string> kept_in_use;  // "models:/m/3 (endpoint ep)"
 };
 
-// Versions of `model` that endpoints deploy.
-std::vector<int> versions_in_use(const Home& home, const std::string& model);
 // Applies each model's policy (or only `model`'s).
 RetentionReport apply_retention(const Home& home, const std::optional<std::string>& model = {});
 // Deletes one version, or every version of the model (then the model is gone). Throws

@@ -58,6 +58,7 @@ bench: deps
 	@scripts/bench.sh "$(BUILD)"
 	@echo; scripts/bench_invoke.sh "$(BUILD)"
 	@echo; scripts/bench_serve.sh "$(BUILD)"
+	@echo; scripts/bench_cores.py "$(BUILD)"
 
 format:
 	clang-format -i $$(git ls-files '*.cpp' '*.h')

@@ -3,7 +3,8 @@
 # (default 5). New inputs go to a scratch directory, the committed seed corpus (fuzz/corpus/NAME)
 # is only read. A crash, leak, sanitizer report or timeout fails the run and leaves the input
 # that caused it in BUILD_DIR/crashes/. Usage: scripts/fuzz.sh BUILD_DIR [SECONDS] [TARGET...]
-# (env FUZZ_OPT: the build's optimization level, default -O0, which compiles fastest).
+# (env FUZZ_OPT: the build's optimization level, default -O0, which compiles fastest; FUZZ_TIMEOUT:
+# seconds one input may take, default 10).
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 build="$1"
@@ -24,7 +25,7 @@ failed=0
 for t in "${targets[@]}"; do
   scratch="$(mktemp -d)"
   log="$build/fuzz_$t.log"
-  if "$build/fuzz_$t" "$scratch" "$root/fuzz/corpus/$t" -max_total_time="$seconds" -timeout=10 \
+  if "$build/fuzz_$t" "$scratch" "$root/fuzz/corpus/$t" -max_total_time="$seconds" -timeout="${FUZZ_TIMEOUT:-10}" \
        -rss_limit_mb=2048 -max_len=65536 -artifact_prefix="$build/crashes/$t-" -print_final_stats=1 \
        >"$log" 2>&1; then
     runs="$(grep -m1 'stat::number_of_executed_units' "$log" | awk '{print $2}')"

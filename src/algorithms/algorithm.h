@@ -37,6 +37,7 @@ struct FitInput {
   uint64_t seed;                  // every random choice derives from it
   const EpochProgress& progress;  // may be empty
   const FoldShared* shared;       // from prepare_shared for the same data, params and seed, or null
+  int threads = 0;                // threads the fit may use (0: all cores); see max_fit_threads
 };
 
 struct Algorithm {
@@ -48,6 +49,10 @@ struct Algorithm {
   std::function<std::unique_ptr<FoldShared>(const Dataset& data, const Params& params,
                                             uint64_t seed, int threads)>
       prepare_shared;
+  // Optional: the most threads a fit on n_ratings training ratings can use (absent: 1). Such a
+  // fit must give the same model for any FitInput::threads: cross-validation runs folds on one
+  // thread each or splits one over several, whichever finishes sooner (evaluation/fit_plan.h).
+  std::function<int(const Params& params, size_t n_ratings)> max_fit_threads;
   // Trains on input.set. Throws Error(kInput) when training fails on the data (e.g. diverges).
   std::function<std::unique_ptr<Model>(const FitInput& input)> fit;
 };

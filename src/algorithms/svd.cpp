@@ -122,9 +122,7 @@ FactorModel fit_svd(const SvdOptions& options, const TrainingSet& set, RatingSca
   // Training runs on copies of the parameters: factor rows padded to whole SIMD registers
   // (zeros in the padding stay zero: their updates are 0 * x terms), in the row order of the
   // schedule; the model keeps the unpadded layout in model order.
-  const bool parallel = options.parallel == SvdOptions::Parallel::kOn ||
-                        (options.parallel == SvdOptions::Parallel::kAuto &&
-                         set.size() >= SvdOptions::kParallelMinRatings);
+  const bool parallel = options.uses_block_schedule(set.size());
   std::optional<BlockSchedule> schedule;
   if (parallel) schedule.emplace(set, SvdOptions::kParallelGrid);
   auto user_row = [&](size_t u) { return schedule ? schedule->user_row(u) : u; };
@@ -245,9 +243,15 @@ Algorithm svd_algorithm() {
                                                 static_cast<size_t>(params.get_int("n_factors")),
                                             threads);
   };
+  a.max_fit_threads = [](const Params& params, size_t n_ratings) {
+    return SvdOptions::from_params(params).uses_block_schedule(n_ratings)
+               ? static_cast<int>(SvdOptions::kParallelGrid)
+               : 1;
+  };
   a.fit = [](const FitInput& in) -> std::unique_ptr<Model> {
-    return std::make_unique<FactorModel>(fit_svd(SvdOptions::from_params(in.params), in.set,
-                                                 in.scale, in.seed, in.progress,
+    SvdOptions options = SvdOptions::from_params(in.params);
+    options.threads = in.threads;
+    return std::make_unique<FactorModel>(fit_svd(options, in.set, in.scale, in.seed, in.progress,
                                                  dynamic_cast<const InitialFactors*>(in.shared)));
   };
   return a;

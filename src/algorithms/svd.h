@@ -45,6 +45,12 @@ struct SvdOptions {
   static constexpr uint32_t kParallelGrid = 8;
   static constexpr size_t kParallelMinRatings = 1'000'000;
 
+  // Whether a training set of n ratings is visited in the block schedule.
+  bool uses_block_schedule(size_t n_ratings) const {
+    return parallel == Parallel::kOn ||
+           (parallel == Parallel::kAuto && n_ratings >= kParallelMinRatings);
+  }
+
   static SvdOptions from_params(const Params& params);  // params of algorithm "svd"
   static SvdOptions defaults();                         // the table's defaults
 };

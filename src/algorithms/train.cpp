@@ -1,5 +1,6 @@
 #include "algorithms/train.h"
 
+#include <algorithm>
 #include <limits>
 #include <numeric>
 
@@ -24,14 +25,20 @@ const Algorithm& checked_algorithm(std::string_view algorithm, const Params& par
 
 std::unique_ptr<Model> fit(std::string_view algorithm, const Params& params, const Dataset& data,
                            std::span<const uint32_t> rating_indices, RatingScale scale,
-                           uint64_t seed, const EpochProgress& progress, const FoldShared* shared) {
+                           uint64_t seed, const EpochProgress& progress, const FoldShared* shared,
+                           int threads) {
   const Algorithm& a = checked_algorithm(algorithm, params, "train");
   if (!(scale.min < scale.max)) {
     throw Error(ErrorKind::kInput,
                 fmt::format("rating scale [{}, {}] is empty", scale.min, scale.max));
   }
   const TrainingSet set = make_training_set(data, rating_indices);
-  return a.fit(FitInput{params, set, scale, seed, progress, shared});
+  return a.fit(FitInput{params, set, scale, seed, progress, shared, threads});
+}
+
+int max_fit_threads(std::string_view algorithm, const Params& params, size_t n_ratings) {
+  const Algorithm& a = checked_algorithm(algorithm, params, "train");
+  return a.max_fit_threads ? std::max(1, a.max_fit_threads(params, n_ratings)) : 1;
 }
 
 std::unique_ptr<FoldShared> prepare_shared(std::string_view algorithm, const Params& params,

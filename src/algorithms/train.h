@@ -21,11 +21,16 @@ namespace reco::algorithms {
 // fold's training list or 0..n-1). The model's users and items are those of the selected
 // ratings. Throws Error(kUsage) for an unknown algorithm or params of another algorithm,
 // Error(kInput) for an empty selection or when training diverges. `shared`, when given, was made
-// by prepare_shared() for the same data, params and seed.
+// by prepare_shared() for the same data, params and seed. threads: how many the fit may use
+// (0: all cores; an algorithm uses at most max_fit_threads(), and its model does not depend on
+// the number).
 std::unique_ptr<Model> fit(std::string_view algorithm, const Params& params, const Dataset& data,
                            std::span<const uint32_t> rating_indices, RatingScale scale,
                            uint64_t seed, const EpochProgress& progress = {},
-                           const FoldShared* shared = nullptr);
+                           const FoldShared* shared = nullptr, int threads = 0);
+
+// The most threads a fit of `algorithm` on n_ratings training ratings can use (>= 1).
+int max_fit_threads(std::string_view algorithm, const Params& params, size_t n_ratings);
 
 // What the fits of one cross-validation (and the refit) on `data` share, or null when the
 // algorithm shares nothing. threads: 0 means all cores.

@@ -80,7 +80,9 @@ size_t remove_stale_temp_files(const fs::path& dir) {
     const auto [ptr, err] = std::from_chars(rest.data(), rest.data() + dash, pid);
     if (err != std::errc() || ptr != rest.data() + dash || process_alive(pid)) continue;
     std::error_code rm;
-    if (fs::is_regular_file(it->symlink_status(rm)) && fs::remove(it->path(), rm)) ++removed;
+    const fs::file_status st = it->symlink_status(rm);
+    if (fs::is_regular_file(st) && fs::remove(it->path(), rm)) ++removed;
+    if (fs::is_directory(st) && fs::remove_all(it->path(), rm) > 0 && !rm) ++removed;
   }
   return removed;
 }

@@ -20,8 +20,9 @@ Error write_error(const std::string& what, int err);
 
 // Writes `<path>.tmp-<pid>-<n>`, fsyncs it and renames it over `path`.
 void write_file_atomic(const std::filesystem::path& path, std::string_view bytes);
-// Removes the temporary files of write_file_atomic (and of other writers using the same
-// `.tmp-<pid>-<n>` suffix) in `dir` whose process is gone. Returns how many it removed.
+// Removes the temporary files of write_file_atomic (and the files and directories of other
+// writers using the same `.tmp-<pid>-<n>` suffix) in `dir` whose process is gone. Returns how
+// many it removed.
 size_t remove_stale_temp_files(const std::filesystem::path& dir);
 void ensure_directory(const std::filesystem::path& dir);  // mkdir -p with a clear error
 

@@ -1,19 +1,15 @@
 #include "evaluation/cross_validate.h"
 
 #include <algorithm>
-#include <atomic>
 #include <chrono>
 #include <cmath>
-#include <exception>
 #include <mutex>
-#include <optional>
-#include <thread>
 
 #include <fmt/format.h>
 
 #include "algorithms/train.h"
 #include "core/error.h"
-#include "core/parallel.h"
+#include "evaluation/fit_plan.h"
 #include "evaluation/kfold.h"
 
 namespace reco::evaluation {
@@ -42,7 +38,7 @@ std::string table_row(std::string_view label, const std::vector<double>& values,
 
 FoldResult run_fold(const Dataset& data, const KFold& kfold, int fold, std::string_view algorithm,
                     const algorithms::Params& params, RatingScale scale, uint64_t seed,
-                    const algorithms::FoldShared* shared) {
+                    const algorithms::FoldShared* shared, int threads) {
   const std::vector<uint32_t> train = kfold.train_indices(fold);
   const std::span<const uint32_t> test = kfold.test_indices(fold);
   FoldResult result;
@@ -51,7 +47,7 @@ FoldResult run_fold(const Dataset& data, const KFold& kfold, int fold, std::stri
 
   const auto fit_start = std::chrono::steady_clock::now();
   const std::unique_ptr<algorithms::Model> model =
-      algorithms::fit(algorithm, params, data, train, scale, seed, {}, shared);
+      algorithms::fit(algorithm, params, data, train, scale, seed, {}, shared, threads);
   result.fit_seconds = seconds_since(fit_start);
 
   const auto test_start = std::chrono::steady_clock::now();
@@ -119,51 +115,68 @@ std::string CvReport::format_table() const {
   return out;
 }
 
-CvReport cross_validate(const Dataset& data, std::string_view algorithm,
-                        const algorithms::Params& params, RatingScale scale, int folds,
-                        uint64_t seed, int threads, const FoldProgress& progress) {
-  // What every fold shares (e.g. the initial random draws: same seed), made once, on all
+namespace {
+
+CvAndFit run_fits(const Dataset& data, std::string_view algorithm, const algorithms::Params& params,
+                  RatingScale scale, int folds, uint64_t seed, int threads,
+                  const FoldProgress& progress, bool with_full_fit) {
+  // What every fit shares (e.g. the initial random draws: same seed), made once, on all
   // threads; this also checks the algorithm and its parameters.
   const std::unique_ptr<algorithms::FoldShared> shared =
       algorithms::prepare_shared(algorithm, params, data, seed, threads);
   const KFold kfold(data.size(), folds, seed);
 
-  CvReport report;
+  CvAndFit out;
+  CvReport& report = out.report;
   report.algorithm = params.algorithm();
   report.params = params;
   report.seed = seed;
   report.folds.resize(static_cast<size_t>(folds));
 
-  std::vector<std::exception_ptr> errors(static_cast<size_t>(folds));
-  std::atomic<int> next_fold{0};
-  std::atomic<bool> failed{false};
+  // Each task writes only its own slot, so the results do not depend on scheduling.
   std::mutex progress_mutex;
   int done = 0;
-  // Each worker takes the next fold and writes only its own slot, so the report does not depend
-  // on scheduling.
-  auto worker = [&] {
-    while (!failed.load()) {
-      const int fold = next_fold.fetch_add(1);
-      if (fold >= folds) return;
-      try {
-        report.folds[static_cast<size_t>(fold)] =
-            run_fold(data, kfold, fold, report.algorithm, params, scale, seed, shared.get());
-        std::lock_guard lock(progress_mutex);
-        ++done;
-        if (progress) progress(done, folds);
-      } catch (...) {
-        errors[static_cast<size_t>(fold)] = std::current_exception();
-        failed.store(true);
-        return;
-      }
-    }
-  };
-
-  run_on_threads(resolve_threads(threads, folds), worker);
-  for (const auto& e : errors) {
-    if (e) std::rethrow_exception(e);
+  std::vector<PlannedTask> tasks;
+  for (int fold = 0; fold < folds; ++fold) {
+    const size_t n_train = data.size() - kfold.test_indices(fold).size();
+    tasks.push_back(PlannedTask{
+        static_cast<double>(n_train), algorithms::max_fit_threads(algorithm, params, n_train),
+        [&, fold](int fit_threads) {
+          report.folds[static_cast<size_t>(fold)] = run_fold(
+              data, kfold, fold, report.algorithm, params, scale, seed, shared.get(), fit_threads);
+          std::lock_guard lock(progress_mutex);
+          ++done;
+          if (progress) progress(done, folds);
+        }});
   }
-  return report;
+  std::vector<uint32_t> all;
+  if (with_full_fit) {
+    all = algorithms::all_rating_indices(data);
+    tasks.push_back(PlannedTask{
+        static_cast<double>(data.size()),
+        algorithms::max_fit_threads(algorithm, params, data.size()), [&](int fit_threads) {
+          const auto start = std::chrono::steady_clock::now();
+          out.model = algorithms::fit(report.algorithm, params, data, all, scale, seed, {},
+                                      shared.get(), fit_threads);
+          out.fit_seconds = seconds_since(start);
+        }});
+  }
+  run_planned(tasks, threads);
+  return out;
+}
+
+}  // namespace
+
+CvReport cross_validate(const Dataset& data, std::string_view algorithm,
+                        const algorithms::Params& params, RatingScale scale, int folds,
+                        uint64_t seed, int threads, const FoldProgress& progress) {
+  return run_fits(data, algorithm, params, scale, folds, seed, threads, progress, false).report;
+}
+
+CvAndFit cross_validate_and_fit(const Dataset& data, std::string_view algorithm,
+                                const algorithms::Params& params, RatingScale scale, int folds,
+                                uint64_t seed, int threads, const FoldProgress& progress) {
+  return run_fits(data, algorithm, params, scale, folds, seed, threads, progress, true);
 }
 
 }  // namespace reco::evaluation

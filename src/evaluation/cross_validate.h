@@ -71,11 +71,24 @@ struct CvReport {
 // come from worker threads.
 using FoldProgress = std::function<void(int folds_done, int folds)>;
 
-// Runs k-fold cross-validation; folds run on up to `threads` threads (<= 0: one per core) and
+// Runs k-fold cross-validation on `threads` threads (<= 0: one per core), planned by
+// fit_plan.h (folds side by side, or one fold split over the threads when the algorithm can);
 // the numbers do not depend on the thread count. Throws Error(kInput) when folds < 2 or there
 // are fewer ratings than folds, and whatever training throws (the first failing fold's error).
 CvReport cross_validate(const Dataset& data, std::string_view algorithm,
                         const algorithms::Params& params, RatingScale scale, int folds,
                         uint64_t seed, int threads, const FoldProgress& progress = {});
+
+// cross_validate() and, on the same threads, the fit on every rating that a training job
+// publishes: the same model as algorithms::fit() on all ratings with the same seed. Running it
+// beside the folds fills the round in which five folds on two threads leave a core idle.
+struct CvAndFit {
+  CvReport report;
+  std::unique_ptr<algorithms::Model> model;
+  double fit_seconds = 0.0;  // wall time of the fit on all ratings itself
+};
+CvAndFit cross_validate_and_fit(const Dataset& data, std::string_view algorithm,
+                                const algorithms::Params& params, RatingScale scale, int folds,
+                                uint64_t seed, int threads, const FoldProgress& progress = {});
 
 }  // namespace reco::evaluation

@@ -1,6 +1,7 @@
 #include "registry/model_registry.h"
 #include "core/json.h"
 
+#include <fcntl.h>
 #include <sys/stat.h>
 #include <sys/types.h>
 #include <unistd.h>
@@ -13,6 +14,7 @@
 #include <chrono>
 #include <climits>
 #include <cstring>
+#include <random>
 
 #include <fmt/format.h>
 
@@ -142,25 +144,72 @@ void ModelRegistry::validate_name(std::string_view name) {
 }
 
 Version ModelRegistry::reserve_version(const std::string& name) {
+  return reserve_version(name, json::object());
+}
+
+Version ModelRegistry::reserve_version(const std::string& name, const json& run_info) {
   validate_name(name);
+  if (!run_info.is_object()) {
+    throw Error(ErrorKind::kInternal, "reserve_version: run information must be an object");
+  }
   const fs::path model_dir = models_dir_ / name;
   ensure_directory(model_dir);
+  json reservation = run_info;
+  reservation["state"] = "InProgress";
+  reservation["pid"] = static_cast<int64_t>(::getpid());
+  const std::string text = json_text(reservation, 2) + "\n";
+
+  // The directory with its run.json, under a name recovery removes once this process is gone.
+  const fs::path staging =
+      models_dir_ / fmt::format(".reserve-{}.tmp-{}-{}", name, ::getpid(), std::random_device{}());
+  if (::mkdir(staging.c_str(), 0755) != 0) {
+    throw write_error("cannot create version directory " + staging.string(), errno);
+  }
+  bool staged = true;
+  auto drop_staging = [&] {
+    std::error_code ec;
+    if (staged) fs::remove_all(staging, ec);
+  };
+  try {
+    write_file_atomic(staging / kRunInfoFileName, text);
+  } catch (...) {
+    drop_staging();
+    throw;
+  }
+
   // Start past every existing entry, complete or not, so a crashed run's number is not reused.
   int next = 1;
   for (const auto& entry : entries_of(model_dir)) {
     const auto n = parse_version_dir(entry.path().filename().string());
     if (n) next = std::max(next, *n == INT_MAX ? INT_MAX : *n + 1);
   }
-  // mkdir is the arbiter between concurrent writers: exactly one of them creates v<N>; the
-  // others see EEXIST and try the next number.
+  // The rename (or mkdir) is the arbiter between concurrent writers: exactly one of them
+  // creates v<N>; the others see EEXIST and try the next number.
   for (;; ++next) {
     const fs::path dir = model_dir / version_dir_name(next);
-    if (::mkdir(dir.c_str(), 0755) == 0) return Version{name, next, dir};
+    if (staged) {
+      if (::renameat2(AT_FDCWD, staging.c_str(), AT_FDCWD, dir.c_str(), RENAME_NOREPLACE) == 0) {
+        return Version{name, next, dir};
+      }
+      if (errno == EINVAL || errno == ENOSYS) {
+        drop_staging();  // the file system cannot rename without replacing
+        staged = false;
+      }
+    }
+    if (!staged) {
+      if (::mkdir(dir.c_str(), 0755) == 0) {
+        const Version v{name, next, dir};
+        write_run_info(v, reservation);
+        return v;
+      }
+    }
     if (errno != EEXIST) {
-      throw Error(ErrorKind::kIo, fmt::format("cannot create version directory {}: {}",
-                                              dir.string(), std::strerror(errno)));
+      const int err = errno;
+      drop_staging();
+      throw write_error("cannot create version directory " + dir.string(), err);
     }
     if (next == INT_MAX) {
+      drop_staging();
       throw Error(
           ErrorKind::kConflict,
           fmt::format("model {} has used every version number up to {}", show(name), INT_MAX));

@@ -77,8 +77,15 @@ class ModelRegistry {
   static bool is_valid_name(std::string_view name);
   static void validate_name(std::string_view name);  // throws Error(kUsage)
 
-  // Creates <name>/v<N> for the next free N (>= 1, one past the highest existing directory).
+  // Creates <name>/v<N> for the next free N (>= 1, one past the highest existing directory),
+  // holding from the moment it appears a run.json with {"state": "InProgress", "pid": this
+  // process} and the members of `run_info` (an object): it is made under a temporary name in
+  // the models folder and renamed into place without replacing (RENAME_NOREPLACE), so a kill
+  // never leaves a version directory whose owner is unknown (recovery removes the temporary
+  // directories of dead processes). On file systems without RENAME_NOREPLACE: mkdir, then
+  // run.json.
   Version reserve_version(const std::string& name);
+  Version reserve_version(const std::string& name, const nlohmann::json& run_info);
   // Writes run.json (atomically); may be called before publish, e.g. to record a failed run.
   void write_run_info(const Version& version, const nlohmann::json& run_info) const;
   // Writes run.json, then model.reco (both atomically). Returns the artifact path. Throws

@@ -112,8 +112,12 @@ void settle_version(const registry::ModelRegistry& models, const registry::Versi
   }
   if (!commit) {
     discard(models, v, *run,
-            fmt::format("the process running job {} (pid {}) stopped before the job committed", job,
-                        pid),
+            job.empty() ? fmt::format("the process (pid {}) that reserved the version stopped "
+                                      "before writing it",
+                                      pid)
+                        : fmt::format("the process running job {} (pid {}) stopped before the job "
+                                      "committed",
+                                      job, pid),
             report);
     return;
   }

@@ -217,10 +217,18 @@ evaluation::CvReport evaluate(const TrainingData& data, const JobSpec& spec, int
                                     static_cast<uint64_t>(spec.seed), threads, nullptr);
 }
 
-std::unique_ptr<algorithms::Model> refit(const TrainingData& data, const JobSpec& spec) {
+std::unique_ptr<algorithms::Model> refit(const TrainingData& data, const JobSpec& spec,
+                                         int threads) {
   return algorithms::fit(spec.algorithm, spec.params, data.data,
                          algorithms::all_rating_indices(data.data), data.scale,
-                         static_cast<uint64_t>(spec.seed));
+                         static_cast<uint64_t>(spec.seed), {}, nullptr, threads);
+}
+
+Evaluated evaluate_and_refit(const TrainingData& data, const JobSpec& spec, int threads) {
+  evaluation::CvAndFit both = evaluation::cross_validate_and_fit(
+      data.data, spec.algorithm, spec.params, data.scale, spec.folds,
+      static_cast<uint64_t>(spec.seed), threads, nullptr);
+  return {std::move(both.report), std::move(both.model), both.fit_seconds};
 }
 
 TopLists recommend_all(const algorithms::Model& model, const JobSpec& spec, int threads) {
@@ -232,7 +240,8 @@ fs::path publish(storage::Warehouse& wh, const Home& home, const Trained& t,
   Stopwatch step;
   const json metadata = model_metadata(t);
   registry::ModelRegistry models(home.models_dir());
-  const registry::Version version = models.reserve_version(t.plan.model_name);
+  const registry::Version version = models.reserve_version(
+      t.plan.model_name, job_id.empty() ? json::object() : json{{"job", job_id}});
   summary.job_id = !job_id.empty() ? job_id
                                    : fmt::format("train-{}-v{}-{}", t.plan.model_name,
                                                  version.number, utc_now("%Y%m%d-%H%M%S"));

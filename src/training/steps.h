@@ -45,8 +45,19 @@ TrainingData read_training_data(storage::Warehouse& warehouse, const JobPlan& pl
 // 2. k-fold cross-validation (spec.folds > 0).
 evaluation::CvReport evaluate(const TrainingData& data, const JobSpec& spec, int threads);
 
-// 3. The model, trained on every rating.
-std::unique_ptr<algorithms::Model> refit(const TrainingData& data, const JobSpec& spec);
+// 3. The model, trained on every rating, on `threads` threads (0: all cores).
+std::unique_ptr<algorithms::Model> refit(const TrainingData& data, const JobSpec& spec,
+                                         int threads);
+
+// 2 and 3 together when spec.folds > 0: the fit on every rating runs on the same threads as the
+// folds (evaluation::cross_validate_and_fit), so a round of folds that would leave a core idle
+// does not. The same report and model as evaluate() then refit().
+struct Evaluated {
+  evaluation::CvReport cv;
+  std::unique_ptr<algorithms::Model> model;
+  double fit_seconds = 0.0;  // the fit on every rating alone (it overlapped the folds)
+};
+Evaluated evaluate_and_refit(const TrainingData& data, const JobSpec& spec, int threads);
 
 // 4. The top spec.top_k unrated items of every model user (index = model user).
 using TopLists = std::vector<std::vector<recommendation::Scored>>;

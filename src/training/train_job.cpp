@@ -28,20 +28,25 @@ TrainResult run_training(storage::Warehouse& wh, const Home& home, const TrainRe
        fmt::format("read {} ratings ({} users, {} items) from {} in {:.2f} s", data.data.size(),
                    data.data.n_users(), data.data.n_items(), plan.input.display(), t.read));
 
+  // Cross-validation and the fit on every rating share the threads (steps.h); the fit's own
+  // time is reported, so cv_s and fit_s overlap.
   std::optional<evaluation::CvReport> cv;
+  std::unique_ptr<algorithms::Model> model;
+  step.restart();
   if (spec.folds > 0) {
-    step.restart();
-    cv = evaluate(data, spec, req.threads);
+    Evaluated both = evaluate_and_refit(data, spec, req.threads);
     t.cv = step.seconds();
+    t.fit = both.fit_seconds;
+    cv = std::move(both.cv);
+    model = std::move(both.model);
     result.cv_table = cv->format_table();
     emit(LogKind::kReport, fmt::format("Evaluating RMSE, MAE of algorithm {} on {} split(s).\n",
                                        spec.algorithm, spec.folds));
     emit(LogKind::kReport, result.cv_table);
+  } else {
+    model = refit(data, spec, req.threads);
+    t.fit = step.seconds();
   }
-
-  step.restart();
-  const auto model = refit(data, spec);
-  t.fit = step.seconds();
   emit(LogKind::kProgress, fmt::format("fit {} on all {} ratings in {:.2f} s", spec.algorithm,
                                        data.data.size(), t.fit));
 

@@ -28,7 +28,8 @@ struct TrainRequest {
   bool evaluate_only = false;
 };
 
-// Wall time of each step, in seconds.
+// Wall time of each step, in seconds. With cross-validation the fit on every rating runs beside
+// the folds: cv is the wall time of both, fit that of the fit alone (they overlap).
 struct StepTimings {
   double read = 0, cv = 0, fit = 0, top_n = 0, write = 0, total = 0;
 };

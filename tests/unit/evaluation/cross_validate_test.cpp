@@ -4,11 +4,14 @@
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
 #include <cmath>
+#include <mutex>
 
 #include <fmt/format.h>
 
 #include "../algorithms/test_data.h"
+#include "algorithms/factor_model.h"
 #include "algorithms/train.h"
 #include "core/error.h"
 #include "evaluation/kfold.h"
@@ -41,6 +44,83 @@ TEST(CrossValidateTest, ParallelEqualsSequentialBitForBit) {
   const auto bparams = algorithms::default_params("baseline");
   expect_same_numbers(cross_validate(d, "baseline", bparams, {0.5, 5}, 4, 9, 1),
                       cross_validate(d, "baseline", bparams, {0.5, 5}, 4, 9, 4));
+}
+
+TEST(CrossValidateTest, SplitFoldsGiveTheSameNumbersOnAnyThreadCount) {
+  // parallel=on: every fold can be split over threads (the block schedule), so the plan runs
+  // some folds alone on several threads; the numbers must not move.
+  const Dataset d = random_dataset(90, 70, 0.25, 35);
+  const auto params =
+      parse_params("svd", {{"n_factors", "8"}, {"n_epochs", "4"}, {"parallel", "on"}});
+  const CvReport seq = cross_validate(d, "svd", params, {0.5, 5}, 5, 42, 1);
+  for (int threads : {2, 3, 4}) {
+    SCOPED_TRACE(threads);
+    expect_same_numbers(seq, cross_validate(d, "svd", params, {0.5, 5}, 5, 42, threads));
+  }
+}
+
+// A fit that records how many threads it was given (and predicts the global mean).
+std::mutex probe_mutex;
+std::vector<int> probe_threads;
+
+void register_threads_probe() {
+  if (algorithms::find_algorithm_or_null("threads_probe")) return;
+  algorithms::Algorithm a;
+  a.name = "threads_probe";
+  a.doc = "the global mean; records FitInput::threads (a test's toy)";
+  a.model_type = &algorithms::factor_model_type();
+  a.max_fit_threads = [](const algorithms::Params&, size_t) { return 4; };
+  a.fit = [](const algorithms::FitInput& in) -> std::unique_ptr<algorithms::Model> {
+    {
+      std::lock_guard lock(probe_mutex);
+      probe_threads.push_back(in.threads);
+    }
+    auto m = std::make_unique<algorithms::FactorModel>(
+        algorithms::make_model_shell(in.set, "threads_probe", in.scale));
+    m->user_bias.assign(in.set.n_users(), 0.0f);
+    m->item_bias.assign(in.set.n_items(), 0.0f);
+    return m;
+  };
+  algorithms::register_algorithm(std::move(a));
+}
+
+TEST(CrossValidateTest, TheLastRoundsFoldGetsTheIdleThreads) {
+  register_threads_probe();
+  const Dataset d = random_dataset(30, 30, 0.3, 36);
+  const auto params = algorithms::default_params("threads_probe");
+  probe_threads.clear();
+  cross_validate(d, "threads_probe", params, {0.5, 5}, 5, 1, 2);
+  std::sort(probe_threads.begin(), probe_threads.end());
+  EXPECT_EQ(probe_threads, (std::vector<int>{1, 1, 1, 1, 2}));
+  // With the fit on every rating beside them, six fits fill three rounds: one thread each.
+  probe_threads.clear();
+  const CvAndFit both = cross_validate_and_fit(d, "threads_probe", params, {0.5, 5}, 5, 1, 2);
+  EXPECT_EQ(probe_threads, (std::vector<int>(6, 1)));
+  ASSERT_NE(both.model, nullptr);
+  EXPECT_EQ(both.model->users.size(), d.n_users());
+}
+
+TEST(CrossValidateTest, TheFitBesideTheFoldsIsTheStandaloneFit) {
+  const Dataset d = random_dataset(70, 50, 0.25, 37);
+  const auto all = algorithms::all_rating_indices(d);
+  for (const char* parallel : {"off", "on"}) {
+    SCOPED_TRACE(parallel);
+    const auto params =
+        parse_params("svd", {{"n_factors", "6"}, {"n_epochs", "3"}, {"parallel", parallel}});
+    const auto alone =
+        algorithms::as_factor_model(*algorithms::fit("svd", params, d, all, {0.5, 5}, 11));
+    for (int threads : {1, 2, 3}) {
+      SCOPED_TRACE(threads);
+      const CvAndFit both = cross_validate_and_fit(d, "svd", params, {0.5, 5}, 5, 11, threads);
+      expect_same_numbers(both.report, cross_validate(d, "svd", params, {0.5, 5}, 5, 11, 1));
+      const auto& m = algorithms::as_factor_model(*both.model);
+      EXPECT_EQ(m.user_factors, alone.user_factors);
+      EXPECT_EQ(m.item_factors, alone.item_factors);
+      EXPECT_EQ(m.user_bias, alone.user_bias);
+      EXPECT_EQ(m.item_bias, alone.item_bias);
+      EXPECT_GE(both.fit_seconds, 0.0);
+    }
+  }
 }
 
 TEST(CrossValidateTest, FoldNumbersMatchAnIndependentFitAndScore) {

@@ -2,6 +2,8 @@
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
+
+#include <fstream>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -183,7 +185,9 @@ TEST_F(RegistryTest, FailedEncodeLeavesTheVersionIncomplete) {
   model.user_bias.pop_back();
   EXPECT_THROW(registry_.publish(v, model, json::object(), json::object()), Error);
   EXPECT_FALSE(fs::exists(v.artifact_path()));
-  EXPECT_FALSE(fs::exists(v.run_info_path()));
+  // Only the reservation's run.json (written by reserve_version) stays.
+  std::ifstream run_file(v.run_info_path());
+  EXPECT_EQ(json::parse(run_file)["state"], "InProgress");
   EXPECT_TRUE(registry_.versions("m").empty());
 }
 

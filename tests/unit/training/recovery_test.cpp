@@ -159,10 +159,46 @@ TEST_F(RecoveryTest, AJobThatDiedAfterPublishingIsCompletedFromItsVersion) {
 TEST_F(RecoveryTest, LiveJobsAndFreshReservationsAreLeftAlone) {
   const auto live = staged_version("job-live", true, ::getpid());
   registry::ModelRegistry models(home().models_dir());
-  const auto fresh = models.reserve_version("m");  // no run.json yet
+  const auto fresh = models.reserve_version("m");  // run.json names this (live) process
   EXPECT_TRUE(recover_home(home()).empty());
   EXPECT_TRUE(fs::exists(live.staged_path()));
   EXPECT_TRUE(fs::exists(fresh.dir));
+}
+
+TEST_F(RecoveryTest, AReservationKnowsItsOwnerFromTheStart) {
+  registry::ModelRegistry models(home().models_dir());
+  const auto v = models.reserve_version("m", json{{"job", "job-r"}});
+  const json run = parse_json(read_file(v.run_info_path(), 1 << 20));
+  EXPECT_EQ(run["state"], "InProgress");
+  EXPECT_EQ(run["pid"], ::getpid());
+  EXPECT_EQ(run["job"], "job-r");
+  // No staging directory stays behind.
+  for (const auto& e : fs::directory_iterator(home().models_dir())) {
+    EXPECT_EQ(e.path().filename().string().find(".reserve-"), std::string::npos) << e.path();
+  }
+  // The same reservation left by a dead process is settled as Failed, whatever the age.
+  json dead = run;
+  dead["pid"] = kDeadPid;
+  models.write_run_info(v, dead);
+  const RecoveryReport r = recover_home(home());
+  EXPECT_EQ(r.versions_removed, 1u);
+  const json settled = parse_json(read_file(v.run_info_path(), 1 << 20));
+  EXPECT_EQ(settled["state"], "Failed");
+  EXPECT_THAT(settled["failure"].get<std::string>(), ::testing::HasSubstr("job-r"));
+}
+
+TEST_F(RecoveryTest, ReservationDirectoriesOfDeadProcessesGo) {
+  // What a process killed between making its reservation and renaming it into place leaves.
+  const fs::path stale = home().models_dir() / fmt::format(".reserve-m.tmp-{}-7", kDeadPid);
+  fs::create_directories(stale);
+  std::ofstream(stale / "run.json") << "{}";
+  const fs::path live = home().models_dir() / fmt::format(".reserve-m.tmp-{}-8", ::getpid());
+  fs::create_directories(live);
+  const RecoveryReport r = recover_home(home());
+  EXPECT_EQ(r.temp_files_removed, 1u);
+  EXPECT_FALSE(fs::exists(stale));
+  EXPECT_TRUE(fs::exists(live));
+  EXPECT_TRUE(registry::ModelRegistry(home().models_dir()).model_names().empty());
 }
 
 TEST_F(RecoveryTest, TemporaryFilesOfDeadProcessesGo) {

@@ -6,6 +6,7 @@
 #include <fmt/format.h>
 
 #include "cli/context.h"
+#include "cli/progress_line.h"
 #include "core/error.h"
 #include "core/json.h"
 #include "training/jobs.h"
@@ -73,17 +74,22 @@ training::TrainResult run_job(Context& ctx, const JobArgs& a, const Settings& fl
   req.threads = a.threads;
   req.evaluate_only = evaluate_only;
   // The report (CV table) is the command's data, printed on stdout by the caller; progress
-  // milestones go to stderr.
-  training::LogSink progress;
+  // (an updating line on a terminal) and milestones go to stderr; Ctrl-C cancels.
+  Progress progress;
+  req.progress = &progress;
+  ProgressLine line(progress, ctx.options.quiet        ? ProgressLine::Mode::kQuiet
+                              : ctx.progress_enabled() ? ProgressLine::Mode::kTerminal
+                                                       : ProgressLine::Mode::kPlain);
+  training::LogSink milestones;
   if (!ctx.options.quiet) {
-    progress = [](training::LogKind kind, const std::string& text) {
-      if (kind == training::LogKind::kProgress) std::fprintf(stderr, "%s\n", text.c_str());
+    milestones = [&line](training::LogKind kind, const std::string& text) {
+      if (kind == training::LogKind::kProgress) line.print(text);
     };
   }
   training::JobStore jobs(ctx.home());
   training::JobRecord record = jobs.create(evaluate_only ? "evaluate" : "train",
                                            training::job_request_json(req.spec, "cli"));
-  return training::run_recorded(ctx.warehouse(), ctx.home(), jobs, record, req, progress);
+  return training::run_recorded(ctx.warehouse(), ctx.home(), jobs, record, req, milestones);
 }
 
 }  // namespace

@@ -1,10 +1,12 @@
 #include "cli/sql_shell.h"
+#include "training/jobs.h"
 
 #include <poll.h>
 #include <readline/history.h>
 #include <readline/readline.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <cerrno>
 #include <charconv>
 #include <chrono>
@@ -88,6 +90,8 @@ sqlite3* volatile g_running_db = nullptr;
 extern "C" void on_sigint(int) {
   g_sigint = 1;
   if (sqlite3* db = g_running_db) sqlite3_interrupt(db);
+  // A training the statement runs (train_and_get_recommendations) stops within an epoch.
+  training::interrupt_running_jobs();
 }
 extern "C" void on_sigwinch(int) {
   g_sigwinch = 1;
@@ -321,6 +325,37 @@ class InteractiveSignals {
   struct sigaction old_winch_ {};
 };
 
+// Outside the interactive shell (-c, a file, stdin): the first Ctrl-C interrupts the running
+// statement (and the training it runs) and stops the script there; a second one ends the
+// process at once.
+std::atomic<int> g_batch_interrupts{0};
+extern "C" void on_batch_sigint(int) {
+  if (g_batch_interrupts.fetch_add(1) + 1 >= 2) {
+    ::signal(SIGINT, SIG_DFL);
+    ::raise(SIGINT);
+    return;
+  }
+  on_sigint(SIGINT);
+}
+
+class BatchSignals {
+ public:
+  BatchSignals() {
+    g_batch_interrupts.store(0);
+    struct sigaction sa {};
+    sa.sa_handler = on_batch_sigint;
+    sigemptyset(&sa.sa_mask);
+    sa.sa_flags = SA_RESTART;
+    sigaction(SIGINT, &sa, &old_int_);
+  }
+  ~BatchSignals() { sigaction(SIGINT, &old_int_, nullptr); }
+  BatchSignals(const BatchSignals&) = delete;
+  BatchSignals& operator=(const BatchSignals&) = delete;
+
+ private:
+  struct sigaction old_int_ {};
+};
+
 }  // namespace
 
 SqlShell::SqlShell(sqlite3* db, ShellSettings settings, std::FILE* out, std::FILE* err)
@@ -331,6 +366,7 @@ int SqlShell::exit_code() const {
 }
 
 bool SqlShell::run_command_string(std::string_view sql, std::size_t index) {
+  const BatchSignals signals;
   StringInput input(sql);
   Source source{SourceKind::kCommand, "-c", index, 0, 0};
   return run_lines(input, source);
@@ -348,12 +384,15 @@ bool SqlShell::run_file_at_depth(const std::string& path, int depth) {
                 fmt::format("cannot open SQL script '{}': {}", path, std::strerror(errno)));
   }
   std::unique_ptr<std::FILE, int (*)(std::FILE*)> closer(in, &std::fclose);
+  std::optional<BatchSignals> signals;
+  if (depth == 0) signals.emplace();
   StreamInput input(in, path);
   Source source{SourceKind::kFile, path, 0, depth, 0};
   return run_lines(input, source);
 }
 
 bool SqlShell::run_stream(std::FILE* in, const std::string& name) {
+  const BatchSignals signals;
   StreamInput input(in, name);
   Source source{SourceKind::kStdin, name, 0, 0, 0};
   return run_lines(input, source);
@@ -390,6 +429,11 @@ bool SqlShell::run_lines(ShellInput& input, Source& source) {
     splitter.add_line(*line);
     while (std::optional<SqlChunk> chunk = splitter.next()) {
       if (run_chunk(*chunk, source) == Outcome::kStop) return false;
+      if (source.kind != SourceKind::kInteractive && g_batch_interrupts.load() > 0) {
+        print_err("reco sql: interrupted (Ctrl-C); the rest of the input is not run\n");
+        forced_exit_code_ = 130;  // what a shell reports for Ctrl-C
+        return false;
+      }
     }
   }
   if (quit_) return false;

@@ -18,6 +18,8 @@ int exit_code_for(ErrorKind kind) noexcept {
       return 74;  // EX_IOERR
     case ErrorKind::kInternal:
       return 70;  // EX_SOFTWARE
+    case ErrorKind::kCancelled:
+      return 130;  // 128 + SIGINT, what shells report for Ctrl-C
   }
   return 70;
 }
@@ -38,6 +40,8 @@ const char* error_kind_name(ErrorKind kind) noexcept {
       return "io";
     case ErrorKind::kInternal:
       return "internal";
+    case ErrorKind::kCancelled:
+      return "cancelled";
   }
   return "internal";
 }

@@ -9,13 +9,14 @@
 namespace reco {
 
 enum class ErrorKind {
-  kUsage,     // bad command-line or function arguments
-  kInput,     // bad data: CSV, table contents, hyperparameter values
-  kNotFound,  // a table, column, model, file or endpoint that does not exist
-  kConflict,  // exists already with another shape (e.g. output table with other columns)
-  kCorrupt,   // artifact or download failed verification
-  kIo,        // filesystem or network trouble (possibly transient)
-  kInternal,  // a bug
+  kUsage,      // bad command-line or function arguments
+  kInput,      // bad data: CSV, table contents, hyperparameter values
+  kNotFound,   // a table, column, model, file or endpoint that does not exist
+  kConflict,   // exists already with another shape (e.g. output table with other columns)
+  kCorrupt,    // artifact or download failed verification
+  kIo,         // filesystem or network trouble (possibly transient)
+  kInternal,   // a bug
+  kCancelled,  // stopped on request (Ctrl-C, `reco jobs cancel`, DELETE /jobs/{id})
 };
 
 class Error : public std::runtime_error {

@@ -38,7 +38,8 @@ std::string table_row(std::string_view label, const std::vector<double>& values,
 
 FoldResult run_fold(const Dataset& data, const KFold& kfold, int fold, std::string_view algorithm,
                     const algorithms::Params& params, RatingScale scale, uint64_t seed,
-                    const algorithms::FoldShared* shared, int threads) {
+                    const algorithms::FoldShared* shared, int threads,
+                    const algorithms::EpochProgress& epochs) {
   const std::vector<uint32_t> train = kfold.train_indices(fold);
   const std::span<const uint32_t> test = kfold.test_indices(fold);
   FoldResult result;
@@ -47,7 +48,7 @@ FoldResult run_fold(const Dataset& data, const KFold& kfold, int fold, std::stri
 
   const auto fit_start = std::chrono::steady_clock::now();
   const std::unique_ptr<algorithms::Model> model =
-      algorithms::fit(algorithm, params, data, train, scale, seed, {}, shared, threads);
+      algorithms::fit(algorithm, params, data, train, scale, seed, epochs, shared, threads);
   result.fit_seconds = seconds_since(fit_start);
 
   const auto test_start = std::chrono::steady_clock::now();
@@ -119,7 +120,11 @@ namespace {
 
 CvAndFit run_fits(const Dataset& data, std::string_view algorithm, const algorithms::Params& params,
                   RatingScale scale, int folds, uint64_t seed, int threads,
-                  const FoldProgress& progress, bool with_full_fit) {
+                  const FoldProgress& progress, bool with_full_fit, Progress* work) {
+  if (work) {
+    work->begin(with_full_fit ? "cross-validation + fit" : "cross-validation",
+                folds + (with_full_fit ? 1 : 0), "fits");
+  }
   // What every fit shares (e.g. the initial random draws: same seed), made once, on all
   // threads; this also checks the algorithm and its parameters.
   const std::unique_ptr<algorithms::FoldShared> shared =
@@ -142,8 +147,12 @@ CvAndFit run_fits(const Dataset& data, std::string_view algorithm, const algorit
     tasks.push_back(PlannedTask{
         static_cast<double>(n_train), algorithms::max_fit_threads(algorithm, params, n_train),
         [&, fold](int fit_threads) {
+          if (work) work->check();
+          double reported = 0;
           report.folds[static_cast<size_t>(fold)] = run_fold(
-              data, kfold, fold, report.algorithm, params, scale, seed, shared.get(), fit_threads);
+              data, kfold, fold, report.algorithm, params, scale, seed, shared.get(), fit_threads,
+              epoch_progress(work, fmt::format("fold {}", fold + 1), &reported));
+          finish_fit(work, reported);
           std::lock_guard lock(progress_mutex);
           ++done;
           if (progress) progress(done, folds);
@@ -155,10 +164,14 @@ CvAndFit run_fits(const Dataset& data, std::string_view algorithm, const algorit
     tasks.push_back(PlannedTask{
         static_cast<double>(data.size()),
         algorithms::max_fit_threads(algorithm, params, data.size()), [&](int fit_threads) {
+          if (work) work->check();
           const auto start = std::chrono::steady_clock::now();
-          out.model = algorithms::fit(report.algorithm, params, data, all, scale, seed, {},
+          double reported = 0;
+          out.model = algorithms::fit(report.algorithm, params, data, all, scale, seed,
+                                      epoch_progress(work, "fit on all ratings", &reported),
                                       shared.get(), fit_threads);
           out.fit_seconds = seconds_since(start);
+          finish_fit(work, reported);
         }});
   }
   run_planned(tasks, threads);
@@ -167,16 +180,33 @@ CvAndFit run_fits(const Dataset& data, std::string_view algorithm, const algorit
 
 }  // namespace
 
+algorithms::EpochProgress epoch_progress(Progress* work, std::string label, double* reported) {
+  if (!work) return {};
+  return [work, label = std::move(label), reported](int epoch, int n_epochs) {
+    const double share = n_epochs > 0 ? 1.0 / n_epochs : 0.0;
+    *reported += share;
+    work->advance(share);
+    work->set_detail(fmt::format("{}: epoch {}/{}", label, epoch, n_epochs));
+    work->check();
+  };
+}
+
+void finish_fit(Progress* work, double reported) {
+  if (work && reported < 1.0) work->advance(1.0 - reported);
+}
+
 CvReport cross_validate(const Dataset& data, std::string_view algorithm,
                         const algorithms::Params& params, RatingScale scale, int folds,
-                        uint64_t seed, int threads, const FoldProgress& progress) {
-  return run_fits(data, algorithm, params, scale, folds, seed, threads, progress, false).report;
+                        uint64_t seed, int threads, const FoldProgress& progress, Progress* work) {
+  return run_fits(data, algorithm, params, scale, folds, seed, threads, progress, false, work)
+      .report;
 }
 
 CvAndFit cross_validate_and_fit(const Dataset& data, std::string_view algorithm,
                                 const algorithms::Params& params, RatingScale scale, int folds,
-                                uint64_t seed, int threads, const FoldProgress& progress) {
-  return run_fits(data, algorithm, params, scale, folds, seed, threads, progress, true);
+                                uint64_t seed, int threads, const FoldProgress& progress,
+                                Progress* work) {
+  return run_fits(data, algorithm, params, scale, folds, seed, threads, progress, true, work);
 }
 
 }  // namespace reco::evaluation

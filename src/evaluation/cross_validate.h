@@ -14,6 +14,8 @@
 
 #include "algorithms/model.h"
 #include "algorithms/params.h"
+#include "algorithms/training_set.h"
+#include "core/progress.h"
 #include "core/ratings.h"
 
 namespace reco::evaluation {
@@ -75,9 +77,13 @@ using FoldProgress = std::function<void(int folds_done, int folds)>;
 // fit_plan.h (folds side by side, or one fold split over the threads when the algorithm can);
 // the numbers do not depend on the thread count. Throws Error(kInput) when folds < 2 or there
 // are fewer ratings than folds, and whatever training throws (the first failing fold's error).
+// `work`, when given, gets a step "cross-validation" counted in fits (fractions per epoch) and
+// is checked before each fit and after each epoch: cancelling it ends the run with
+// Error(kCancelled) within an epoch.
 CvReport cross_validate(const Dataset& data, std::string_view algorithm,
                         const algorithms::Params& params, RatingScale scale, int folds,
-                        uint64_t seed, int threads, const FoldProgress& progress = {});
+                        uint64_t seed, int threads, const FoldProgress& progress = {},
+                        Progress* work = nullptr);
 
 // cross_validate() and, on the same threads, the fit on every rating that a training job
 // publishes: the same model as algorithms::fit() on all ratings with the same seed. Running it
@@ -89,6 +95,13 @@ struct CvAndFit {
 };
 CvAndFit cross_validate_and_fit(const Dataset& data, std::string_view algorithm,
                                 const algorithms::Params& params, RatingScale scale, int folds,
-                                uint64_t seed, int threads, const FoldProgress& progress = {});
+                                uint64_t seed, int threads, const FoldProgress& progress = {},
+                                Progress* work = nullptr);
+
+// An EpochProgress that counts each epoch as 1 / n_epochs unit of `work` (its detail names
+// `label`) and checks it for cancellation; what a fit did not report is added by finish_fit.
+// Empty when work is null.
+algorithms::EpochProgress epoch_progress(Progress* work, std::string label, double* reported);
+void finish_fit(Progress* work, double reported);
 
 }  // namespace reco::evaluation

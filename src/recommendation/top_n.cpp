@@ -189,9 +189,10 @@ std::vector<Scored> TopN::for_raw_user(int64_t raw_user, size_t k,
 }
 
 std::vector<std::vector<Scored>> top_n_all_users(const algorithms::Model& model, size_t k,
-                                                 int threads) {
+                                                 int threads, Progress* work) {
   const TopN top(model);
   const uint32_t nu = model.n_users(), ni = model.n_items();
+  if (work) work->begin("top-n", nu, "users");
   std::vector<std::vector<Scored>> result(nu);
   if (nu == 0) return result;
   // User blocks are handed out in order; each result slot is written by exactly one thread, so
@@ -215,6 +216,7 @@ std::vector<std::vector<Scored>> top_n_all_users(const algorithms::Model& model,
       std::vector<Selector> sel(user_block, Selector(k, model.items.raw_ids()));
       std::vector<uint32_t> users(user_block);
       while (!failed.load()) {
+        if (work) work->check();
         const uint32_t b = next.fetch_add(1);
         if (b >= n_blocks) return;
         const uint32_t ub = b * user_block, ue = std::min(nu, ub + user_block);
@@ -235,6 +237,7 @@ std::vector<std::vector<Scored>> top_n_all_users(const algorithms::Model& model,
           }
         }
         for (uint32_t u = ub; u < ue; ++u) result[u] = sel[u - ub].take();
+        if (work) work->advance(ue - ub);
       }
     } catch (...) {
       failed.store(true);

@@ -23,6 +23,7 @@
 
 #include "algorithms/model.h"
 #include "algorithms/simd.h"
+#include "core/progress.h"
 
 namespace reco::recommendation {
 
@@ -72,8 +73,10 @@ class TopN {
 
 // Top-k for every model user (index = model user), on `threads` threads (<= 0: one per core).
 // Memory beyond the result: O(threads x items).
+// `work`, when given, gets a step "top-n" counted in users and is checked between user blocks
+// (Error(kCancelled) when cancelled).
 std::vector<std::vector<Scored>> top_n_all_users(const algorithms::Model& model, size_t k,
-                                                 int threads);
+                                                 int threads, Progress* work = nullptr);
 
 std::vector<Scored> top_n_for_user(const algorithms::Model& model, int64_t raw_user, size_t k,
                                    std::span<const int64_t> extra_exclude_raw_items = {});

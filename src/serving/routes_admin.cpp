@@ -1,4 +1,4 @@
-// Operations routes: GET /jobs, GET /jobs/{id}, GET /metrics, GET /healthz.
+// Operations routes: GET /jobs, GET /jobs/{id}, DELETE /jobs/{id}, GET /metrics, GET /healthz.
 #include <unistd.h>
 
 #include <fmt/format.h>
@@ -29,6 +29,20 @@ void show_job(RouteContext& ctx, RouteCall& call, Response& res) {
   const auto rec = plausible_job_id(id) ? ctx.jobs.store().find(id) : std::nullopt;
   if (!rec) return send_error(res, 404, fmt::format("no job with id {}; GET /jobs lists them", id));
   send_json(res, 200, rec->to_json(true));
+}
+
+// DELETE /jobs/{id}: asks the job to stop (it is recorded as Cancelled and writes nothing);
+// 202 with the record as it is now, 404 for an unknown id, 409 when it has already finished.
+void cancel_job(RouteContext& ctx, RouteCall& call, Response& res) {
+  const std::string& id = call.params[0];
+  if (!plausible_job_id(id) || !ctx.jobs.store().find(id)) {
+    return send_error(res, 404, fmt::format("no job with id {}; GET /jobs lists them", id));
+  }
+  const training::JobRecord rec =
+      ctx.jobs.store().request_cancel(id, "requested by DELETE /jobs/" + id);
+  json body = rec.to_json(false);
+  body["cancel_requested"] = true;
+  send_json(res, 202, body);
 }
 
 void healthz(RouteContext& ctx, RouteCall&, Response& res) {
@@ -105,7 +119,8 @@ void metrics(RouteContext& ctx, RouteCall&, Response& res) {
   f.push_back(std::move(versions));
   f.push_back(std::move(states));
 
-  std::map<std::string, double> by_state{{"InProgress", 0}, {"Completed", 0}, {"Failed", 0}};
+  std::map<std::string, double> by_state{
+      {"InProgress", 0}, {"Completed", 0}, {"Failed", 0}, {"Cancelled", 0}};
   for (const auto& r : ctx.jobs.store().list()) by_state[training::to_string(r.state)] += 1;
   SampledFamily job_states{
       "reco_training_jobs", "Training job records in the home, by state.", "gauge", {}};
@@ -128,6 +143,7 @@ std::vector<RouteSpec> admin_routes() {
   return {
       {"GET", "/jobs", Access::kToken, BodyKind::kNone, false, "", list_jobs},
       {"GET", "/jobs/{id}", Access::kToken, BodyKind::kNone, false, "", show_job},
+      {"DELETE", "/jobs/{id}", Access::kToken, BodyKind::kNone, false, "", cancel_job},
       {"GET", "/metrics", Access::kToken, BodyKind::kNone, true, "", metrics},
       {"GET", "/healthz", Access::kPublic, BodyKind::kNone, true, "", healthz},
   };

@@ -288,9 +288,12 @@ void answer_train_batch(training::JobStore& jobs, const TrainBatch& batch, Respo
         pending.push_back({{"row", row}, {"job", job}, {"state", "InProgress"}});
         break;
       case training::JobState::kFailed:
+      case training::JobState::kCancelled:
         return send_error(
             res, 400,
-            fmt::format("row {} (data[{}]): training job {} failed: {}", row, i, job, rec->failure),
+            fmt::format("row {} (data[{}]): training job {} {}: {}", row, i, job,
+                        rec->state == training::JobState::kFailed ? "failed" : "was cancelled",
+                        rec->failure),
             {{"job", job}, {"row", row}});
     }
   }

@@ -32,6 +32,7 @@ int http_status_for(ErrorKind kind) {
     case ErrorKind::kNotFound:
       return 404;
     case ErrorKind::kConflict:
+    case ErrorKind::kCancelled:
       return 409;
     case ErrorKind::kIo:
       return 503;

@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <atomic>
 #include <cerrno>
 #include <cstring>
 #include <random>
@@ -37,6 +38,7 @@ std::optional<JobState> parse_state(const std::string& s) {
   if (s == "InProgress") return JobState::kInProgress;
   if (s == "Completed") return JobState::kCompleted;
   if (s == "Failed") return JobState::kFailed;
+  if (s == "Cancelled") return JobState::kCancelled;
   return std::nullopt;
 }
 
@@ -50,6 +52,8 @@ const char* to_string(JobState state) {
       return "Completed";
     case JobState::kFailed:
       return "Failed";
+    case JobState::kCancelled:
+      return "Cancelled";
   }
   return "Unknown";
 }
@@ -67,6 +71,7 @@ json JobRecord::to_json(bool with_log) const {
          {"request", parse_json(request)},
          {"result", result.empty() ? json(nullptr) : parse_json(result)},
          {"failure", failure.empty() ? json(nullptr) : json(failure)}};
+  if (!progress.empty()) j["progress"] = parse_json(progress);
   if (with_log) j["log"] = log;
   return j;
 }
@@ -99,6 +104,7 @@ JobRecord JobRecord::from_json(const json& j, const std::string& source) {
     r.created_ns = j["created_ns"].get<int64_t>();
   if (j.contains("request")) r.request = json_text(j["request"]);
   if (j.contains("result") && !j["result"].is_null()) r.result = json_text(j["result"]);
+  if (j.contains("progress") && j["progress"].is_object()) r.progress = json_text(j["progress"]);
   if (j.contains("log") && j["log"].is_array()) {
     for (const auto& line : j["log"])
       if (line.is_string()) r.log.push_back(line.get<std::string>());
@@ -191,6 +197,21 @@ std::vector<JobRecord> JobStore::list() const {
   return out;
 }
 
+fs::path JobStore::cancel_path(const std::string& id) const {
+  return dir_ / (id + ".cancel");
+}
+
+JobRecord JobStore::request_cancel(const std::string& id, const std::string& reason) {
+  JobRecord r = get(id);
+  if (r.state != JobState::kInProgress) {
+    throw Error(ErrorKind::kConflict,
+                fmt::format("job {} has already finished ({}{}); nothing to cancel", id,
+                            to_string(r.state), r.failure.empty() ? "" : ": " + r.failure));
+  }
+  write_file_atomic(cancel_path(id), reason + "\n");
+  return r;
+}
+
 std::optional<JobRecord> JobStore::find_by_key(const std::string& key) const {
   if (key.empty()) return std::nullopt;
   for (auto& r : list()) {
@@ -199,9 +220,83 @@ std::optional<JobRecord> JobStore::find_by_key(const std::string& key) const {
   return std::nullopt;
 }
 
+namespace {
+
+std::atomic<uint64_t> g_interrupts{0};
+
+// While a job runs: saves its progress in the record about once a second and turns a cancel
+// request file into progress.cancel() (checked every 0.2 s).
+class JobWatcher {
+ public:
+  JobWatcher(JobStore& jobs, JobRecord& record, std::mutex& mutex, Progress& progress)
+      : jobs_(jobs), record_(record), mutex_(mutex), progress_(progress) {
+    thread_ = std::thread([this] { loop(); });
+  }
+  ~JobWatcher() {
+    {
+      const std::lock_guard lock(stop_mutex_);
+      stop_ = true;
+    }
+    stop_cv_.notify_all();
+    thread_.join();
+    std::error_code ec;
+    fs::remove(jobs_.cancel_path(record_.id), ec);
+  }
+  JobWatcher(const JobWatcher&) = delete;
+  JobWatcher& operator=(const JobWatcher&) = delete;
+
+ private:
+  void loop() {
+    const fs::path cancel_file = jobs_.cancel_path(record_.id);
+    const uint64_t interrupts = g_interrupts.load();
+    int tick = 0;
+    std::unique_lock lock(stop_mutex_);
+    while (!stop_cv_.wait_for(lock, std::chrono::milliseconds(200), [this] { return stop_; })) {
+      if (g_interrupts.load() != interrupts) progress_.cancel("interrupted (Ctrl-C)");
+      if (!progress_.cancelled()) {
+        if (const auto text = read_file_if_exists(cancel_file, 4096)) {
+          std::string reason = *text;
+          while (!reason.empty() && (reason.back() == '\n' || reason.back() == '\r'))
+            reason.pop_back();
+          progress_.cancel(reason.empty() ? "cancel requested" : reason);
+        }
+      }
+      if (++tick % 5 == 0 || progress_.cancelled()) save();
+    }
+  }
+  void save() {
+    const std::string now = json_text(progress_.snapshot().to_json());
+    const std::lock_guard lock(mutex_);
+    if (record_.state != JobState::kInProgress || now == record_.progress) return;
+    record_.progress = now;
+    try {
+      jobs_.save(record_);
+    } catch (const Error&) {
+      // Best effort, like the log.
+    }
+  }
+
+  JobStore& jobs_;
+  JobRecord& record_;
+  std::mutex& mutex_;
+  Progress& progress_;
+  std::mutex stop_mutex_;
+  std::condition_variable stop_cv_;
+  bool stop_ = false;
+  std::thread thread_;
+};
+
+}  // namespace
+
+void interrupt_running_jobs() noexcept {
+  g_interrupts.fetch_add(1);
+}
+
 TrainResult run_recorded(storage::Warehouse& warehouse, const Home& home, JobStore& jobs,
                          JobRecord& record, TrainRequest request, const LogSink& log) {
   request.job_id = record.id;
+  Progress own_progress;
+  if (!request.progress) request.progress = &own_progress;
   std::mutex mutex;
   const LogSink sink = [&](LogKind kind, const std::string& text) {
     {
@@ -215,21 +310,29 @@ TrainResult run_recorded(storage::Warehouse& warehouse, const Home& home, JobSto
     }
     if (log) log(kind, text);
   };
+  auto finish = [&](JobState state, std::string failure, std::string result) {
+    const std::lock_guard lock(mutex);
+    record.state = state;
+    record.failure = std::move(failure);
+    record.result = std::move(result);
+    record.finished_at = utc_timestamp();
+    record.progress = json_text(request.progress->snapshot().to_json());
+  };
   try {
-    TrainResult result = request.evaluate_only ? run_evaluation(warehouse, request, sink)
-                                               : run_training(warehouse, home, request, sink);
+    std::optional<TrainResult> result;
+    {
+      const JobWatcher watcher(jobs, record, mutex, *request.progress);
+      result = request.evaluate_only ? run_evaluation(warehouse, request, sink)
+                                     : run_training(warehouse, home, request, sink);
+    }
     kill_point("job:before-record");
-    const std::lock_guard lock(mutex);
-    record.state = JobState::kCompleted;
-    record.result = result.result_json();
-    record.finished_at = utc_timestamp();
+    finish(JobState::kCompleted, "", result->result_json());
     jobs.save(record);
-    return result;
+    return std::move(*result);
   } catch (const std::exception& e) {
-    const std::lock_guard lock(mutex);
-    record.state = JobState::kFailed;
-    record.failure = e.what();
-    record.finished_at = utc_timestamp();
+    const auto* err = dynamic_cast<const Error*>(&e);
+    const bool cancelled = err && err->kind() == ErrorKind::kCancelled;
+    finish(cancelled ? JobState::kCancelled : JobState::kFailed, e.what(), "");
     try {
       jobs.save(record);
     } catch (const Error&) {
@@ -254,6 +357,9 @@ bool JobRunner::stop(std::chrono::milliseconds grace) {
   std::unique_lock lock(mutex_);
   stopping_ = true;
   dropped.swap(queue_);
+  for (const auto& [id, progress] : running_progress_) {
+    progress->cancel("the server is shutting down");
+  }
   lock.unlock();
   cv_.notify_all();
   for (const auto& [id, request] : dropped) {
@@ -308,10 +414,17 @@ void JobRunner::worker_loop() {
       queue_.erase(queue_.begin());
       ++running_;
     }
+    Progress progress;
+    {
+      const std::lock_guard lock(mutex_);
+      running_progress_[job.first] = &progress;
+      if (stopping_) progress.cancel("the server is shutting down");
+    }
     try {
       JobRecord record = store_.get(job.first);
       try {
         auto warehouse = storage::open_warehouse(db_location_);
+        job.second.progress = &progress;
         run_recorded(*warehouse, home_, store_, record, std::move(job.second), {});
       } catch (const std::exception& e) {
         if (record.state == JobState::kInProgress) {  // failed before training started
@@ -326,6 +439,7 @@ void JobRunner::worker_loop() {
     }
     {
       const std::lock_guard lock(mutex_);
+      running_progress_.erase(job.first);
       --running_;
     }
     cv_.notify_all();

@@ -212,27 +212,35 @@ TrainingData read_training_data(storage::Warehouse& wh, const JobPlan& plan, con
   return out;
 }
 
-evaluation::CvReport evaluate(const TrainingData& data, const JobSpec& spec, int threads) {
+evaluation::CvReport evaluate(const TrainingData& data, const JobSpec& spec, int threads,
+                              Progress* progress) {
   return evaluation::cross_validate(data.data, spec.algorithm, spec.params, data.scale, spec.folds,
-                                    static_cast<uint64_t>(spec.seed), threads, nullptr);
+                                    static_cast<uint64_t>(spec.seed), threads, nullptr, progress);
 }
 
-std::unique_ptr<algorithms::Model> refit(const TrainingData& data, const JobSpec& spec,
-                                         int threads) {
-  return algorithms::fit(spec.algorithm, spec.params, data.data,
-                         algorithms::all_rating_indices(data.data), data.scale,
-                         static_cast<uint64_t>(spec.seed), {}, nullptr, threads);
+std::unique_ptr<algorithms::Model> refit(const TrainingData& data, const JobSpec& spec, int threads,
+                                         Progress* progress) {
+  if (progress) progress->begin("fit", 1, "fits");
+  double reported = 0;
+  auto model = algorithms::fit(
+      spec.algorithm, spec.params, data.data, algorithms::all_rating_indices(data.data), data.scale,
+      static_cast<uint64_t>(spec.seed),
+      evaluation::epoch_progress(progress, "fit on all ratings", &reported), nullptr, threads);
+  evaluation::finish_fit(progress, reported);
+  return model;
 }
 
-Evaluated evaluate_and_refit(const TrainingData& data, const JobSpec& spec, int threads) {
+Evaluated evaluate_and_refit(const TrainingData& data, const JobSpec& spec, int threads,
+                             Progress* progress) {
   evaluation::CvAndFit both = evaluation::cross_validate_and_fit(
       data.data, spec.algorithm, spec.params, data.scale, spec.folds,
-      static_cast<uint64_t>(spec.seed), threads, nullptr);
+      static_cast<uint64_t>(spec.seed), threads, nullptr, progress);
   return {std::move(both.report), std::move(both.model), both.fit_seconds};
 }
 
-TopLists recommend_all(const algorithms::Model& model, const JobSpec& spec, int threads) {
-  return recommendation::top_n_all_users(model, static_cast<size_t>(spec.top_k), threads);
+TopLists recommend_all(const algorithms::Model& model, const JobSpec& spec, int threads,
+                       Progress* progress) {
+  return recommendation::top_n_all_users(model, static_cast<size_t>(spec.top_k), threads, progress);
 }
 
 fs::path publish(storage::Warehouse& wh, const Home& home, const Trained& t,

@@ -13,6 +13,7 @@
 #include "algorithms/model.h"
 #include "core/home.h"
 #include "core/identifiers.h"
+#include "core/progress.h"
 #include "core/ratings.h"
 #include "core/stopwatch.h"
 #include "evaluation/cross_validate.h"
@@ -43,11 +44,12 @@ TrainingData read_training_data(storage::Warehouse& warehouse, const JobPlan& pl
                                 const JobSpec& spec);
 
 // 2. k-fold cross-validation (spec.folds > 0).
-evaluation::CvReport evaluate(const TrainingData& data, const JobSpec& spec, int threads);
+evaluation::CvReport evaluate(const TrainingData& data, const JobSpec& spec, int threads,
+                              Progress* progress = nullptr);
 
 // 3. The model, trained on every rating, on `threads` threads (0: all cores).
-std::unique_ptr<algorithms::Model> refit(const TrainingData& data, const JobSpec& spec,
-                                         int threads);
+std::unique_ptr<algorithms::Model> refit(const TrainingData& data, const JobSpec& spec, int threads,
+                                         Progress* progress = nullptr);
 
 // 2 and 3 together when spec.folds > 0: the fit on every rating runs on the same threads as the
 // folds (evaluation::cross_validate_and_fit), so a round of folds that would leave a core idle
@@ -57,11 +59,13 @@ struct Evaluated {
   std::unique_ptr<algorithms::Model> model;
   double fit_seconds = 0.0;  // the fit on every rating alone (it overlapped the folds)
 };
-Evaluated evaluate_and_refit(const TrainingData& data, const JobSpec& spec, int threads);
+Evaluated evaluate_and_refit(const TrainingData& data, const JobSpec& spec, int threads,
+                             Progress* progress = nullptr);
 
 // 4. The top spec.top_k unrated items of every model user (index = model user).
 using TopLists = std::vector<std::vector<recommendation::Scored>>;
-TopLists recommend_all(const algorithms::Model& model, const JobSpec& spec, int threads);
+TopLists recommend_all(const algorithms::Model& model, const JobSpec& spec, int threads,
+                       Progress* progress = nullptr);
 
 // 5. A new model version (artifact + run.json), then the output table (rows replaced in one
 // transaction) when the plan has one. On failure the version stays invisible (its directory

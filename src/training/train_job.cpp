@@ -21,9 +21,12 @@ TrainResult run_training(storage::Warehouse& wh, const Home& home, const TrainRe
   TrainSummary& s = result.summary;
   StepTimings& t = s.timings;
 
+  Progress* const progress = req.progress;
   const JobPlan plan = plan_job(wh, spec);
+  if (progress) progress->begin("read", 0, "ratings");
   const TrainingData data = read_training_data(wh, plan, spec);
   t.read = step.seconds();
+  if (progress) progress->check();
   emit(LogKind::kProgress,
        fmt::format("read {} ratings ({} users, {} items) from {} in {:.2f} s", data.data.size(),
                    data.data.n_users(), data.data.n_items(), plan.input.display(), t.read));
@@ -34,7 +37,7 @@ TrainResult run_training(storage::Warehouse& wh, const Home& home, const TrainRe
   std::unique_ptr<algorithms::Model> model;
   step.restart();
   if (spec.folds > 0) {
-    Evaluated both = evaluate_and_refit(data, spec, req.threads);
+    Evaluated both = evaluate_and_refit(data, spec, req.threads, progress);
     t.cv = step.seconds();
     t.fit = both.fit_seconds;
     cv = std::move(both.cv);
@@ -44,15 +47,21 @@ TrainResult run_training(storage::Warehouse& wh, const Home& home, const TrainRe
                                        spec.algorithm, spec.folds));
     emit(LogKind::kReport, result.cv_table);
   } else {
-    model = refit(data, spec, req.threads);
+    model = refit(data, spec, req.threads, progress);
     t.fit = step.seconds();
   }
   emit(LogKind::kProgress, fmt::format("fit {} on all {} ratings in {:.2f} s", spec.algorithm,
                                        data.data.size(), t.fit));
 
   step.restart();
-  const TopLists top = plan.output ? recommend_all(*model, spec, req.threads) : TopLists{};
+  const TopLists top =
+      plan.output ? recommend_all(*model, spec, req.threads, progress) : TopLists{};
   t.top_n = step.seconds();
+  // The last point where a cancel is honoured: publishing writes, and is not stopped half-way.
+  if (progress) {
+    progress->check();
+    progress->begin("publish", 0, "");
+  }
 
   s.algorithm = spec.algorithm;
   s.input_table = plan.input.display();
@@ -89,15 +98,17 @@ TrainResult run_evaluation(storage::Warehouse& wh, const TrainRequest& req, cons
   const Stopwatch clock;
   Stopwatch step;
   const JobPlan plan = plan_job(wh, spec);
+  if (req.progress) req.progress->begin("read", 0, "ratings");
   const TrainingData data = read_training_data(wh, plan, spec);
   const double read_s = step.seconds();
+  if (req.progress) req.progress->check();
   if (log) {
     log(LogKind::kProgress,
         fmt::format("read {} ratings ({} users, {} items) from {} in {:.2f} s", data.data.size(),
                     data.data.n_users(), data.data.n_items(), plan.input.display(), read_s));
   }
   step.restart();
-  const evaluation::CvReport cv = evaluate(data, spec, req.threads);
+  const evaluation::CvReport cv = evaluate(data, spec, req.threads, req.progress);
   const double cv_s = step.seconds();
   TrainResult result;
   result.cv_table = cv.format_table();

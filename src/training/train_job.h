@@ -15,6 +15,7 @@
 #include <nlohmann/json_fwd.hpp>
 
 #include "core/home.h"
+#include "core/progress.h"
 #include "storage/warehouse.h"
 #include "training/job_spec.h"
 
@@ -26,6 +27,9 @@ struct TrainRequest {
   std::string job_id;  // empty: one is made from the model name, version and time
   // Cross-validation only (run_evaluation): nothing is refitted, published or written.
   bool evaluate_only = false;
+  // Where the job is and whether to stop (core/progress.h); null: not reported, never cancelled.
+  // A cancelled job stops within an epoch or a block of users and writes nothing.
+  Progress* progress = nullptr;
 };
 
 // Wall time of each step, in seconds. With cross-validation the fit on every rating runs beside

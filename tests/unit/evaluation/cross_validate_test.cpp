@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <cmath>
 #include <mutex>
+#include <thread>
 
 #include <fmt/format.h>
 
@@ -162,6 +163,37 @@ TEST(CrossValidateTest, ReportsProgressPerFold) {
   cross_validate(d, "svd", params, {0.5, 5}, 4, 1, 2,
                  [&](int done, int total) { calls.emplace_back(done, total); });
   EXPECT_EQ(calls, (std::vector<std::pair<int, int>>{{1, 4}, {2, 4}, {3, 4}, {4, 4}}));
+}
+
+TEST(CrossValidateTest, ProgressCountsEveryFitAndCancelStopsWithinAnEpoch) {
+  const Dataset d = random_dataset(40, 30, 0.3, 38);
+  const auto params = parse_params("svd", {{"n_factors", "2"}, {"n_epochs", "4"}});
+  Progress work;
+  cross_validate_and_fit(d, "svd", params, {0.5, 5}, 5, 1, 2, {}, &work);
+  const auto s = work.snapshot();
+  EXPECT_EQ(s.step, "cross-validation + fit");
+  EXPECT_DOUBLE_EQ(s.total, 6);
+  EXPECT_NEAR(s.done, 6, 1e-9);
+
+  // Cancelled after the first epoch anywhere: the run ends with kCancelled, not a report.
+  for (const char* parallel : {"off", "on"}) {
+    SCOPED_TRACE(parallel);
+    const auto slow =
+        parse_params("svd", {{"n_factors", "2"}, {"n_epochs", "1000"}, {"parallel", parallel}});
+    Progress cancel_me;
+    std::thread canceller([&] {
+      while (cancel_me.snapshot().done <= 0) std::this_thread::yield();
+      cancel_me.cancel("test");
+    });
+    try {
+      cross_validate(d, "svd", slow, {0.5, 5}, 5, 1, 2, {}, &cancel_me);
+      ADD_FAILURE() << "expected a cancellation";
+    } catch (const Error& e) {
+      EXPECT_EQ(e.kind(), ErrorKind::kCancelled);
+    }
+    canceller.join();
+    EXPECT_LT(cancel_me.snapshot().done, 5.0);
+  }
 }
 
 TEST(CrossValidateTest, RejectsBadFoldCounts) {

@@ -59,6 +59,7 @@ bench: deps
 	@echo; scripts/bench_invoke.sh "$(BUILD)"
 	@echo; scripts/bench_serve.sh "$(BUILD)"
 	@echo; scripts/bench_cores.py "$(BUILD)"
+	@echo; scripts/bench_cancel.py "$(BUILD)"
 
 format:
 	clang-format -i $$(git ls-files '*.cpp' '*.h')

@@ -1,6 +1,7 @@
 #include "algorithms/baseline.h"
 
 #include <cmath>
+#include <limits>
 #include <vector>
 
 #include <fmt/format.h>
@@ -100,21 +101,25 @@ FactorModel fit_baseline(const BaselineOptions& options, const TrainingSet& set,
                        static_cast<double>(set.user_offsets[u + 1] - set.user_offsets[u]));
       }
       check_finite(bu, bi, epoch, options.n_epochs);
-      if (progress) progress(epoch, options.n_epochs);
+      if (progress) progress(epoch, options.n_epochs, std::numeric_limits<double>::quiet_NaN());
     }
   } else {
     const double lr = options.learning_rate, reg = options.reg;
     for (int epoch = 1; epoch <= options.n_epochs; ++epoch) {
+      double sse = 0.0;
       for (uint32_t u = 0; u < nu; ++u) {
         for (uint64_t k = set.user_offsets[u]; k < set.user_offsets[u + 1]; ++k) {
           const uint32_t i = set.item[k];
           const double err = set.rating[k] - (mu + bu[u] + bi[i]);
+          sse += err * err;
           bu[u] += lr * (err - reg * bu[u]);
           bi[i] += lr * (err - reg * bi[i]);
         }
       }
       check_finite(bu, bi, epoch, options.n_epochs);
-      if (progress) progress(epoch, options.n_epochs);
+      if (progress) {
+        progress(epoch, options.n_epochs, std::sqrt(sse / static_cast<double>(set.size())));
+      }
     }
   }
 

@@ -32,7 +32,7 @@ bool all_finite(const std::vector<float>& v) {
 template <typename Diverged>
 void run_block_epochs(const BlockSchedule& schedule, const SvdOptions& options, Isa isa,
                       const kernels::SgdRates& rates, const kernels::SgdParams& params,
-                      const EpochProgress& progress, const Diverged& diverged) {
+                      const EpochProgress& progress, const Diverged& diverged, double n_ratings) {
   const uint32_t g = schedule.grid();
   const int n_threads = resolve_threads(options.threads, static_cast<int>(g));
   std::vector<double> block_sse(size_t{g} * g, 0.0);
@@ -49,7 +49,7 @@ void run_block_epochs(const BlockSchedule& schedule, const SvdOptions& options, 
     for (const double x : block_sse) sse += x;
     try {
       if (!std::isfinite(sse)) throw diverged(epoch);
-      if (progress) progress(epoch, options.n_epochs);
+      if (progress) progress(epoch, options.n_epochs, std::sqrt(sse / n_ratings));
     } catch (...) {
       error = std::current_exception();
       stop = true;
@@ -162,13 +162,17 @@ FactorModel fit_svd(const SvdOptions& options, const TrainingSet& set, RatingSca
   // model full of NaN. A NaN or infinite parameter makes its next error NaN or infinite, so
   // checking the sum of squared errors each epoch (and everything at the end) finds it.
   if (schedule) {
-    run_block_epochs(*schedule, options, isa, rates, params, progress, diverged);
+    run_block_epochs(*schedule, options, isa, rates, params, progress, diverged,
+                     static_cast<double>(set.size()));
   } else {
     const kernels::SgdSegments segments{nullptr, set.user_offsets.data(), nu, set.item.data(),
                                         set.rating.data()};
     for (int epoch = 1; epoch <= options.n_epochs; ++epoch) {
-      if (!std::isfinite(kernels::sgd_pass(isa, rates, params, segments))) throw diverged(epoch);
-      if (progress) progress(epoch, options.n_epochs);
+      const double sse = kernels::sgd_pass(isa, rates, params, segments);
+      if (!std::isfinite(sse)) throw diverged(epoch);
+      if (progress) {
+        progress(epoch, options.n_epochs, std::sqrt(sse / static_cast<double>(set.size())));
+      }
     }
   }
   for (size_t u = 0; u < nu; ++u) {

@@ -26,8 +26,10 @@ inline constexpr uint64_t kFactorInit = 1;   // initial p_u, q_i
 inline constexpr uint64_t kFoldShuffle = 2;  // cross-validation permutation
 }  // namespace rng_stream
 
-// Called after each finished epoch (1-based). May be empty.
-using EpochProgress = std::function<void(int epoch, int n_epochs)>;
+// Called after each finished epoch (1-based) with the root mean squared error of the epoch's
+// training steps (each error as the step saw it, before its update), or NaN when the algorithm
+// does not measure one. May be empty.
+using EpochProgress = std::function<void(int epoch, int n_epochs, double train_rmse)>;
 
 struct TrainingSet {
   static constexpr uint32_t kAbsent = std::numeric_limits<uint32_t>::max();

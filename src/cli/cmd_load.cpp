@@ -27,10 +27,10 @@ struct CsvArgs {
 
 // A percentage on stderr that is redrawn only when it changes, and erased at the end so the
 // summary on stdout stays clean in a terminal.
-class ProgressLine {
+class LoadProgressLine {
  public:
-  explicit ProgressLine(bool enabled) : enabled_(enabled) {}
-  ~ProgressLine() { clear(); }
+  explicit LoadProgressLine(bool enabled) : enabled_(enabled) {}
+  ~LoadProgressLine() { clear(); }
   data::LoadProgressFn callback() {
     if (!enabled_) return {};
     return [this](const data::LoadProgress& p) {
@@ -104,7 +104,7 @@ void register_load(Command& app, Context& ctx) {
   movielens.option("DIR", *dir, "The unpacked MovieLens folder (or a folder holding it)")
       .required();
   movielens.callback([&ctx, dir] {
-    ProgressLine progress(ctx.progress_enabled());
+    LoadProgressLine progress(ctx.progress_enabled());
     const data::LoadReport report =
         data::load_movielens(ctx.warehouse(), *dir, progress.callback());
     progress.clear();
@@ -152,7 +152,7 @@ void register_load(Command& app, Context& ctx) {
     options.delimiter = data::parse_delimiter(args->delimiter);
     options.encoding = data::parse_text_encoding(args->encoding);
     options.header = !args->no_header;
-    ProgressLine progress(ctx.progress_enabled());
+    LoadProgressLine progress(ctx.progress_enabled());
     const data::LoadReport report =
         data::load_csv(ctx.warehouse(), args->file, options, progress.callback());
     progress.clear();

@@ -182,11 +182,13 @@ CvAndFit run_fits(const Dataset& data, std::string_view algorithm, const algorit
 
 algorithms::EpochProgress epoch_progress(Progress* work, std::string label, double* reported) {
   if (!work) return {};
-  return [work, label = std::move(label), reported](int epoch, int n_epochs) {
+  return [work, label = std::move(label), reported](int epoch, int n_epochs, double train_rmse) {
     const double share = n_epochs > 0 ? 1.0 / n_epochs : 0.0;
     *reported += share;
     work->advance(share);
-    work->set_detail(fmt::format("{}: epoch {}/{}", label, epoch, n_epochs));
+    work->set_detail(std::isnan(train_rmse) ? fmt::format("{}: epoch {}/{}", label, epoch, n_epochs)
+                                            : fmt::format("{}: epoch {}/{}, train RMSE {:.4f}",
+                                                          label, epoch, n_epochs, train_rmse));
     work->check();
   };
 }

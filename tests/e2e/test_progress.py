@@ -64,7 +64,7 @@ class Progress(ServeTestCase, recotest.RecoTestCase):
         self.assertEqual((progress["unit"], progress["total"]), ("fits", 6))
         for key in ("fraction", "eta_s", "rate", "detail", "elapsed_s"):
             self.assertIn(key, progress)
-        self.assertRegex(progress["detail"], r"(fold \d|fit on all ratings): epoch \d+/400")
+        self.assertRegex(progress["detail"], r"(fold \d|fit on all ratings): epoch \d+/400, train RMSE \d\.\d{4}")
         # It advances while the job runs (the record is rewritten about once a second).
         deadline = time.time() + 20
         while time.time() < deadline:

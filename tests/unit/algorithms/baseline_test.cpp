@@ -126,7 +126,7 @@ TEST(BaselineTest, ReportsProgress) {
   const Dataset d = random_dataset(10, 10, 0.5, 24);
   int calls = 0;
   fit("baseline", parse_params("baseline", {{"n_epochs", "3"}}), d, all_rating_indices(d), {0.5, 5},
-      0, [&](int e, int n) {
+      0, [&](int e, int n, double) {
         ++calls;
         EXPECT_EQ(e, calls);
         EXPECT_EQ(n, 3);

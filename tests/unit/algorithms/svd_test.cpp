@@ -245,7 +245,11 @@ TEST(SvdTest, ReportsProgressEveryEpoch) {
   const auto all = all_rating_indices(d);
   std::vector<std::pair<int, int>> calls;
   fit("svd", svd_params({{"n_factors", "2"}, {"n_epochs", "4"}}), d, all, {0.5, 5}, 1,
-      [&](int e, int n) { calls.emplace_back(e, n); });
+      [&](int e, int n, double rmse) {
+        calls.emplace_back(e, n);
+        EXPECT_GT(rmse, 0.0);
+        EXPECT_LT(rmse, 5.0);
+      });
   EXPECT_EQ(calls, (std::vector<std::pair<int, int>>{{1, 4}, {2, 4}, {3, 4}, {4, 4}}));
 }
 

@@ -118,6 +118,9 @@ class Faults(recotest.RecoTestCase):
         rng = random.Random(13)
         ratings = os.path.join(self.data, "ratings.csv")
         self.reco(*self.train_args(1)[2:])
+        # Every version stays (retention would remove the oldest after 20, and this test holds
+        # each Completed job to a visible version).
+        self.reco("models", "policy", "ratings", "--keep-versions", "100000")
         kinds = {"train": 0, "load": 0, "deploy": 0}
         for i in range(runs):
             kind = ["train", "load", "deploy"][i % 3]

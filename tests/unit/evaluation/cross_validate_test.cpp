@@ -179,7 +179,7 @@ TEST(CrossValidateTest, ProgressCountsEveryFitAndCancelStopsWithinAnEpoch) {
   for (const char* parallel : {"off", "on"}) {
     SCOPED_TRACE(parallel);
     const auto slow =
-        parse_params("svd", {{"n_factors", "2"}, {"n_epochs", "1000"}, {"parallel", parallel}});
+        parse_params("svd", {{"n_factors", "2"}, {"n_epochs", "100000"}, {"parallel", parallel}});
     Progress cancel_me;
     std::thread canceller([&] {
       while (cancel_me.snapshot().done <= 0) std::this_thread::yield();

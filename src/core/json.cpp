@@ -93,8 +93,14 @@ json parse_json(std::string_view text) {
   } catch (const json::out_of_range& e) {
     // A number beyond double's range ("1E999") is bad input like any syntax error; nlohmann
     // reports it as out_of_range (406), which callers would not expect from a parser.
+    // Its message quotes the whole number ("number overflow parsing '<digits>'"), which can be
+    // as long as the input: cut it like a parse error's token.
+    constexpr size_t kMaxToken = 40;
     std::string what = e.what();
     if (const auto p = what.find("] "); p != std::string::npos) what = what.substr(p + 2);
+    if (const auto q = what.find('\''); q != std::string::npos && what.size() > q + kMaxToken + 2) {
+      what = what.substr(0, q + 1 + kMaxToken) + "...'";
+    }
     throw json::parse_error::create(101, 0, what, nullptr);
   }
 }

@@ -55,6 +55,20 @@ TEST(JsonParse, ANumberBeyondDoubleIsAParseError) {
   EXPECT_EQ(parse_json("1E300").get<double>(), 1e300);
 }
 
+TEST(JsonParse, AnOverflowingNumberIsQuotedOnlyInPart) {
+  // Found by the payloads fuzzer (a 4,000-digit number): nlohmann's out_of_range message quotes
+  // the whole number.
+  const std::string digits = "7" + std::string(4200, '9');
+  try {
+    parse_json("[" + digits + "]");
+    FAIL();
+  } catch (const nlohmann::json::parse_error& e) {
+    EXPECT_LT(std::string(e.what()).size(), 200u) << e.what();
+    EXPECT_THAT(e.what(), HasSubstr("number overflow parsing '7999"));
+    EXPECT_THAT(e.what(), HasSubstr("...'"));
+  }
+}
+
 TEST(JsonParse, MessagesStayShortWhateverTheInput) {
   // Found by the payloads fuzzer: an unterminated 5000-byte string was quoted whole.
   const std::string text = "{\"" + std::string(5000, 'B');

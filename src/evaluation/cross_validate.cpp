@@ -38,8 +38,7 @@ std::string table_row(std::string_view label, const std::vector<double>& values,
 
 FoldResult run_fold(const Dataset& data, const KFold& kfold, int fold, std::string_view algorithm,
                     const algorithms::Params& params, RatingScale scale, uint64_t seed,
-                    const algorithms::FoldShared* shared, int threads,
-                    const algorithms::EpochProgress& epochs) {
+                    const algorithms::FoldShared* shared, int threads, Progress* work) {
   const std::vector<uint32_t> train = kfold.train_indices(fold);
   const std::span<const uint32_t> test = kfold.test_indices(fold);
   FoldResult result;
@@ -47,12 +46,17 @@ FoldResult run_fold(const Dataset& data, const KFold& kfold, int fold, std::stri
   result.n_test = test.size();
 
   const auto fit_start = std::chrono::steady_clock::now();
-  const std::unique_ptr<algorithms::Model> model =
-      algorithms::fit(algorithm, params, data, train, scale, seed, epochs, shared, threads);
+  double reported = 0;
+  const std::unique_ptr<algorithms::Model> model = algorithms::fit(
+      algorithm, params, data, train, scale, seed,
+      epoch_progress(work, fmt::format("fold {}", fold + 1), &reported, &result.epoch_rmse), shared,
+      threads);
   result.fit_seconds = seconds_since(fit_start);
+  finish_fit(work, reported);
 
   const auto test_start = std::chrono::steady_clock::now();
-  const Accuracy acc = evaluate(*model, data, test);
+  result.predictions = RatingHistogram::for_scale(scale);
+  const Accuracy acc = evaluate(*model, data, test, &result.predictions);
   result.test_seconds = seconds_since(test_start);
   result.rmse = acc.rmse;
   result.mae = acc.mae;
@@ -62,13 +66,15 @@ FoldResult run_fold(const Dataset& data, const KFold& kfold, int fold, std::stri
 }  // namespace
 
 Accuracy evaluate(const algorithms::Model& model, const Dataset& data,
-                  std::span<const uint32_t> rating_indices) {
+                  std::span<const uint32_t> rating_indices, RatingHistogram* histogram) {
   if (rating_indices.empty()) throw Error(ErrorKind::kInput, "cannot evaluate on zero ratings");
   double sq = 0.0, abs = 0.0;
   for (const uint32_t k : rating_indices) {
     const int64_t u = model.users.find(data.users.raw(data.user[k]));
     const int64_t i = model.items.find(data.items.raw(data.item[k]));
-    const double err = static_cast<double>(data.rating[k]) - model.clip(model.estimate(u, i));
+    const double prediction = model.clip(model.estimate(u, i));
+    const double err = static_cast<double>(data.rating[k]) - prediction;
+    if (histogram) histogram->add(data.rating[k], prediction);
     sq += err * err;
     abs += std::abs(err);
   }
@@ -97,6 +103,12 @@ MeanStd CvReport::fit_seconds() const {
 }
 MeanStd CvReport::test_seconds() const {
   return summarize(folds, &FoldResult::test_seconds);
+}
+
+RatingHistogram CvReport::predictions() const {
+  RatingHistogram all;
+  for (const auto& f : folds) all.merge(f.predictions);
+  return all;
 }
 
 std::string CvReport::format_table() const {
@@ -144,19 +156,17 @@ CvAndFit run_fits(const Dataset& data, std::string_view algorithm, const algorit
   std::vector<PlannedTask> tasks;
   for (int fold = 0; fold < folds; ++fold) {
     const size_t n_train = data.size() - kfold.test_indices(fold).size();
-    tasks.push_back(PlannedTask{
-        static_cast<double>(n_train), algorithms::max_fit_threads(algorithm, params, n_train),
-        [&, fold](int fit_threads) {
-          if (work) work->check();
-          double reported = 0;
-          report.folds[static_cast<size_t>(fold)] = run_fold(
-              data, kfold, fold, report.algorithm, params, scale, seed, shared.get(), fit_threads,
-              epoch_progress(work, fmt::format("fold {}", fold + 1), &reported));
-          finish_fit(work, reported);
-          std::lock_guard lock(progress_mutex);
-          ++done;
-          if (progress) progress(done, folds);
-        }});
+    tasks.push_back(PlannedTask{static_cast<double>(n_train),
+                                algorithms::max_fit_threads(algorithm, params, n_train),
+                                [&, fold](int fit_threads) {
+                                  if (work) work->check();
+                                  report.folds[static_cast<size_t>(fold)] =
+                                      run_fold(data, kfold, fold, report.algorithm, params, scale,
+                                               seed, shared.get(), fit_threads, work);
+                                  std::lock_guard lock(progress_mutex);
+                                  ++done;
+                                  if (progress) progress(done, folds);
+                                }});
   }
   std::vector<uint32_t> all;
   if (with_full_fit) {
@@ -167,9 +177,10 @@ CvAndFit run_fits(const Dataset& data, std::string_view algorithm, const algorit
           if (work) work->check();
           const auto start = std::chrono::steady_clock::now();
           double reported = 0;
-          out.model = algorithms::fit(report.algorithm, params, data, all, scale, seed,
-                                      epoch_progress(work, "fit on all ratings", &reported),
-                                      shared.get(), fit_threads);
+          out.model = algorithms::fit(
+              report.algorithm, params, data, all, scale, seed,
+              epoch_progress(work, "fit on all ratings", &reported, &out.fit_epoch_rmse),
+              shared.get(), fit_threads);
           out.fit_seconds = seconds_since(start);
           finish_fit(work, reported);
         }});
@@ -180,9 +191,13 @@ CvAndFit run_fits(const Dataset& data, std::string_view algorithm, const algorit
 
 }  // namespace
 
-algorithms::EpochProgress epoch_progress(Progress* work, std::string label, double* reported) {
-  if (!work) return {};
-  return [work, label = std::move(label), reported](int epoch, int n_epochs, double train_rmse) {
+algorithms::EpochProgress epoch_progress(Progress* work, std::string label, double* reported,
+                                         std::vector<double>* curve) {
+  if (!work && !curve) return {};
+  return [work, label = std::move(label), reported, curve](int epoch, int n_epochs,
+                                                           double train_rmse) {
+    if (curve) curve->push_back(train_rmse);
+    if (!work) return;
     const double share = n_epochs > 0 ? 1.0 / n_epochs : 0.0;
     *reported += share;
     work->advance(share);

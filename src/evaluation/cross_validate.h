@@ -17,6 +17,7 @@
 #include "algorithms/training_set.h"
 #include "core/progress.h"
 #include "core/ratings.h"
+#include "evaluation/diagnostics.h"
 
 namespace reco::evaluation {
 
@@ -28,8 +29,9 @@ struct Accuracy {
 // RMSE and MAE of the model's clipped predictions on the given ratings of data. Users and items
 // the model does not know fall back as its estimate() says. Throws Error(kInput) on an
 // empty selection.
+// With `histogram`, each held-out rating and its prediction are also counted there.
 Accuracy evaluate(const algorithms::Model& model, const Dataset& data,
-                  std::span<const uint32_t> rating_indices);
+                  std::span<const uint32_t> rating_indices, RatingHistogram* histogram = nullptr);
 
 struct FoldResult {
   double rmse = 0.0;
@@ -38,6 +40,10 @@ struct FoldResult {
   double test_seconds = 0.0;  // wall time of predicting the test slice
   size_t n_train = 0;
   size_t n_test = 0;
+  // The learning curve: training RMSE after each epoch, as the algorithm reported it (empty for
+  // one that reports none; NaN for an epoch it could not measure).
+  std::vector<double> epoch_rmse;
+  RatingHistogram predictions;  // the test slice's ratings and predictions
 };
 
 struct MeanStd {
@@ -56,6 +62,8 @@ struct CvReport {
   MeanStd mae() const;
   MeanStd fit_seconds() const;
   MeanStd test_seconds() const;
+  // Every fold's test slice together: each rating once.
+  RatingHistogram predictions() const;
 
   // Surprise's printed summary, byte for byte: rows formatted "{:<18}" then "{:<8}" per fold,
   // Mean and Std (trailing spaces kept); 4 decimals for RMSE/MAE, 2 for times. Each row ends
@@ -67,6 +75,9 @@ struct CvReport {
   // and MAE. Timings apart (timings_json), for run records.
   nlohmann::json metrics_json() const;
   nlohmann::json timings_json() const;
+  // For plots (deterministic too, but not part of a model's metadata): {"epoch_rmse": [[per
+  // epoch] per fold], "predictions": RatingHistogram::to_json()}.
+  nlohmann::json diagnostics_json() const;
 };
 
 // Called after each finished fold with the number finished so far; calls are serialized but may
@@ -91,7 +102,8 @@ CvReport cross_validate(const Dataset& data, std::string_view algorithm,
 struct CvAndFit {
   CvReport report;
   std::unique_ptr<algorithms::Model> model;
-  double fit_seconds = 0.0;  // wall time of the fit on all ratings itself
+  double fit_seconds = 0.0;            // wall time of the fit on all ratings itself
+  std::vector<double> fit_epoch_rmse;  // its learning curve (FoldResult::epoch_rmse)
 };
 CvAndFit cross_validate_and_fit(const Dataset& data, std::string_view algorithm,
                                 const algorithms::Params& params, RatingScale scale, int folds,
@@ -99,9 +111,10 @@ CvAndFit cross_validate_and_fit(const Dataset& data, std::string_view algorithm,
                                 Progress* work = nullptr);
 
 // An EpochProgress that counts each epoch as 1 / n_epochs unit of `work` (its detail names
-// `label`) and checks it for cancellation; what a fit did not report is added by finish_fit.
-// Empty when work is null.
-algorithms::EpochProgress epoch_progress(Progress* work, std::string label, double* reported);
+// `label`) and checks it for cancellation, and appends each epoch's training RMSE to `curve`;
+// what a fit did not report is added by finish_fit. Empty when work and curve are null.
+algorithms::EpochProgress epoch_progress(Progress* work, std::string label, double* reported,
+                                         std::vector<double>* curve = nullptr);
 void finish_fit(Progress* work, double reported);
 
 }  // namespace reco::evaluation

@@ -48,6 +48,12 @@ nlohmann::json CvReport::metrics_json() const {
           {"std", {{"rmse", rmse().std}, {"mae", mae().std}}}};
 }
 
+nlohmann::json CvReport::diagnostics_json() const {
+  nlohmann::json curves = nlohmann::json::array();
+  for (const auto& f : folds) curves.push_back(f.epoch_rmse);
+  return {{"epoch_rmse", std::move(curves)}, {"predictions", predictions().to_json()}};
+}
+
 nlohmann::json CvReport::timings_json() const {
   nlohmann::json fit = nlohmann::json::array(), test = nlohmann::json::array();
   for (const auto& f : folds) {

@@ -395,35 +395,47 @@ std::vector<int> ModelRegistry::versions(const std::string& name) const {
 std::vector<ModelSummary> ModelRegistry::list() const {
   std::vector<ModelSummary> out;
   for (const auto& name : model_names()) {
-    for (int v : versions(name)) {
-      ModelSummary s;
-      s.name = name;
-      s.version = v;
-      s.artifact_path = models_dir_ / name / version_dir_name(v) / kArtifactFileName;
-      try {
-        ArtifactHeader h = read_artifact_header(s.artifact_path);
-        s.file_size = h.file_size;
-        s.algorithm = h.algorithm;
-        s.n_users = h.shape.n_users;
-        s.n_items = h.shape.n_items;
-        s.n_factors = h.shape.n_factors;
-        s.n_ratings = h.shape.n_ratings;
-        const json metadata = parse_json(h.metadata);  // a JSON object: checked by the reader
-        const auto created = metadata.find("created_at");
-        if (created != metadata.end() && created->is_string()) s.created_at = *created;
-        s.cv_rmse = cv_metric(metadata, "rmse");
-        s.cv_mae = cv_metric(metadata, "mae");
-        s.metadata = std::move(h.metadata);
-      } catch (const Error& e) {
-        s.problem = e.what();
-        std::error_code ec;
-        const auto size = fs::file_size(s.artifact_path, ec);
-        if (!ec) s.file_size = size;
-      }
-      out.push_back(std::move(s));
-    }
+    for (int v : versions(name)) out.push_back(summarize(name, v));
   }
   return out;
+}
+
+ModelSummary ModelRegistry::summarize(const std::string& name, int version) const {
+  ModelSummary s;
+  s.name = name;
+  s.version = version;
+  s.artifact_path = resolve(name, version);
+  try {
+    ArtifactHeader h = read_artifact_header(s.artifact_path);
+    s.file_size = h.file_size;
+    s.algorithm = h.algorithm;
+    s.n_users = h.shape.n_users;
+    s.n_items = h.shape.n_items;
+    s.n_factors = h.shape.n_factors;
+    s.n_ratings = h.shape.n_ratings;
+    const json metadata = parse_json(h.metadata);  // a JSON object: checked by the reader
+    const auto created = metadata.find("created_at");
+    if (created != metadata.end() && created->is_string()) s.created_at = *created;
+    s.cv_rmse = cv_metric(metadata, "rmse");
+    s.cv_mae = cv_metric(metadata, "mae");
+    s.metadata = std::move(h.metadata);
+  } catch (const Error& e) {
+    s.problem = e.what();
+    std::error_code ec;
+    const auto size = fs::file_size(s.artifact_path, ec);
+    if (!ec) s.file_size = size;
+  }
+  return s;
+}
+
+json ModelRegistry::run_info(const std::string& name, int version) const {
+  const fs::path path = resolve(name, version).parent_path() / kRunInfoFileName;
+  try {
+    const std::optional<json> run = try_parse_json(read_file(path, 64 << 20));
+    return run && run->is_object() ? *run : json(nullptr);
+  } catch (const Error&) {
+    return nullptr;
+  }
 }
 
 fs::path ModelRegistry::resolve(const std::string& name, std::optional<int> version) const {

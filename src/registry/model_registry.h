@@ -123,6 +123,12 @@ class ModelRegistry {
   std::vector<int> versions(const std::string& name) const;
   // Every complete version of every model, sorted by name, then version.
   std::vector<ModelSummary> list() const;
+  // One complete version (from its artifact's header; `problem` says why it is unreadable).
+  // Throws Error(kNotFound) naming the versions that exist.
+  ModelSummary summarize(const std::string& name, int version) const;
+  // The version's run.json (timings, CV per fold, learning curves, prediction histogram, job):
+  // null when it has none or it cannot be read.
+  nlohmann::json run_info(const std::string& name, int version) const;
   // Path of model.reco: the given version, or the latest complete one. Throws Error(kNotFound)
   // naming what exists instead.
   std::filesystem::path resolve(const std::string& name, std::optional<int> version = {}) const;

@@ -1,5 +1,6 @@
 #include "serving/metrics.h"
 
+#include <algorithm>
 #include <cmath>
 
 #include <fmt/format.h>
@@ -55,6 +56,65 @@ std::string format_sample_value(double value) {
   if (value == std::floor(value) && std::fabs(value) < 1e15)
     return fmt::format("{}", static_cast<int64_t>(value));
   return fmt::format("{}", value);
+}
+
+namespace {
+
+// The q-quantile of a histogram with per-bucket counts (last bucket +Inf), interpolating
+// linearly inside the bucket it falls in; the highest finite bound when it falls in +Inf.
+double quantile(const std::vector<uint64_t>& counts, uint64_t total, double q) {
+  if (total == 0) return 0;
+  const double rank = q * static_cast<double>(total);
+  uint64_t below = 0;
+  const auto bounds = Metrics::latency_buckets();
+  for (size_t b = 0; b < counts.size(); ++b) {
+    if (static_cast<double>(below + counts[b]) >= rank && counts[b] > 0) {
+      if (b >= bounds.size()) return bounds.back();
+      const double lo = b == 0 ? 0.0 : bounds[b - 1];
+      const double within = (rank - static_cast<double>(below)) / static_cast<double>(counts[b]);
+      return lo + (bounds[b] - lo) * within;
+    }
+    below += counts[b];
+  }
+  return bounds.back();
+}
+
+}  // namespace
+
+std::map<std::string, Metrics::EndpointStats> Metrics::endpoint_stats(
+    std::span<const std::string_view> routes) const {
+  auto counted = [&](const std::string& route) {
+    return std::find(routes.begin(), routes.end(), route) != routes.end();
+  };
+  std::lock_guard lock(mutex_);
+  std::map<std::string, EndpointStats> out;
+  for (const auto& [key, n] : requests_) {
+    const auto& [route, endpoint, method, status] = key;
+    if (endpoint.empty() || !counted(route)) continue;
+    EndpointStats& s = out[endpoint];
+    s.requests += n;
+    if (status >= 400) s.errors += n;
+  }
+  std::map<std::string, Histogram> merged;
+  for (const auto& [key, h] : latency_) {
+    if (key.second.empty() || !counted(key.first)) continue;
+    Histogram& m = merged[key.second];
+    if (m.counts.empty()) m.counts.assign(h.counts.size(), 0);
+    for (size_t b = 0; b < h.counts.size() && b < m.counts.size(); ++b) m.counts[b] += h.counts[b];
+    m.sum += h.sum;
+    m.count += h.count;
+  }
+  for (const auto& [endpoint, h] : merged) {
+    EndpointStats& s = out[endpoint];
+    s.latency_sum = h.sum;
+    s.p50 = quantile(h.counts, h.count, 0.50);
+    s.p95 = quantile(h.counts, h.count, 0.95);
+    s.p99 = quantile(h.counts, h.count, 0.99);
+  }
+  for (const auto& [endpoint, n] : predictions_) {
+    if (!endpoint.empty()) out[endpoint].predictions = n;
+  }
+  return out;
 }
 
 std::span<const double> Metrics::latency_buckets() {

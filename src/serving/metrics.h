@@ -42,6 +42,20 @@ class Metrics {
                        int status, double seconds);
   void add_predictions(std::string_view endpoint, uint64_t count);
 
+  // What one endpoint's routes have seen since the server started (the console's endpoint page).
+  struct EndpointStats {
+    uint64_t requests = 0;
+    uint64_t errors = 0;  // 4xx and 5xx answers
+    uint64_t predictions = 0;
+    double latency_sum = 0;  // seconds
+    // Latency quantiles estimated from the histogram buckets (linear within a bucket, as
+    // Prometheus' histogram_quantile); 0 without requests.
+    double p50 = 0, p95 = 0, p99 = 0;
+  };
+  // Counts only the routes labelled in `routes` (the prediction routes, not the status pages).
+  std::map<std::string, EndpointStats> endpoint_stats(
+      std::span<const std::string_view> routes) const;
+
   // Everything recorded here, then `sampled` in order.
   std::string render(std::span<const SampledFamily> sampled) const;
 

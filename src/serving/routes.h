@@ -35,6 +35,9 @@ std::vector<RouteSpec> reco_routes();
 std::vector<RouteSpec> inference_routes();          // routes_inference.cpp
 std::vector<RouteSpec> external_function_routes();  // routes_external.cpp
 std::vector<RouteSpec> admin_routes();              // routes_admin.cpp
+std::vector<RouteSpec> registry_routes();           // routes_registry.cpp
+std::vector<RouteSpec> warehouse_routes();          // routes_warehouse.cpp
+std::vector<RouteSpec> console_routes();            // routes_console.cpp
 
 // Deletes /train batch records older than `keep` (they only serve polls and retries).
 void prune_train_batches(const Home& home, std::chrono::hours keep);

@@ -188,9 +188,23 @@ json endpoint_json(const deployment::EndpointStatus& st) {
   return j;
 }
 
+// The routes whose requests count as an endpoint's traffic.
+constexpr std::string_view kPredictionRoutes[] = {"/invocations", "/endpoints/{name}/invocations"};
+
 void list_endpoints(RouteContext& ctx, RouteCall&, Response& res) {
+  const auto stats = ctx.metrics.endpoint_stats(kPredictionRoutes);
   json list = json::array();
-  for (const auto& st : ctx.live.status()) list.push_back(endpoint_json(st));
+  for (const auto& st : ctx.live.status()) {
+    json e = endpoint_json(st);
+    const auto it = stats.find(st.endpoint.name);
+    const Metrics::EndpointStats s = it == stats.end() ? Metrics::EndpointStats{} : it->second;
+    e["traffic"] = {
+        {"requests", s.requests},
+        {"errors", s.errors},
+        {"predictions", s.predictions},
+        {"latency_s", {{"sum", s.latency_sum}, {"p50", s.p50}, {"p95", s.p95}, {"p99", s.p99}}}};
+    list.push_back(std::move(e));
+  }
   json body = {{"endpoints", std::move(list)}};
   const DefaultEndpoint d = default_endpoint(ctx);
   body["default"] = d.name.empty() ? json(nullptr) : json(d.name);
@@ -211,6 +225,32 @@ void show_endpoint(RouteContext& ctx, RouteCall& call, Response& res) {
   send_json(res, 200, endpoint_json(*st));
 }
 
+// PUT /endpoints/{name} {"model_url": "models:/NAME/3"}: deploys (creates or updates) the
+// endpoint with the same hot swap as /deploy and deploy_model; 201 when created, else 200.
+void put_endpoint(RouteContext& ctx, RouteCall& call, Response& res) {
+  const std::string& name = call.params[0];
+  const std::optional<json> body = try_parse_json(call.body);
+  if (!body || !body->is_object() || !body->contains("model_url") ||
+      !(*body)["model_url"].is_string()) {
+    return send_error(res, 400,
+                      R"(the body must be a JSON object {"model_url": "models:/NAME[/VERSION]"})");
+  }
+  deployment::EndpointStore::validate_name(name);
+  bool created = false;
+  const std::string url = (*body)["model_url"].get<std::string>();
+  std::optional<deployment::DeployedModel> d;
+  try {
+    d = ctx.endpoints.deploy(name, url, &created);
+  } catch (const Error& e) {
+    // A damaged artifact is as permanent as a missing one: the URL is the problem.
+    throw Error(e.kind() == ErrorKind::kCorrupt ? ErrorKind::kInput : e.kind(),
+                fmt::format("cannot deploy endpoint {} from {}: {}", name, url, e.what()));
+  }
+  ctx.live.install(*d);
+  ctx.refresh();
+  send_json(res, created ? 201 : 200, deployment::deploy_result(*d, created));
+}
+
 }  // namespace
 
 std::vector<RouteSpec> inference_routes() {
@@ -220,6 +260,7 @@ std::vector<RouteSpec> inference_routes() {
       {"POST", "/invocations", Access::kToken, BodyKind::kPayload, false, "", invocations},
       {"GET", "/endpoints", Access::kToken, BodyKind::kNone, false, "", list_endpoints},
       {"GET", "/endpoints/{name}", Access::kToken, BodyKind::kNone, false, "", show_endpoint},
+      {"PUT", "/endpoints/{name}", Access::kToken, BodyKind::kAny, false, "", put_endpoint},
       {"POST", "/endpoints/{name}/invocations", Access::kToken, BodyKind::kPayload, false, "",
        invocations},
   };

@@ -627,6 +627,187 @@ ResultSet SqliteWarehouse::query(std::string_view sql) {
   return rs;
 }
 
+std::vector<TableSummary> SqliteWarehouse::tables() {
+  std::vector<TableSummary> out;
+  {
+    Statement st(db_,
+                 "SELECT name, type FROM sqlite_schema WHERE type IN ('table','view') AND name "
+                 "NOT LIKE 'sqlite\\_%' ESCAPE '\\' AND name NOT LIKE '\\_reco\\_%' ESCAPE "
+                 "'\\' ORDER BY name COLLATE NOCASE");
+    while (st.step()) {
+      TableSummary t;
+      t.name = reinterpret_cast<const char*>(sqlite3_column_text(st.get(), 0));
+      t.view = std::string_view(reinterpret_cast<const char*>(sqlite3_column_text(st.get(), 1))) ==
+               "view";
+      out.push_back(std::move(t));
+    }
+  }
+  for (auto& t : out) {
+    const TableRef ref{std::nullopt, t.name};
+    t.columns = table_columns(ref);
+    if (t.view) continue;
+    Statement count(db_, fmt::format("SELECT count(*) FROM {}", quote_identifier(t.name)));
+    if (count.step()) t.rows = sqlite3_column_int64(count.get(), 0);
+  }
+  return out;
+}
+
+namespace {
+
+const char* action_name(int action) {
+  switch (action) {
+    case SQLITE_INSERT:
+      return "INSERT";
+    case SQLITE_UPDATE:
+      return "UPDATE";
+    case SQLITE_DELETE:
+      return "DELETE";
+    case SQLITE_PRAGMA:
+      return "PRAGMA";
+    case SQLITE_ATTACH:
+      return "ATTACH";
+    case SQLITE_DETACH:
+      return "DETACH";
+    case SQLITE_TRANSACTION:
+      return "a transaction statement";
+    case SQLITE_SAVEPOINT:
+      return "SAVEPOINT";
+    case SQLITE_ALTER_TABLE:
+      return "ALTER TABLE";
+    case SQLITE_REINDEX:
+      return "REINDEX";
+    case SQLITE_ANALYZE:
+      return "ANALYZE";
+    default:
+      return "a statement that changes the schema (CREATE, DROP)";
+  }
+}
+
+// The console's SQL box: only reading is authorized, and a query stops at its deadline.
+struct ReadOnlyGuard {
+  std::string refused;  // the first action refused
+  std::chrono::steady_clock::time_point deadline;
+  bool timed_out = false;
+
+  static int authorize(void* self, int action, const char*, const char*, const char*, const char*) {
+    switch (action) {
+      case SQLITE_SELECT:
+      case SQLITE_READ:
+      case SQLITE_FUNCTION:
+      case SQLITE_RECURSIVE:
+        return SQLITE_OK;
+      default: {
+        auto* g = static_cast<ReadOnlyGuard*>(self);
+        if (g->refused.empty()) g->refused = action_name(action);
+        return SQLITE_DENY;
+      }
+    }
+  }
+  static int progress(void* self) {
+    auto* g = static_cast<ReadOnlyGuard*>(self);
+    if (std::chrono::steady_clock::now() < g->deadline) return 0;
+    g->timed_out = true;
+    return 1;
+  }
+};
+
+bool only_blank_or_comments(std::string_view tail) {
+  size_t i = 0;
+  while (i < tail.size()) {
+    const char c = tail[i];
+    if (std::isspace(static_cast<unsigned char>(c)) || c == ';') {
+      ++i;
+    } else if (tail.substr(i, 2) == "--") {
+      const size_t end = tail.find('\n', i);
+      i = end == std::string_view::npos ? tail.size() : end + 1;
+    } else if (tail.substr(i, 2) == "/*") {
+      const size_t end = tail.find("*/", i + 2);
+      i = end == std::string_view::npos ? tail.size() : end + 2;
+    } else {
+      return false;
+    }
+  }
+  return true;
+}
+
+}  // namespace
+
+LimitedResult SqliteWarehouse::read_only_query(std::string_view sql, const QueryLimits& limits) {
+  // A separate read-only connection for a database in a file; the memory database only has this
+  // one, which the authorizer guards for the duration.
+  sqlite3* db = db_;
+  std::unique_ptr<sqlite3, int (*)(sqlite3*)> own(nullptr, &sqlite3_close_v2);
+  if (is_file_database(path_)) {
+    std::string message;
+    if (try_open(path_, SQLITE_OPEN_READONLY, &db, message, false) != SQLITE_OK) {
+      throw Error(ErrorKind::kIo,
+                  fmt::format("cannot open warehouse {} for reading: {}", path_, message));
+    }
+    own.reset(db);
+  }
+  ReadOnlyGuard guard;
+  guard.deadline = std::chrono::steady_clock::now() +
+                   std::chrono::duration_cast<std::chrono::steady_clock::duration>(
+                       std::chrono::duration<double>(limits.max_seconds));
+  const int old_length = sqlite3_limit(db, SQLITE_LIMIT_LENGTH, 1 << 20);
+  sqlite3_set_authorizer(db, &ReadOnlyGuard::authorize, &guard);
+  sqlite3_progress_handler(db, 1000, &ReadOnlyGuard::progress, &guard);
+  struct Restore {
+    sqlite3* db;
+    int length;
+    ~Restore() {
+      sqlite3_set_authorizer(db, nullptr, nullptr);
+      sqlite3_progress_handler(db, 0, nullptr, nullptr);
+      sqlite3_limit(db, SQLITE_LIMIT_LENGTH, length);
+    }
+  } restore{db, old_length};
+
+  sqlite3_stmt* raw = nullptr;
+  const char* tail = nullptr;
+  const int rc = sqlite3_prepare_v2(db, sql.data(), static_cast<int>(sql.size()), &raw, &tail);
+  std::unique_ptr<sqlite3_stmt, int (*)(sqlite3_stmt*)> stmt(raw, &sqlite3_finalize);
+  if (!guard.refused.empty()) {
+    throw Error(ErrorKind::kUsage,
+                fmt::format("this query box only reads: {} is not allowed", guard.refused));
+  }
+  if (rc != SQLITE_OK) throw Error(ErrorKind::kInput, sqlite3_errmsg(db));
+  if (!stmt) throw Error(ErrorKind::kUsage, "no SQL statement given");
+  if (tail && !only_blank_or_comments(std::string_view(tail, sql.data() + sql.size() - tail))) {
+    throw Error(ErrorKind::kUsage, "one statement at a time, please");
+  }
+  if (!sqlite3_stmt_readonly(stmt.get())) {
+    throw Error(ErrorKind::kUsage, "this query box only reads: the statement would write");
+  }
+
+  LimitedResult out;
+  const int ncol = sqlite3_column_count(stmt.get());
+  for (int k = 0; k < ncol; ++k) out.columns.emplace_back(sqlite3_column_name(stmt.get(), k));
+  size_t bytes = 0;
+  for (;;) {
+    const int step = sqlite3_step(stmt.get());
+    if (step == SQLITE_DONE) break;
+    if (step != SQLITE_ROW) {
+      if (guard.timed_out) {
+        throw Error(ErrorKind::kInput,
+                    fmt::format("the query was stopped after {} s: narrow it", limits.max_seconds));
+      }
+      throw Error(Statement::classify(step), sqlite3_errmsg(db));
+    }
+    if (out.rows.size() == limits.max_rows || bytes > limits.max_bytes) {
+      out.truncated = true;
+      break;
+    }
+    std::vector<Value> row;
+    row.reserve(static_cast<size_t>(ncol));
+    for (int k = 0; k < ncol; ++k) {
+      row.push_back(column_value(stmt.get(), k));
+      bytes += 8 + static_cast<size_t>(sqlite3_column_bytes(stmt.get(), k));
+    }
+    out.rows.push_back(std::move(row));
+  }
+  return out;
+}
+
 void SqliteWarehouse::execute(std::string_view sql) {
   exec(db_, std::string(sql));
 }

@@ -61,7 +61,9 @@ class SqliteWarehouse final : public Warehouse {
   std::unique_ptr<RowInserter> inserter(const TableRef& table,
                                         const std::vector<std::string>& columns) override;
   RawRatings read_ratings(const TableRef& table, const RatingColumns& columns) override;
+  std::vector<TableSummary> tables() override;
   ResultSet query(std::string_view sql) override;
+  LimitedResult read_only_query(std::string_view sql, const QueryLimits& limits) override;
   void execute(std::string_view sql) override;
 
  private:

@@ -41,6 +41,24 @@ struct ResultSet {
   std::vector<std::vector<Value>> rows;
 };
 
+// A table as the console lists it.
+struct TableSummary {
+  std::string name;
+  bool view = false;
+  std::optional<int64_t> rows;  // unset for views (counting would run the query)
+  std::vector<ColumnInfo> columns;
+};
+
+// Bounds of a query typed by someone else than the operator (the console's SQL box).
+struct QueryLimits {
+  size_t max_rows = 1000;
+  size_t max_bytes = 16 << 20;  // of all values together
+  double max_seconds = 5.0;
+};
+struct LimitedResult : ResultSet {
+  bool truncated = false;  // more rows than max_rows (or max_bytes) were available
+};
+
 // Names of the three columns to read, exactly as declared in the table.
 struct RatingColumns {
   std::string user;
@@ -88,8 +106,16 @@ class Warehouse {
   // table, the column, the row number and the bad value for NULL or non-numeric values.
   virtual RawRatings read_ratings(const TableRef& table, const RatingColumns& columns) = 0;
 
+  // The user's tables and views, by name; reco's own (_reco_*) and the database's internal ones
+  // are left out.
+  virtual std::vector<TableSummary> tables() = 0;
+
   // SQL written by the user.
   virtual ResultSet query(std::string_view sql) = 0;
+  // One statement that only reads, on a connection that cannot write: anything else (a write,
+  // DDL, PRAGMA, ATTACH, a transaction, several statements) is refused with Error(kUsage) before
+  // it runs. The first max_rows rows; stopped with Error(kInput) after max_seconds.
+  virtual LimitedResult read_only_query(std::string_view sql, const QueryLimits& limits) = 0;
   virtual void execute(std::string_view sql) = 0;
 };
 

@@ -170,18 +170,23 @@ JobPlan plan_job(storage::Warehouse& wh, const JobSpec& spec) {
   return plan;
 }
 
+storage::RatingColumns rating_columns(storage::Warehouse& wh, const TableRef& input,
+                                      const JobSpec& spec) {
+  const auto columns = wh.table_columns(input);
+  storage::RatingColumns cols;
+  cols.user = find_column(columns, input, spec.user_column, "user");
+  cols.item = find_column(columns, input, spec.item_column, "item");
+  cols.rating = find_column(columns, input, spec.rating_column, "rating");
+  return cols;
+}
+
 TrainingData read_training_data(storage::Warehouse& wh, const JobPlan& plan, const JobSpec& spec) {
   const TableRef& input = plan.input;
   if (!wh.table_exists(input)) {
     throw Error(ErrorKind::kNotFound,
                 fmt::format("input table '{}' does not exist", input.display()));
   }
-  const auto columns = wh.table_columns(input);
-  storage::RatingColumns cols;
-  cols.user = find_column(columns, input, spec.user_column, "user");
-  cols.item = find_column(columns, input, spec.item_column, "item");
-  cols.rating = find_column(columns, input, spec.rating_column, "rating");
-  const RawRatings raw = wh.read_ratings(input, cols);
+  const RawRatings raw = wh.read_ratings(input, rating_columns(wh, input, spec));
   if (raw.size() == 0)
     throw Error(ErrorKind::kInput, fmt::format("input table '{}' has no rows", input.display()));
   TrainingData out{Dataset::from_raw(raw), {}};
@@ -219,13 +224,14 @@ evaluation::CvReport evaluate(const TrainingData& data, const JobSpec& spec, int
 }
 
 std::unique_ptr<algorithms::Model> refit(const TrainingData& data, const JobSpec& spec, int threads,
-                                         Progress* progress) {
+                                         Progress* progress, std::vector<double>* curve) {
   if (progress) progress->begin("fit", 1, "fits");
   double reported = 0;
   auto model = algorithms::fit(
       spec.algorithm, spec.params, data.data, algorithms::all_rating_indices(data.data), data.scale,
       static_cast<uint64_t>(spec.seed),
-      evaluation::epoch_progress(progress, "fit on all ratings", &reported), nullptr, threads);
+      evaluation::epoch_progress(progress, "fit on all ratings", &reported, curve), nullptr,
+      threads);
   evaluation::finish_fit(progress, reported);
   return model;
 }
@@ -235,7 +241,8 @@ Evaluated evaluate_and_refit(const TrainingData& data, const JobSpec& spec, int 
   evaluation::CvAndFit both = evaluation::cross_validate_and_fit(
       data.data, spec.algorithm, spec.params, data.scale, spec.folds,
       static_cast<uint64_t>(spec.seed), threads, nullptr, progress);
-  return {std::move(both.report), std::move(both.model), both.fit_seconds};
+  return {std::move(both.report), std::move(both.model), both.fit_seconds,
+          std::move(both.fit_epoch_rmse)};
 }
 
 TopLists recommend_all(const algorithms::Model& model, const JobSpec& spec, int threads,
@@ -291,6 +298,9 @@ fs::path publish(storage::Warehouse& wh, const Home& home, const Trained& t,
     run["state"] = "Completed";
     run["cv"] = t.cv ? t.cv->metrics_json() : json(nullptr);
     run["cv_timings"] = t.cv ? t.cv->timings_json() : json(nullptr);
+    json diagnostics = t.cv ? t.cv->diagnostics_json() : json::object();
+    diagnostics["fit_epoch_rmse"] = t.fit_epoch_rmse;
+    run["diagnostics"] = std::move(diagnostics);
     run["finished_at"] = utc_now("%Y-%m-%dT%H:%M:%SZ");
     models.write_run_info(version, run);
     // The model's retention policy, now that there is one more version; a failure here is

@@ -35,6 +35,11 @@ struct JobPlan {
 // (Error(kConflict) naming its columns) so that a mistake costs nothing.
 JobPlan plan_job(storage::Warehouse& warehouse, const JobSpec& spec);
 
+// The input table's user, item and rating columns: the spec's names, or the first of the default
+// names (job_spec.h) the table has. Throws Error(kInput) naming the table and what is missing.
+storage::RatingColumns rating_columns(storage::Warehouse& warehouse, const TableRef& input,
+                                      const JobSpec& spec);
+
 // 1. The ratings, with the rating scale: the spec's, or observed in the data.
 struct TrainingData {
   Dataset data;
@@ -48,8 +53,10 @@ evaluation::CvReport evaluate(const TrainingData& data, const JobSpec& spec, int
                               Progress* progress = nullptr);
 
 // 3. The model, trained on every rating, on `threads` threads (0: all cores).
+// `curve`, when given, receives the training RMSE of each epoch.
 std::unique_ptr<algorithms::Model> refit(const TrainingData& data, const JobSpec& spec, int threads,
-                                         Progress* progress = nullptr);
+                                         Progress* progress = nullptr,
+                                         std::vector<double>* curve = nullptr);
 
 // 2 and 3 together when spec.folds > 0: the fit on every rating runs on the same threads as the
 // folds (evaluation::cross_validate_and_fit), so a round of folds that would leave a core idle
@@ -57,7 +64,8 @@ std::unique_ptr<algorithms::Model> refit(const TrainingData& data, const JobSpec
 struct Evaluated {
   evaluation::CvReport cv;
   std::unique_ptr<algorithms::Model> model;
-  double fit_seconds = 0.0;  // the fit on every rating alone (it overlapped the folds)
+  double fit_seconds = 0.0;            // the fit on every rating alone (it overlapped the folds)
+  std::vector<double> fit_epoch_rmse;  // its learning curve
 };
 Evaluated evaluate_and_refit(const TrainingData& data, const JobSpec& spec, int threads,
                              Progress* progress = nullptr);
@@ -80,7 +88,8 @@ struct Trained {
   const std::optional<evaluation::CvReport>& cv;
   const algorithms::Model& model;
   const TopLists& top;
-  const Stopwatch& job_clock;  // started with the job: the summary's total time
+  const Stopwatch& job_clock;                 // started with the job: the summary's total time
+  const std::vector<double>& fit_epoch_rmse;  // the model's learning curve (may be empty)
 };
 // A table in the warehouse that records, in the transaction that writes an output table, which
 // job's model version that table belongs to (training/recovery.h reads it). Hidden from the

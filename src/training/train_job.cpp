@@ -35,6 +35,7 @@ TrainResult run_training(storage::Warehouse& wh, const Home& home, const TrainRe
   // time is reported, so cv_s and fit_s overlap.
   std::optional<evaluation::CvReport> cv;
   std::unique_ptr<algorithms::Model> model;
+  std::vector<double> fit_curve;
   step.restart();
   if (spec.folds > 0) {
     Evaluated both = evaluate_and_refit(data, spec, req.threads, progress);
@@ -42,12 +43,13 @@ TrainResult run_training(storage::Warehouse& wh, const Home& home, const TrainRe
     t.fit = both.fit_seconds;
     cv = std::move(both.cv);
     model = std::move(both.model);
+    fit_curve = std::move(both.fit_epoch_rmse);
     result.cv_table = cv->format_table();
     emit(LogKind::kReport, fmt::format("Evaluating RMSE, MAE of algorithm {} on {} split(s).\n",
                                        spec.algorithm, spec.folds));
     emit(LogKind::kReport, result.cv_table);
   } else {
-    model = refit(data, spec, req.threads, progress);
+    model = refit(data, spec, req.threads, progress, &fit_curve);
     t.fit = step.seconds();
   }
   emit(LogKind::kProgress, fmt::format("fit {} on all {} ratings in {:.2f} s", spec.algorithm,
@@ -77,7 +79,8 @@ TrainResult run_training(storage::Warehouse& wh, const Home& home, const TrainRe
     s.mae = cv->mae().mean;
   }
   result.artifact_path =
-      publish(wh, home, Trained{plan, spec, data, cv, *model, top, clock}, req.job_id, s, log)
+      publish(wh, home, Trained{plan, spec, data, cv, *model, top, clock, fit_curve}, req.job_id, s,
+              log)
           .string();
   emit(LogKind::kReport, "Training complete.");
   return result;

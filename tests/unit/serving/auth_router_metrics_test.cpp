@@ -211,3 +211,35 @@ TEST(Metrics, RendersCountersAndACumulativeHistogram) {
 
 }  // namespace
 }  // namespace reco::serving
+
+namespace reco::serving {
+namespace {
+
+TEST(Metrics, SummarizesEachEndpointsPredictionTraffic) {
+  Metrics m;
+  for (int i = 0; i < 98; ++i) m.observe_request("/invocations", "m1", "POST", 200, 0.0007);
+  m.observe_request("/endpoints/{name}/invocations", "m1", "POST", 400, 0.003);
+  m.observe_request("/endpoints/{name}/invocations", "m1", "POST", 503, 20.0);
+  m.observe_request("/endpoints/{name}", "m1", "GET", 200, 0.0001);  // a status page
+  m.observe_request("/invocations", "m2", "POST", 200, 0.2);
+  m.add_predictions("m1", 7);
+  constexpr std::string_view routes[] = {"/invocations", "/endpoints/{name}/invocations"};
+  const auto stats = m.endpoint_stats(routes);
+  ASSERT_EQ(stats.size(), 2u);
+  const Metrics::EndpointStats& s = stats.at("m1");
+  EXPECT_EQ(s.requests, 100u);
+  EXPECT_EQ(s.errors, 2u);
+  EXPECT_EQ(s.predictions, 7u);
+  EXPECT_NEAR(s.latency_sum, 98 * 0.0007 + 0.003 + 20.0, 1e-9);
+  // 98 of 100 in the bucket (0.0005, 0.001]: the median interpolates inside it.
+  EXPECT_NEAR(s.p50, 0.0005 + 0.0005 * 50 / 98, 1e-12);
+  EXPECT_NEAR(s.p95, 0.0005 + 0.0005 * 95 / 98, 1e-12);
+  EXPECT_DOUBLE_EQ(s.p99, 0.005);  // the 99th request is the 3 ms one
+  const Metrics::EndpointStats& two = stats.at("m2");
+  EXPECT_EQ(two.requests, 1u);
+  EXPECT_GT(two.p50, 0.1);
+  EXPECT_LE(two.p50, 0.25);
+}
+
+}  // namespace
+}  // namespace reco::serving

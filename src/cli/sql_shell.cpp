@@ -687,7 +687,13 @@ SqlShell::Outcome SqlShell::fail(const Source& source, std::size_t line, const s
                                  bool in_statement) {
   // A typo at the prompt is part of working interactively, not a failure of the session.
   if (source.kind != SourceKind::kInteractive) exit_code_ = 1;
-  print_err(fmt::format("Error: {}{}\n", location(source, line, in_statement), message));
+  std::string text = message;
+  // A missing table is often the wrong warehouse (another home or --db): say which one this is.
+  const char* file = sqlite3_db_filename(db_, "main");
+  if (text.starts_with("no such table") && file != nullptr && *file != '\0') {
+    text += fmt::format(" (in the warehouse {})", file);
+  }
+  print_err(fmt::format("Error: {}{}\n", location(source, line, in_statement), text));
   const bool stop = source.kind == SourceKind::kCommand ||
                     (settings_.bail && source.kind != SourceKind::kInteractive);
   return stop ? Outcome::kStop : Outcome::kContinue;

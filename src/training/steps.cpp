@@ -174,7 +174,8 @@ TrainingData read_training_data(storage::Warehouse& wh, const JobPlan& plan, con
   const TableRef& input = plan.input;
   if (!wh.table_exists(input)) {
     throw Error(ErrorKind::kNotFound,
-                fmt::format("input table '{}' does not exist", input.display()));
+                fmt::format("input table '{}' does not exist in the warehouse {}", input.display(),
+                            wh.location()));
   }
   const auto columns = wh.table_columns(input);
   storage::RatingColumns cols;

@@ -103,6 +103,21 @@ TEST_F(SqlShellTest, RunsStatementsAndPrintsResultSets) {
   EXPECT_EQ(shell.exit_code(), 0);
 }
 
+TEST(SqlShellWarehouse, NoSuchTableNamesTheWarehouseFile) {
+  TempDir dir;
+  const std::string file = dir.path() + "/warehouse.db";
+  sqlite3* db = nullptr;
+  ASSERT_EQ(sqlite3_open(file.c_str(), &db), SQLITE_OK);
+  Capture out, err;
+  {
+    SqlShell shell(db, {}, out.file(), err.file());
+    EXPECT_FALSE(shell.run_command_string("select * from ratings", 1));
+  }
+  sqlite3_close(db);
+  EXPECT_EQ(err.text(), "Error: -c #1, statement 1: no such table: ratings (in the warehouse " +
+                            std::filesystem::canonical(file).string() + ")\n");
+}
+
 TEST_F(SqlShellTest, CommandStringStopsAtFirstErrorNamingTheStatement) {
   SqlShell shell(db_, {}, out_.file(), err_.file());
   EXPECT_FALSE(shell.run_command_string("select 1 as a; select * from missing; select 3;", 2));

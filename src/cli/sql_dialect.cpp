@@ -1,6 +1,9 @@
 #include "cli/sql_dialect.h"
 
 #include <cctype>
+#include <optional>
+
+#include "sqlfunctions/functions.h"
 
 namespace reco::cli {
 namespace {
@@ -63,6 +66,119 @@ bool is_word(const std::vector<Token>& t, size_t k, const char* word) {
   return k < t.size() && t[k].upper == word;
 }
 
+std::string lower(std::string_view s) {
+  std::string out(s);
+  for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return out;
+}
+
+std::string sql_literal(std::string_view text) {
+  std::string out = "'";
+  for (char c : text) {
+    out += c;
+    if (c == '\'') out += '\'';
+  }
+  return out + "'";
+}
+
+// reco's SQL functions as a query (so every output mode prints them), optionally filtered.
+std::string catalog_query(const std::string& where) {
+  std::string rows;
+  for (const sqlfunctions::FunctionInfo& f : sqlfunctions::function_catalog()) {
+    rows += rows.empty() ? "(" : ", (";
+    rows += sql_literal(f.name) + ", " + sql_literal(f.signature) + ", " + sql_literal(f.returns) +
+            ", " + sql_literal(f.description) + ")";
+  }
+  return "select column1 as name, column2 as signature, column3 as returns, column4 as "
+         "description from (values " +
+         rows + ")" + (where.empty() ? "" : " where " + where) + " order by name";
+}
+
+// The statement's leading words as written, e.g. "create or replace external function".
+std::string words_of(std::string_view sql, const std::vector<Token>& t, size_t count) {
+  return lower(sql.substr(t[0].begin, t[count - 1].end - t[0].begin));
+}
+
+// What reco does instead of a Snowflake statement that sets up something reco has built in;
+// nullopt for any other statement. `words` is set to how many leading words were matched.
+std::optional<std::string> built_in_instead(const std::vector<Token>& t, size_t& words) {
+  if (is_word(t, 0, "GRANT") || is_word(t, 0, "REVOKE")) {
+    words = 1;
+    return "reco has no roles or grants: access is the file permissions of the home, and "
+           "`reco serve --token` guards HTTP";
+  }
+  if ((is_word(t, 0, "DESCRIBE") || is_word(t, 0, "DESC")) && is_word(t, 1, "INTEGRATION")) {
+    words = 2;
+    return "reco has no API integrations: its functions run in-process (see `show functions`) "
+           "and `reco serve` is its HTTP endpoint";
+  }
+  if (!is_word(t, 0, "CREATE")) return std::nullopt;
+  size_t k = 1;
+  if (is_word(t, k, "OR") && is_word(t, k + 1, "REPLACE")) k += 2;
+  if (is_word(t, k, "SECURE")) ++k;
+  if (is_word(t, k, "WAREHOUSE")) {
+    words = k + 1;
+    return "reco's warehouse is the SQLite file of the home (`--home DIR` or `--db FILE` picks "
+           "another); it has no sizes and needs no starting";
+  }
+  if (is_word(t, k, "DATABASE") || is_word(t, k, "SCHEMA")) {
+    words = k + 1;
+    return "reco has one database and one schema (PUBLIC); DB.PUBLIC.TABLE names work as they are";
+  }
+  if (is_word(t, k, "API") && is_word(t, k + 1, "INTEGRATION")) {
+    words = k + 2;
+    return "reco needs no API integration: its functions run in-process (see `show functions`) "
+           "and `reco serve` is its HTTP endpoint";
+  }
+  if (is_word(t, k, "EXTERNAL") && is_word(t, k + 1, "FUNCTION")) {
+    words = k + 2;
+    return "reco's functions are built in: see `show functions`";
+  }
+  return std::nullopt;
+}
+
+// SHOW [EXTERNAL|USER] FUNCTIONS [LIKE 'pattern'] and DESCRIBE|DESC FUNCTION name[(types)].
+std::optional<Translation> function_listing(std::string_view sql, const std::vector<Token>& t) {
+  Translation tr;
+  if (is_word(t, 0, "SHOW")) {
+    size_t k = 1;
+    if (is_word(t, k, "EXTERNAL") || is_word(t, k, "USER")) ++k;
+    if (!is_word(t, k, "FUNCTIONS")) return std::nullopt;
+    ++k;
+    std::string where;
+    if (is_word(t, k, "LIKE") && k + 1 < t.size() && sql[t[k + 1].begin] == '\'') {
+      where = "name like " + std::string(sql.substr(t[k + 1].begin, t[k + 1].end - t[k + 1].begin));
+      k += 2;
+    }
+    if (k < t.size() && t[k].symbol != ';') {
+      tr.error = "usage: show functions [like 'pattern'] (reco's SQL functions)";
+      return tr;
+    }
+    tr.statements.push_back(catalog_query(where));
+    return tr;
+  }
+  if (!(is_word(t, 0, "DESCRIBE") || is_word(t, 0, "DESC")) || !is_word(t, 1, "FUNCTION")) {
+    return std::nullopt;
+  }
+  // The name: the last part of a dotted name; argument types in parentheses are ignored.
+  size_t k = 2;
+  while (k + 2 < t.size() && t[k + 1].symbol == '.') k += 2;
+  if (k >= t.size() || t[k].upper.empty()) {
+    tr.error = "usage: describe function NAME (see `show functions` for the names)";
+    return tr;
+  }
+  const std::string name = lower(sql.substr(t[k].begin, t[k].end - t[k].begin));
+  for (const sqlfunctions::FunctionInfo& f : sqlfunctions::function_catalog()) {
+    if (name == f.name) {
+      tr.statements.push_back(catalog_query("name = " + sql_literal(name)));
+      return tr;
+    }
+  }
+  tr.error = "describe function: reco has no SQL function named '" + name +
+             "' (see `show functions`; SQLite's own functions are documented at sqlite.org)";
+  return tr;
+}
+
 }  // namespace
 
 Translation translate_snowflake(std::string_view sql) {
@@ -73,6 +189,12 @@ Translation translate_snowflake(std::string_view sql) {
               "' ignored: reco has one warehouse and one schema";
     return tr;
   }
+  size_t words = 0;
+  if (std::optional<std::string> instead = built_in_instead(t, words)) {
+    tr.note = "reco: '" + words_of(sql, t, words) + "' ignored: " + *instead;
+    return tr;
+  }
+  if (std::optional<Translation> listing = function_listing(sql, t)) return *listing;
   std::string text(sql);
   if (!is_word(t, 0, "CREATE")) {
     tr.statements.push_back(text);

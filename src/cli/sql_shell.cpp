@@ -454,6 +454,7 @@ SqlShell::Outcome SqlShell::run_chunk(const SqlChunk& chunk, Source& source) {
   // The guide's Snowflake forms (CREATE OR REPLACE, CREATE TABLE AS (...), USE) run as SQLite.
   const Translation translation = translate_snowflake(chunk.text);
   if (!translation.note.empty()) print_err(translation.note + "\n");
+  if (!translation.error.empty()) return fail(source, chunk.first_line, translation.error, true);
   // DROP + CREATE must not lose the old table when the CREATE fails.
   const bool atomic = translation.statements.size() > 1;
   if (atomic) sqlite3_exec(db_, "SAVEPOINT reco_shell_statement", nullptr, nullptr, nullptr);

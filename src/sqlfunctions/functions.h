@@ -16,6 +16,7 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "core/home.h"
 
@@ -37,5 +38,17 @@ struct FunctionEnvironment {
 
 // Registers every reco SQL function on db. Returns SQLITE_OK or an SQLite error code.
 int register_all(sqlite3* db, const FunctionEnvironment& env);
+
+// What `show functions` and `describe function NAME` list: one entry per function (its arities
+// are min_args..max_args), from the same table register_all registers.
+struct FunctionInfo {
+  const char* name;
+  int min_args;
+  int max_args;
+  const char* signature;  // name(arg, ... [, optional])
+  const char* returns;    // SQL type of the result, and what it holds
+  const char* description;
+};
+const std::vector<FunctionInfo>& function_catalog();
 
 }  // namespace reco::sqlfunctions

@@ -57,5 +57,74 @@ TEST(SqlDialect, UseStatementsAreIgnoredWithANote) {
   EXPECT_NE(tr.note.find("ignored"), std::string::npos);
 }
 
+TEST(SqlDialect, SetUpStatementsOfBuiltInThingsAreExplained) {
+  const struct {
+    const char* statement;
+    const char* words;
+    const char* instead;
+  } cases[] = {
+      {"CREATE OR REPLACE WAREHOUSE COMPUTE_WH WITH WAREHOUSE_SIZE = 'XSMALL'",
+       "'create or replace warehouse'", "SQLite file of the home"},
+      {"create database MOVIELENS", "'create database'", "one database and one schema"},
+      {"create or replace api integration snf api_provider = aws_api_gateway enabled = true",
+       "'create or replace api integration'", "no API integration"},
+      {"create or replace external function deploy_model(a varchar, b varchar)\n returns "
+       "variant api_integration = x as 'https://x/deploy';",
+       "'create or replace external function'", "functions are built in: see `show functions`"},
+      {"create secure external function f() returns variant as 'u'",
+       "'create secure external function'", "built in"},
+      {"grant usage on function invoke_model(varchar, number, number) to role sysadmin;", "'grant'",
+       "no roles or grants"},
+      {"revoke usage on function f() from role r", "'revoke'", "no roles or grants"},
+      {"describe integration snf_recommender_api_integration", "'describe integration'",
+       "no API integrations"},
+  };
+  for (const auto& c : cases) {
+    const auto tr = translate_snowflake(c.statement);
+    EXPECT_TRUE(tr.statements.empty()) << c.statement;
+    EXPECT_TRUE(tr.error.empty()) << c.statement;
+    EXPECT_NE(tr.note.find(std::string(c.words) + " ignored: "), std::string::npos) << tr.note;
+    EXPECT_NE(tr.note.find(c.instead), std::string::npos) << tr.note;
+    EXPECT_EQ(tr.note.find('\n'), std::string::npos) << "one line: " << tr.note;
+  }
+}
+
+TEST(SqlDialect, OrdinaryCreateAndDescribeStatementsAreNotTakenForSnowflakeOnes) {
+  for (const char* s : {"create table warehouse (a int)", "create view grants as select 1",
+                        "create index external on t(a)", "select 'grant'"}) {
+    const auto tr = translate_snowflake(s);
+    ASSERT_EQ(tr.statements.size(), 1u) << s;
+    EXPECT_EQ(tr.statements[0], s);
+    EXPECT_TRUE(tr.note.empty()) << s;
+  }
+}
+
+TEST(SqlDialect, ShowFunctionsListsEveryRecoFunction) {
+  for (const char* s : {"show functions", "SHOW EXTERNAL FUNCTIONS;", "show user functions"}) {
+    const auto tr = translate_snowflake(s);
+    ASSERT_EQ(tr.statements.size(), 1u) << s;
+    EXPECT_TRUE(tr.error.empty());
+    for (const char* name : {"train_and_get_recommendations", "evaluate_model", "deploy_model",
+                             "invoke_model", "recommend", "reco_version"}) {
+      EXPECT_NE(tr.statements[0].find(name), std::string::npos) << name;
+    }
+  }
+  const auto like = translate_snowflake("show functions like '%model%'");
+  ASSERT_EQ(like.statements.size(), 1u);
+  EXPECT_NE(like.statements[0].find("where name like '%model%'"), std::string::npos);
+  EXPECT_FALSE(translate_snowflake("show functions in account").error.empty());
+}
+
+TEST(SqlDialect, DescribeFunctionNamesOneFunctionOrFails) {
+  const auto tr =
+      translate_snowflake("describe function MOVIELENS.PUBLIC.Invoke_Model(varchar, number)");
+  ASSERT_EQ(tr.statements.size(), 1u);
+  EXPECT_NE(tr.statements[0].find("where name = 'invoke_model'"), std::string::npos);
+  const auto unknown = translate_snowflake("desc function no_such_function");
+  EXPECT_TRUE(unknown.statements.empty());
+  EXPECT_NE(unknown.error.find("no SQL function named 'no_such_function'"), std::string::npos);
+  EXPECT_FALSE(translate_snowflake("describe function").error.empty());
+}
+
 }  // namespace
 }  // namespace reco::cli

@@ -9,6 +9,10 @@
 // Statements that set up what reco has built in (CREATE [OR REPLACE] WAREHOUSE / DATABASE /
 // SCHEMA / API INTEGRATION / [SECURE] EXTERNAL FUNCTION, GRANT, REVOKE, DESCRIBE INTEGRATION)
 // run nothing and get a one-line note saying what reco does instead.
+// Element access on semi-structured values, anywhere in a statement (written without spaces,
+// as in Snowflake):
+//   X[0], X['key'], X:key.sub[1]           -> json_extract(X, '$[0]'), ...('$."key"'), ...
+//   [LATERAL] FLATTEN(INPUT => X), TABLE(FLATTEN(INPUT => X)) -> json_each(X)
 // Anything else is passed through untouched. The stock sqlite3 shell cannot be taught these
 // (an extension cannot change SQLite's grammar), so there the guide's two CREATE forms must be
 // written the SQLite way.

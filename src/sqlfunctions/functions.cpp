@@ -55,6 +55,7 @@ void result_error(sqlite3_context* ctx, const char* function, const std::excepti
 
 void result_json(sqlite3_context* ctx, const std::string& text) {
   sqlite3_result_text(ctx, text.c_str(), static_cast<int>(text.size()), SQLITE_TRANSIENT);
+  sqlite3_result_subtype(ctx, kJsonSubtype);
 }
 
 const FunctionEnvironment& environment(sqlite3_context* ctx) {
@@ -189,6 +190,10 @@ const std::vector<Function>& functions() {
         "text (JSON array of item ids, best first)",
         "the k items the user has not rated with the highest predicted ratings"},
        recommend},
+      {{"parse_json", 1, 1, "parse_json(text)", "text (JSON, as SQLite's json() writes it)",
+        "checks JSON text (an error names the first mistake) and marks it as JSON, like "
+        "Snowflake's PARSE_JSON"},
+       parse_json},
       {{"reco_version", 0, 0, "reco_version()", "text", "the version of reco"}, reco_version},
   };
   return table;

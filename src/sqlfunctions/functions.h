@@ -6,6 +6,7 @@
 //   deploy_model(endpoint_name, model_url)            -> JSON object describing the endpoint
 //   invoke_model(endpoint_name, user_id, item_id)     -> predicted rating (REAL)
 //   recommend(endpoint_name, user_id [, k])           -> JSON array of the k best item ids
+//   parse_json(text)                                  -> the JSON text, checked and marked JSON
 //   reco_version()                                    -> text
 // NULL in any argument gives NULL (SQL convention). deploy_model records the endpoint in the
 // home, where `reco serve` and every other process find it; invoke_model and recommend answer
@@ -26,6 +27,10 @@ class LiveModels;
 }  // namespace reco::deployment
 
 namespace reco::sqlfunctions {
+
+// The subtype SQLite's JSON functions give JSON text results (json1's JSON_SUBTYPE); reco's
+// functions that return JSON set it too, so json_extract() and `reco sql` treat it as JSON.
+inline constexpr unsigned kJsonSubtype = 'J';
 
 struct FunctionEnvironment {
   Home home;           // where model artifacts and job records go

@@ -126,5 +126,57 @@ TEST(SqlDialect, DescribeFunctionNamesOneFunctionOrFails) {
   EXPECT_FALSE(translate_snowflake("describe function").error.empty());
 }
 
+TEST(SqlDialect, ElementAccessBecomesJsonExtract) {
+  const struct {
+    const char* in;
+    const char* out;
+  } cases[] = {
+      {"select TOP_10_RECOMMENDATIONS[0] from r",
+       "select json_extract(TOP_10_RECOMMENDATIONS, '$[0]') from r"},
+      {"select r.x[1][2], \"q\"[3] from r",
+       "select json_extract(r.x, '$[1][2]'), json_extract(\"q\", '$[3]') from r"},
+      {"select v:a.b[1], v['k'] from t",
+       "select json_extract(v, '$.a.b[1]'), json_extract(v, '$.\"k\"') from t"},
+      {"select f(x):status", "select json_extract(f(x), '$.status')"},
+      {"select x from t where v:name = 'it''s'",
+       "select x from t where json_extract(v, '$.name') = 'it''s'"},
+  };
+  for (const auto& c : cases) {
+    const auto tr = translate_snowflake(c.in);
+    ASSERT_EQ(tr.statements.size(), 1u) << c.in;
+    EXPECT_EQ(tr.statements[0], c.out);
+  }
+}
+
+TEST(SqlDialect, WhatOnlyLooksLikeElementAccessIsKept) {
+  for (const char* s : {"select :x, @y, ?1 from t where a = :b", "select a [0] from t",
+                        "select 'v[0] and v:a' from t", "select a as [my col] from t",
+                        "select x[abc] from t", "select v::text from t"}) {
+    const auto tr = translate_snowflake(s);
+    ASSERT_EQ(tr.statements.size(), 1u) << s;
+    EXPECT_EQ(tr.statements[0], s);
+  }
+}
+
+TEST(SqlDialect, FlattenBecomesJsonEach) {
+  const struct {
+    const char* in;
+    const char* out;
+  } cases[] = {
+      {"select f.value from r, lateral flatten(input => r.recs) f",
+       "select f.value from r, json_each(r.recs) f"},
+      {"select * from table(flatten(input => parse_json('[1]')))",
+       "select * from json_each(parse_json('[1]'))"},
+      {"select * from flatten(r.x[0])", "select * from json_each(json_extract(r.x, '$[0]'))"},
+  };
+  for (const auto& c : cases) {
+    const auto tr = translate_snowflake(c.in);
+    ASSERT_EQ(tr.statements.size(), 1u) << c.in;
+    EXPECT_EQ(tr.statements[0], c.out);
+  }
+  const char* with_path = "select * from table(flatten(input => x, path => 'a'))";
+  EXPECT_EQ(translate_snowflake(with_path).statements.at(0), with_path);
+}
+
 }  // namespace
 }  // namespace reco::cli

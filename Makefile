@@ -9,17 +9,22 @@ CMAKE_GEN  := $(shell command -v ninja >/dev/null 2>&1 && echo "-G Ninja")
 FUZZ_BUILD ?= build-fuzz
 FUZZ_SECONDS ?= 600
 
-.PHONY: all deps build build-asan demo test test-release test-asan test-fuzz fuzz bench format clean
+.PHONY: all deps deps-build build build-asan demo test test-release test-asan test-fuzz fuzz bench format clean
 
 all: build
 
+# Everything: build, test, bench, fuzz and format tools.
 deps:
-	@scripts/install-deps.sh
+	@scripts/install-deps.sh test
 
-$(BUILD)/CMakeCache.txt: | deps
-	cmake -S . -B $(BUILD) $(CMAKE_GEN) -DCMAKE_BUILD_TYPE=Release
+# Only what building and running reco needs (make demo).
+deps-build:
+	@scripts/install-deps.sh build
 
-build: deps $(BUILD)/CMakeCache.txt
+# make build: reco, its extension and the tests (configured with them even when make demo
+# configured the folder first without).
+build: deps
+	cmake -S . -B $(BUILD) $(CMAKE_GEN) -DCMAKE_BUILD_TYPE=Release -DRECO_BUILD_TESTS=ON
 	cmake --build $(BUILD) -j $(JOBS)
 
 $(ASAN_BUILD)/CMakeCache.txt: | deps
@@ -49,7 +54,12 @@ test-fuzz: deps
 fuzz: deps
 	@FUZZ_OPT=-O1 scripts/fuzz.sh $(FUZZ_BUILD)-O1 $(FUZZ_SECONDS)
 
-demo: build
+# make demo builds only what the demo runs (the reco binary and the SQLite extension), with only
+# the build dependencies; a folder configured by make build/test keeps its tests configured.
+demo: deps-build
+	@[ -f $(BUILD)/CMakeCache.txt ] || \
+	  cmake -S . -B $(BUILD) $(CMAKE_GEN) -DCMAKE_BUILD_TYPE=Release -DRECO_BUILD_TESTS=OFF
+	cmake --build $(BUILD) -j $(JOBS) --target reco reco_sqlite_extension
 	@scripts/demo.sh "$(BUILD)/reco" "$(DATA)"
 
 bench: deps

@@ -4,6 +4,8 @@
 #   train_and_get_recommendations from SQL -> look at the top-10s and the model artifact ->
 #   deploy_model / invoke_model from SQL -> serve it over HTTP and predict the guide's payload.
 # Usage: scripts/demo.sh RECO_BINARY [DATA_DIR]
+# Without DATA_DIR: ../shared/data/movielens/ml-latest-small beside the repository when it is
+# there, else a download, else (offline) a generated data set of the same shape.
 set -euo pipefail
 reco="$(realpath "$1")"
 data="${2:-}"
@@ -16,6 +18,10 @@ export RECO_HOME="$home"
 step() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
 
 step "1. Obtain MovieLens ml-latest-small"
+shared="$root/../shared/data/movielens/ml-latest-small"
+if [ -z "$data" ] && [ -f "$shared/ratings.csv" ]; then
+  data="$(realpath "$shared")"
+fi
 if [ -n "$data" ]; then
   echo "using the local copy in $data"
 elif data="$("$reco" fetch movielens ml-latest-small --connect-timeout 10 2>"$home/fetch.log")"; then

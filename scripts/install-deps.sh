@@ -1,11 +1,15 @@
 #!/usr/bin/env bash
-# Installs reco's build and test dependencies from Debian 12 packages.
-# Idempotent and quick when everything is already present.
+# Installs reco's dependencies from Debian 12 packages, by group:
+#   scripts/install-deps.sh build   what building and running reco needs (make build, make demo)
+#   scripts/install-deps.sh test    build, plus the test, benchmark, fuzzing and format tools
+#                                   (make test, make bench, make fuzz, make format)
+# No group means test (everything). Idempotent and quick when everything is already present.
 set -euo pipefail
 
-packages=(
+build_packages=(
   build-essential cmake pkg-config      # toolchain
-  libsqlite3-dev sqlite3                # embedded warehouse; stock shell for the extension tests
+  ninja-build                           # faster builds
+  libsqlite3-dev                        # embedded warehouse
   nlohmann-json3-dev                    # JSON (metadata, SQL function results)
   libfmt-dev                            # formatting
   libcurl4-openssl-dev                  # reco fetch (downloads)
@@ -13,6 +17,9 @@ packages=(
   libssl-dev                            # MD5/SHA digests for download verification
   zlib1g-dev                            # CRC-32 for artifact checksums
   libreadline-dev                       # interactive reco sql prompt
+)
+test_packages=(
+  sqlite3                               # stock shell for the extension tests
   libcpp-httplib-dev                    # HTTP client of the serving tests and make bench
   libgtest-dev libgmock-dev             # unit tests
   libbenchmark-dev                      # make bench
@@ -20,8 +27,17 @@ packages=(
   time                                  # peak memory in make bench
   clang-format                          # make format
   clang libclang-rt-14-dev              # libFuzzer targets (coverage instrumentation, runtime)
-  ninja-build                           # faster builds
 )
+
+group="${1:-test}"
+case "$group" in
+  build) packages=("${build_packages[@]}") ;;
+  test) packages=("${build_packages[@]}" "${test_packages[@]}") ;;
+  *)
+    echo "usage: $0 [build|test]  (build: what make demo needs; test: everything, the default)" >&2
+    exit 64
+    ;;
+esac
 
 missing=()
 for p in "${packages[@]}"; do
@@ -31,7 +47,7 @@ if [ ${#missing[@]} -eq 0 ]; then
   exit 0
 fi
 
-echo "install-deps: installing ${missing[*]}" >&2
+echo "install-deps ($group): installing ${missing[*]}" >&2
 SUDO=""
 if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
 export DEBIAN_FRONTEND=noninteractive

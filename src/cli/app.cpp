@@ -15,8 +15,23 @@ namespace reco::cli {
 
 const Home& Context::home() {
   if (!home_) {
-    home_ = Home::resolve(options.home);
-    home_->create();
+    Home home = Home::resolve(options.home);
+    if (!home.exists()) {
+      if (home.is_explicit() && !options.create) {
+        throw Error(ErrorKind::kNotFound,
+                    fmt::format("the reco home {} does not exist (from --home or RECO_HOME): "
+                                "check the path, or create it with `reco init --home {}` or by "
+                                "adding --create",
+                                home.root().string(), home.root().string()));
+      }
+      home.create();
+      if (!home.is_explicit() && !options.quiet) {
+        fmt::print(stderr,
+                   "reco: created the default home {} (--home DIR or RECO_HOME picks another)\n",
+                   home.root().string());
+      }
+    }
+    home_ = std::move(home);
     recover();
   }
   return *home_;
@@ -67,11 +82,15 @@ int run(int argc, char** argv) {
   const auto define = [&ctx](Command& app) {
     app.option("--home", ctx.options.home,
                "Home directory for the warehouse, models and jobs (default: $RECO_HOME, else "
-               "~/.local/share/reco)")
+               "~/.local/share/reco, created on first use); it must exist unless --create is "
+               "given (`reco init` makes one)")
         .env("RECO_HOME");
     app.option("--db", ctx.options.db, "Warehouse database (default: <home>/warehouse.db)")
         .env("RECO_DB");
+    app.flag("--create", ctx.options.create,
+             "Create the --home / RECO_HOME folder when it does not exist (else an error)");
     app.flag("-q,--quiet", ctx.options.quiet, "No progress or log output on stderr");
+    register_init(app, ctx);
     register_load(app, ctx);
     register_fetch(app, ctx);
     register_generate(app, ctx);

@@ -29,7 +29,18 @@ struct Options {
   std::string url;
   std::string token;
   double timeout = 60;
+  bool json = false;
 };
+
+// One prediction as JSON: the clipped rating (what the text output and invoke_model give), the
+// unclipped estimate, and whether the model knows the user and the item (else a fallback).
+nlohmann::json prediction_json(const algorithms::Model& model, int64_t user, int64_t item) {
+  const int64_t u = model.users.find(user);
+  const int64_t i = model.items.find(item);
+  const double estimate = model.estimate(u, i);
+  return {{"user", user},         {"item", item},         {"prediction", model.clip(estimate)},
+          {"estimate", estimate}, {"known_user", u >= 0}, {"known_item", i >= 0}};
+}
 
 std::string read_payload(const std::string& file) {
   if (file != "-") return read_file(file);
@@ -116,9 +127,14 @@ void register_predict(Command& app, Context& ctx) {
              "and print its answer");
   cmd.option("--token", o->token, "Bearer token for --url (default: $RECO_TOKEN)");
   cmd.option("--timeout", o->timeout, "Seconds to wait for --url (default 60)").positive();
+  cmd.flag("--json", o->json,
+           "Print JSON: an object for USER ITEM, an array for a FILE; each with user, item, "
+           "prediction (clipped to the rating scale), estimate (unclipped), known_user, "
+           "known_item (in-process only)");
   cmd.footer(
       "Examples:\n"
       "  reco predict --model ratings 1 308\n"
+      "  reco predict --model ratings 1 308 --json\n"
       "  reco predict payload.csv --endpoint movielens-model-v1\n"
       "  reco predict payload.csv --url http://127.0.0.1:8080   # like the guide's predict.sh");
   cmd.callback([o, &ctx] {
@@ -130,6 +146,10 @@ void register_predict(Command& app, Context& ctx) {
         throw Error(ErrorKind::kUsage, "--url sends a FILE: give one file argument, not USER ITEM");
       if (!o->model.empty())
         throw Error(ErrorKind::kUsage, "--url asks a server; --model is for in-process prediction");
+      if (o->json)
+        throw Error(ErrorKind::kUsage,
+                    "--json is for in-process predictions (--model, --endpoint); a server "
+                    "answers JSON itself to POST /invocations with application/json");
       predict_over_http(*o, read_payload(o->args[0]), ctx);
       return;
     }
@@ -145,8 +165,13 @@ void register_predict(Command& app, Context& ctx) {
     }
     const algorithms::Model& model = *artifact->model;
     if (o->args.size() == 2) {
-      fmt::print("{}\n",
-                 model.predict(parse_id_arg(o->args[0], "USER"), parse_id_arg(o->args[1], "ITEM")));
+      const int64_t user = parse_id_arg(o->args[0], "USER");
+      const int64_t item = parse_id_arg(o->args[1], "ITEM");
+      if (o->json) {
+        fmt::print("{}\n", json_text(prediction_json(model, user, item)));
+      } else {
+        fmt::print("{}\n", model.predict(user, item));
+      }
       return;
     }
     const std::string source = o->args[0] == "-" ? "<stdin>" : o->args[0];
@@ -157,9 +182,15 @@ void register_predict(Command& app, Context& ctx) {
       throw Error(e.kind(), source + ": " + e.what());
     }
     std::string out;
-    out.reserve(pairs.size() * 8);
-    for (const auto& [user, item] : pairs)
-      fmt::format_to(std::back_inserter(out), "{}\n", model.predict(user, item));
+    if (o->json) {
+      nlohmann::json all = nlohmann::json::array();
+      for (const auto& [user, item] : pairs) all.push_back(prediction_json(model, user, item));
+      out = json_text(all) + "\n";
+    } else {
+      out.reserve(pairs.size() * 8);
+      for (const auto& [user, item] : pairs)
+        fmt::format_to(std::back_inserter(out), "{}\n", model.predict(user, item));
+    }
     std::fwrite(out.data(), 1, out.size(), stdout);
   });
 }

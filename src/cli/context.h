@@ -16,6 +16,7 @@ struct GlobalOptions {
   std::optional<std::string> home;  // --home
   std::optional<std::string> db;    // --db (default: <home>/warehouse.db)
   bool quiet = false;               // --quiet: no progress or logs on stderr
+  bool create = false;              // --create: make a missing --home / $RECO_HOME
 };
 
 class Context {
@@ -23,7 +24,9 @@ class Context {
   GlobalOptions options;
   int exit_code = 0;  // a command that finishes with a non-zero status sets this
 
-  const Home& home();               // resolved and created on first use
+  // Resolved on first use. A missing explicit home (--home, $RECO_HOME) is an error naming it
+  // unless --create; the default home is created, and that is said on stderr.
+  const Home& home();
   storage::Warehouse& warehouse();  // opened on first use
   std::string db_location();        // the --db value, or the home's warehouse file
   bool progress_enabled() const;    // stderr is a terminal and not --quiet
@@ -37,6 +40,7 @@ class Context {
 
 // Each subcommand lives in its own file and registers itself here. The callback runs the
 // command; errors propagate as reco::Error and are reported by run().
+void register_init(Command& app, Context& ctx);
 void register_load(Command& app, Context& ctx);
 void register_fetch(Command& app, Context& ctx);
 void register_generate(Command& app, Context& ctx);

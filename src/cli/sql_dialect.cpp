@@ -1,6 +1,9 @@
 #include "cli/sql_dialect.h"
 
 #include <cctype>
+#include <optional>
+
+#include "sqlfunctions/functions.h"
 
 namespace reco::cli {
 namespace {
@@ -63,16 +66,266 @@ bool is_word(const std::vector<Token>& t, size_t k, const char* word) {
   return k < t.size() && t[k].upper == word;
 }
 
+std::string lower(std::string_view s) {
+  std::string out(s);
+  for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return out;
+}
+
+std::string sql_literal(std::string_view text) {
+  std::string out = "'";
+  for (char c : text) {
+    out += c;
+    if (c == '\'') out += '\'';
+  }
+  return out + "'";
+}
+
+// reco's SQL functions as a query (so every output mode prints them), optionally filtered.
+std::string catalog_query(const std::string& where) {
+  std::string rows;
+  for (const sqlfunctions::FunctionInfo& f : sqlfunctions::function_catalog()) {
+    rows += rows.empty() ? "(" : ", (";
+    rows += sql_literal(f.name) + ", " + sql_literal(f.signature) + ", " + sql_literal(f.returns) +
+            ", " + sql_literal(f.description) + ")";
+  }
+  return "select column1 as name, column2 as signature, column3 as returns, column4 as "
+         "description from (values " +
+         rows + ")" + (where.empty() ? "" : " where " + where) + " order by name";
+}
+
+// The statement's leading words as written, e.g. "create or replace external function".
+std::string words_of(std::string_view sql, const std::vector<Token>& t, size_t count) {
+  return lower(sql.substr(t[0].begin, t[count - 1].end - t[0].begin));
+}
+
+// What reco does instead of a Snowflake statement that sets up something reco has built in;
+// nullopt for any other statement. `words` is set to how many leading words were matched.
+std::optional<std::string> built_in_instead(const std::vector<Token>& t, size_t& words) {
+  if (is_word(t, 0, "GRANT") || is_word(t, 0, "REVOKE")) {
+    words = 1;
+    return "reco has no roles or grants: access is the file permissions of the home, and "
+           "`reco serve --token` guards HTTP";
+  }
+  if ((is_word(t, 0, "DESCRIBE") || is_word(t, 0, "DESC")) && is_word(t, 1, "INTEGRATION")) {
+    words = 2;
+    return "reco has no API integrations: its functions run in-process (see `show functions`) "
+           "and `reco serve` is its HTTP endpoint";
+  }
+  if (!is_word(t, 0, "CREATE")) return std::nullopt;
+  size_t k = 1;
+  if (is_word(t, k, "OR") && is_word(t, k + 1, "REPLACE")) k += 2;
+  if (is_word(t, k, "SECURE")) ++k;
+  if (is_word(t, k, "WAREHOUSE")) {
+    words = k + 1;
+    return "reco's warehouse is the SQLite file of the home (`--home DIR` or `--db FILE` picks "
+           "another); it has no sizes and needs no starting";
+  }
+  if (is_word(t, k, "DATABASE") || is_word(t, k, "SCHEMA")) {
+    words = k + 1;
+    return "reco has one database and one schema (PUBLIC); DB.PUBLIC.TABLE names work as they are";
+  }
+  if (is_word(t, k, "API") && is_word(t, k + 1, "INTEGRATION")) {
+    words = k + 2;
+    return "reco needs no API integration: its functions run in-process (see `show functions`) "
+           "and `reco serve` is its HTTP endpoint";
+  }
+  if (is_word(t, k, "EXTERNAL") && is_word(t, k + 1, "FUNCTION")) {
+    words = k + 2;
+    return "reco's functions are built in: see `show functions`";
+  }
+  return std::nullopt;
+}
+
+// SHOW [EXTERNAL|USER] FUNCTIONS [LIKE 'pattern'] and DESCRIBE|DESC FUNCTION name[(types)].
+std::optional<Translation> function_listing(std::string_view sql, const std::vector<Token>& t) {
+  Translation tr;
+  if (is_word(t, 0, "SHOW")) {
+    size_t k = 1;
+    if (is_word(t, k, "EXTERNAL") || is_word(t, k, "USER")) ++k;
+    if (!is_word(t, k, "FUNCTIONS")) return std::nullopt;
+    ++k;
+    std::string where;
+    if (is_word(t, k, "LIKE") && k + 1 < t.size() && sql[t[k + 1].begin] == '\'') {
+      where = "name like " + std::string(sql.substr(t[k + 1].begin, t[k + 1].end - t[k + 1].begin));
+      k += 2;
+    }
+    if (k < t.size() && t[k].symbol != ';') {
+      tr.error = "usage: show functions [like 'pattern'] (reco's SQL functions)";
+      return tr;
+    }
+    tr.statements.push_back(catalog_query(where));
+    return tr;
+  }
+  if (!(is_word(t, 0, "DESCRIBE") || is_word(t, 0, "DESC")) || !is_word(t, 1, "FUNCTION")) {
+    return std::nullopt;
+  }
+  // The name: the last part of a dotted name; argument types in parentheses are ignored.
+  size_t k = 2;
+  while (k + 2 < t.size() && t[k + 1].symbol == '.') k += 2;
+  if (k >= t.size() || t[k].upper.empty()) {
+    tr.error = "usage: describe function NAME (see `show functions` for the names)";
+    return tr;
+  }
+  const std::string name = lower(sql.substr(t[k].begin, t[k].end - t[k].begin));
+  for (const sqlfunctions::FunctionInfo& f : sqlfunctions::function_catalog()) {
+    if (name == f.name) {
+      tr.statements.push_back(catalog_query("name = " + sql_literal(name)));
+      return tr;
+    }
+  }
+  tr.error = "describe function: reco has no SQL function named '" + name +
+             "' (see `show functions`; SQLite's own functions are documented at sqlite.org)";
+  return tr;
+}
+
+bool adjacent(const std::vector<Token>& t, size_t a, size_t b) {
+  return b < t.size() && t[a].end == t[b].begin;
+}
+
+// A name an element path can start from: a word or a "quoted" identifier.
+bool is_name(std::string_view sql, const Token& token) {
+  return !token.upper.empty() || (token.end > token.begin && sql[token.begin] == '"');
+}
+
+// The inside of a [..] token as a JSON path step: [3] -> "[3]", ['k'] or ["k"] -> ."k".
+std::optional<std::string> subscript_step(std::string_view sql, const Token& token) {
+  if (token.end - token.begin < 3 || sql[token.begin] != '[' || sql[token.end - 1] != ']') {
+    return std::nullopt;
+  }
+  const std::string_view inside = sql.substr(token.begin + 1, token.end - token.begin - 2);
+  bool digits = true;
+  for (char c : inside) digits = digits && std::isdigit(static_cast<unsigned char>(c));
+  if (digits) return "[" + std::string(inside) + "]";
+  if (inside.size() >= 2 && (inside.front() == '\'' || inside.front() == '"') &&
+      inside.back() == inside.front()) {
+    const std::string_view key = inside.substr(1, inside.size() - 2);
+    if (key.find_first_of("\"'") == std::string_view::npos) return ".\"" + std::string(key) + "\"";
+  }
+  return std::nullopt;
+}
+
+// Snowflake's element access on semi-structured values, written without spaces as in
+// Snowflake: X[0], X['key'], X:key.sub[1] -> json_extract(X, '$[0]') etc. X may be qualified
+// (t.X). Anything else is left as it is.
+std::string rewrite_element_access(std::string_view sql) {
+  const auto t = tokenize(sql);
+  std::string out;
+  size_t copied = 0;
+  for (size_t i = 0; i < t.size(); ++i) {
+    if (!(is_name(sql, t[i]) || t[i].symbol == ')') || !adjacent(t, i, i + 1)) continue;
+    std::string path;
+    size_t k = i + 1;
+    bool in_colon_path = false;
+    while (k < t.size() && adjacent(t, k - 1, k)) {
+      if (std::optional<std::string> step = subscript_step(sql, t[k])) {
+        path += *step;
+        ++k;
+      } else if (t[k].symbol == ':' && !in_colon_path && path.empty() && adjacent(t, k, k + 1) &&
+                 !t[k + 1].upper.empty()) {
+        path += "." + std::string(sql.substr(t[k + 1].begin, t[k + 1].end - t[k + 1].begin));
+        in_colon_path = true;
+        k += 2;
+      } else if (t[k].symbol == '.' && in_colon_path && adjacent(t, k, k + 1) &&
+                 !t[k + 1].upper.empty()) {
+        path += "." + std::string(sql.substr(t[k + 1].begin, t[k + 1].end - t[k + 1].begin));
+        k += 2;
+      } else {
+        break;
+      }
+    }
+    if (path.empty()) continue;
+    // The value: this name and the qualifiers joined to it by dots (t.X, db.t.X), or a
+    // parenthesised expression or function call: f(x):key.
+    size_t first = i;
+    if (t[i].symbol == ')') {
+      int depth = 0;
+      for (size_t j = i + 1; j-- > 0;) {
+        if (t[j].symbol == ')') ++depth;
+        if (t[j].symbol == '(' && --depth == 0) {
+          first = j;
+          break;
+        }
+      }
+      if (depth != 0) continue;
+      if (first >= 1 && !t[first - 1].upper.empty() && adjacent(t, first - 1, first)) --first;
+    }
+    while (first >= 2 && t[first - 1].symbol == '.' && adjacent(t, first - 1, first) &&
+           adjacent(t, first - 2, first - 1) && is_name(sql, t[first - 2])) {
+      first -= 2;
+    }
+    if (t[first].begin < copied) continue;  // already part of a rewritten expression
+    out += sql.substr(copied, t[first].begin - copied);
+    out += "json_extract(" + std::string(sql.substr(t[first].begin, t[i].end - t[first].begin)) +
+           ", " + sql_literal("$" + path) + ")";
+    copied = t[k - 1].end;
+    i = k - 1;
+  }
+  out += sql.substr(copied);
+  return out;
+}
+
+// Snowflake's FLATTEN(INPUT => X), also as LATERAL FLATTEN(...) and TABLE(FLATTEN(...)), is
+// SQLite's json_each(X): one row per element with key (array index or object key), value,
+// type, fullkey and path. FLATTEN with other arguments (PATH, OUTER, RECURSIVE, MODE) is left
+// as it is.
+std::string rewrite_flatten(std::string_view sql) {
+  const auto t = tokenize(sql);
+  std::string out;
+  size_t copied = 0;
+  for (size_t f = 0; f + 1 < t.size(); ++f) {
+    if (!is_word(t, f, "FLATTEN") || t[f + 1].symbol != '(') continue;
+    size_t close = f + 1;
+    size_t comma = 0;
+    int depth = 0;
+    for (; close < t.size(); ++close) {
+      if (t[close].symbol == '(') ++depth;
+      if (t[close].symbol == ')' && --depth == 0) break;
+      if (t[close].symbol == ',' && depth == 1 && comma == 0) comma = close;
+    }
+    if (close >= t.size() || comma != 0) continue;
+    size_t arg = f + 2;
+    if (is_word(t, arg, "INPUT") && arg + 2 < close && t[arg + 1].symbol == '=' &&
+        t[arg + 2].symbol == '>') {
+      arg += 3;
+    }
+    if (arg >= close) continue;
+    size_t begin = f;
+    size_t end = close;
+    if (f >= 1 && is_word(t, f - 1, "LATERAL")) begin = f - 1;
+    if (f >= 2 && t[f - 1].symbol == '(' && is_word(t, f - 2, "TABLE") && close + 1 < t.size() &&
+        t[close + 1].symbol == ')') {
+      begin = f - 2;
+      end = close + 1;
+    }
+    out += sql.substr(copied, t[begin].begin - copied);
+    out +=
+        "json_each(" + std::string(sql.substr(t[arg].begin, t[close].begin - t[arg].begin)) + ")";
+    copied = t[end].end;
+    f = end;
+  }
+  out += sql.substr(copied);
+  return out;
+}
+
 }  // namespace
 
-Translation translate_snowflake(std::string_view sql) {
+Translation translate_snowflake(std::string_view original) {
   Translation tr;
+  const std::string rewritten = rewrite_flatten(rewrite_element_access(original));
+  const std::string_view sql = rewritten;
   const auto t = tokenize(sql);
   if (is_word(t, 0, "USE") && t.size() >= 2) {
     tr.note = "reco: '" + std::string(sql.substr(t[0].begin, t.back().end - t[0].begin)) +
               "' ignored: reco has one warehouse and one schema";
     return tr;
   }
+  size_t words = 0;
+  if (std::optional<std::string> instead = built_in_instead(t, words)) {
+    tr.note = "reco: '" + words_of(sql, t, words) + "' ignored: " + *instead;
+    return tr;
+  }
+  if (std::optional<Translation> listing = function_listing(sql, t)) return *listing;
   std::string text(sql);
   if (!is_word(t, 0, "CREATE")) {
     tr.statements.push_back(text);

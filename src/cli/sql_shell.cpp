@@ -4,6 +4,7 @@
 #include <poll.h>
 #include <readline/history.h>
 #include <readline/readline.h>
+#include <strings.h>
 #include <unistd.h>
 
 #include <atomic>
@@ -22,6 +23,7 @@
 
 #include "cli/sql_dialect.h"
 #include "core/error.h"
+#include "sqlfunctions/functions.h"
 
 namespace reco::cli {
 
@@ -64,6 +66,20 @@ std::optional<bool> parse_switch(std::string_view word) {
   return std::nullopt;
 }
 
+// A column holds JSON when it is declared with one of Snowflake's semi-structured types (or
+// JSON), or when its value comes from a JSON function (SQLite's json1 and reco's functions mark
+// their results with the subtype 'J').
+bool json_column(sqlite3_stmt* stmt, int i) {
+  if (sqlite3_value_subtype(sqlite3_column_value(stmt, i)) == sqlfunctions::kJsonSubtype)
+    return true;
+  const char* declared = sqlite3_column_decltype(stmt, i);
+  if (declared == nullptr) return false;
+  for (const char* type : {"json", "variant", "object", "array"}) {
+    if (::strcasecmp(declared, type) == 0) return true;
+  }
+  return false;
+}
+
 Cell column_cell(sqlite3_stmt* stmt, int i) {
   switch (sqlite3_column_type(stmt, i)) {
     case SQLITE_INTEGER:
@@ -72,7 +88,9 @@ Cell column_cell(sqlite3_stmt* stmt, int i) {
       return Cell::real(sqlite3_column_double(stmt, i));
     case SQLITE_TEXT: {
       const auto* text = reinterpret_cast<const char*>(sqlite3_column_text(stmt, i));
-      return Cell::of_text(std::string(text ? text : "", sqlite3_column_bytes(stmt, i)));
+      std::string value(text ? text : "", sqlite3_column_bytes(stmt, i));
+      return json_column(stmt, i) ? Cell::json_or_text(std::move(value))
+                                  : Cell::of_text(std::move(value));
     }
     case SQLITE_BLOB:
       return Cell::blob(static_cast<std::size_t>(sqlite3_column_bytes(stmt, i)));
@@ -454,6 +472,7 @@ SqlShell::Outcome SqlShell::run_chunk(const SqlChunk& chunk, Source& source) {
   // The guide's Snowflake forms (CREATE OR REPLACE, CREATE TABLE AS (...), USE) run as SQLite.
   const Translation translation = translate_snowflake(chunk.text);
   if (!translation.note.empty()) print_err(translation.note + "\n");
+  if (!translation.error.empty()) return fail(source, chunk.first_line, translation.error, true);
   // DROP + CREATE must not lose the old table when the CREATE fails.
   const bool atomic = translation.statements.size() > 1;
   if (atomic) sqlite3_exec(db_, "SAVEPOINT reco_shell_statement", nullptr, nullptr, nullptr);
@@ -687,7 +706,13 @@ SqlShell::Outcome SqlShell::fail(const Source& source, std::size_t line, const s
                                  bool in_statement) {
   // A typo at the prompt is part of working interactively, not a failure of the session.
   if (source.kind != SourceKind::kInteractive) exit_code_ = 1;
-  print_err(fmt::format("Error: {}{}\n", location(source, line, in_statement), message));
+  std::string text = message;
+  // A missing table is often the wrong warehouse (another home or --db): say which one this is.
+  const char* file = sqlite3_db_filename(db_, "main");
+  if (text.starts_with("no such table") && file != nullptr && *file != '\0') {
+    text += fmt::format(" (in the warehouse {})", file);
+  }
+  print_err(fmt::format("Error: {}{}\n", location(source, line, in_statement), text));
   const bool stop = source.kind == SourceKind::kCommand ||
                     (settings_.bail && source.kind != SourceKind::kInteractive);
   return stop ? Outcome::kStop : Outcome::kContinue;

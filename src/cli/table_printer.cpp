@@ -42,6 +42,17 @@ Cell Cell::real(double value) {
 Cell Cell::of_text(std::string value) {
   return Cell{CellKind::kText, std::move(value), 0};
 }
+Cell Cell::json_or_text(std::string value) {
+  const std::size_t first = value.find_first_not_of(" \t\r\n");
+  if (first == std::string::npos || (value[first] != '{' && value[first] != '[')) {
+    return of_text(std::move(value));
+  }
+  std::optional<nlohmann::json> parsed = try_parse_json(value);
+  if (!parsed || !parsed->is_structured()) return of_text(std::move(value));
+  // Kept as written (SQLite's JSON functions keep key order) unless it spans several lines.
+  if (value.find_first_of("\r\n") != std::string::npos) value = json_text_lenient(*parsed);
+  return Cell{CellKind::kJson, std::move(value), 0};
+}
 Cell Cell::blob(std::size_t bytes) {
   return Cell{CellKind::kBlob, std::string(), bytes};
 }
@@ -209,6 +220,8 @@ std::string json_value(const Cell& cell) {
     case CellKind::kNull:
       return "null";
     case CellKind::kInteger:
+      return cell.text;
+    case CellKind::kJson:
       return cell.text;
     case CellKind::kReal:
       // JSON has no infinity; 1e999 is valid JSON that every common parser reads as infinity.

@@ -19,7 +19,9 @@ enum class OutputMode { kTable, kCsv, kJson, kLine };
 std::optional<OutputMode> parse_output_mode(std::string_view name);  // "table", "csv", ...
 const char* output_mode_name(OutputMode mode);
 
-enum class CellKind { kNull, kInteger, kReal, kText, kBlob };
+// kJson: text holding a JSON object or array, from a column declared JSON / VARIANT / OBJECT /
+// ARRAY or made by a JSON function; the JSON output mode writes it as JSON, the others as text.
+enum class CellKind { kNull, kInteger, kReal, kText, kBlob, kJson };
 
 // One value of a result row. Numbers keep their exact text so every printer shows the same
 // digits; blobs keep only their size, since raw bytes are not printable.
@@ -32,6 +34,9 @@ struct Cell {
   static Cell integer(int64_t value);
   static Cell real(double value);
   static Cell of_text(std::string value);
+  // A kJson cell when value is a JSON object or array (written on one line: text spread over
+  // lines is compacted), else an ordinary text cell.
+  static Cell json_or_text(std::string value);
   static Cell blob(std::size_t bytes);
 
   bool is_number() const { return kind == CellKind::kInteger || kind == CellKind::kReal; }
@@ -58,7 +63,8 @@ std::string csv_field(const Cell& cell);
 
 // A JSON string literal for UTF-8 text (invalid bytes become U+FFFD).
 std::string json_string(std::string_view text);
-// A JSON value for a cell: numbers as numbers, NULL as null, the rest as strings.
+// A JSON value for a cell: numbers as numbers, NULL as null, JSON cells as JSON, the rest as
+// strings.
 std::string json_value(const Cell& cell);
 
 // Receives the printed text. The shell writes it to stdout; tests collect it in a string.

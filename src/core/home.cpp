@@ -13,11 +13,16 @@ Home Home::resolve(const std::optional<std::string>& flag) {
   if (flag && !flag->empty()) return Home(absolute(*flag));
   if (const char* env = std::getenv("RECO_HOME"); env && *env) return Home(absolute(env));
   if (const char* xdg = std::getenv("XDG_DATA_HOME"); xdg && *xdg)
-    return Home(absolute(fs::path(xdg) / "reco"));
+    return Home(absolute(fs::path(xdg) / "reco"), false);
   if (const char* home = std::getenv("HOME"); home && *home) {
-    return Home(absolute(fs::path(home) / ".local" / "share" / "reco"));
+    return Home(absolute(fs::path(home) / ".local" / "share" / "reco"), false);
   }
   throw Error(ErrorKind::kUsage, "cannot find a reco home: pass --home DIR or set RECO_HOME");
+}
+
+bool Home::exists() const {
+  std::error_code ec;
+  return fs::is_directory(root_, ec);
 }
 
 void Home::create() const {

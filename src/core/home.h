@@ -4,6 +4,7 @@
 //   <home>/models/<name>/v<N>/   versioned model artifacts (model.reco + run.json)
 //   <home>/datasets/<name>/      data sets fetched by `reco fetch`
 // Resolution: --home, else $RECO_HOME, else $XDG_DATA_HOME/reco, else ~/.local/share/reco.
+// The first two are explicit (a user named the folder), the others the default home.
 
 #include <filesystem>
 #include <optional>
@@ -13,10 +14,13 @@ namespace reco {
 
 class Home {
  public:
-  explicit Home(std::filesystem::path root) : root_(std::move(root)) {}
+  explicit Home(std::filesystem::path root, bool is_explicit = true)
+      : root_(std::move(root)), explicit_(is_explicit) {}
   static Home resolve(const std::optional<std::string>& flag);
 
   const std::filesystem::path& root() const { return root_; }
+  bool is_explicit() const { return explicit_; }  // from --home or $RECO_HOME
+  bool exists() const;                            // the root is a directory
   std::filesystem::path warehouse_path() const { return root_ / "warehouse.db"; }
   std::filesystem::path models_dir() const { return root_ / "models"; }
   std::filesystem::path datasets_dir() const { return root_ / "datasets"; }
@@ -24,6 +28,7 @@ class Home {
 
  private:
   std::filesystem::path root_;
+  bool explicit_ = true;
 };
 
 }  // namespace reco

@@ -55,6 +55,7 @@ void result_error(sqlite3_context* ctx, const char* function, const std::excepti
 
 void result_json(sqlite3_context* ctx, const std::string& text) {
   sqlite3_result_text(ctx, text.c_str(), static_cast<int>(text.size()), SQLITE_TRANSIENT);
+  sqlite3_result_subtype(ctx, kJsonSubtype);
 }
 
 const FunctionEnvironment& environment(sqlite3_context* ctx) {
@@ -158,37 +159,72 @@ void reco_version(sqlite3_context* ctx, int, sqlite3_value**) {
   sqlite3_result_text(ctx, version(), -1, SQLITE_STATIC);
 }
 
+using Implementation = void (*)(sqlite3_context*, int, sqlite3_value**);
+
+struct Function {
+  FunctionInfo info;
+  Implementation fn;
+};
+
+const std::vector<Function>& functions() {
+  static const std::vector<Function> table = {
+      {{"train_and_get_recommendations", 2, 3,
+        "train_and_get_recommendations(input_table, output_table [, options_json])",
+        "text (JSON object: job, model, version, artifact_uri, rmse, mae, timings, counts)",
+        "cross-validates, trains on the whole input table, writes every user's top-k to "
+        "output_table and saves a new model version"},
+       train_and_get_recommendations},
+      {{"evaluate_model", 1, 2, "evaluate_model(input_table [, options_json])",
+        "text (JSON object: rmse, mae, per-fold cv, timings)",
+        "cross-validation only: publishes no model and writes no table"},
+       evaluate_model},
+      {{"deploy_model", 2, 2, "deploy_model(endpoint_name, model_url)",
+        "text (JSON object: name, model, version, artifact_uri, generation, status)",
+        "creates or updates an endpoint serving models:/NAME[/VERSION], a file:// URI or a path"},
+       deploy_model},
+      {{"invoke_model", 3, 3, "invoke_model(endpoint_name, user_id, item_id)",
+        "real (predicted rating, clipped to the rating scale)",
+        "one predicted rating from the endpoint's model, computed in-process"},
+       invoke_model},
+      {{"recommend", 2, 3, "recommend(endpoint_name, user_id [, k = 10])",
+        "text (JSON array of item ids, best first)",
+        "the k items the user has not rated with the highest predicted ratings"},
+       recommend},
+      {{"parse_json", 1, 1, "parse_json(text)", "text (JSON, as SQLite's json() writes it)",
+        "checks JSON text (an error names the first mistake) and marks it as JSON, like "
+        "Snowflake's PARSE_JSON"},
+       parse_json},
+      {{"reco_version", 0, 0, "reco_version()", "text", "the version of reco"}, reco_version},
+  };
+  return table;
+}
+
 }  // namespace
 
+const std::vector<FunctionInfo>& function_catalog() {
+  static const std::vector<FunctionInfo> catalog = [] {
+    std::vector<FunctionInfo> out;
+    for (const Function& f : functions()) out.push_back(f.info);
+    return out;
+  }();
+  return catalog;
+}
+
 int register_all(sqlite3* db, const FunctionEnvironment& env) {
-  struct Fn {
-    const char* name;
-    int nargs;
-    void (*fn)(sqlite3_context*, int, sqlite3_value**);
-  };
-  const Fn fns[] = {
-      {"train_and_get_recommendations", 2, train_and_get_recommendations},
-      {"train_and_get_recommendations", 3, train_and_get_recommendations},
-      {"evaluate_model", 1, evaluate_model},
-      {"evaluate_model", 2, evaluate_model},
-      {"deploy_model", 2, deploy_model},
-      {"invoke_model", 3, invoke_model},
-      {"recommend", 2, recommend},
-      {"recommend", 3, recommend},
-      {"reco_version", 0, reco_version},
-  };
   FunctionEnvironment shared = env;
   if (!shared.endpoints) shared.endpoints = std::make_shared<deployment::EndpointStore>(env.home);
   if (!shared.live_models)
     shared.live_models = std::make_shared<deployment::LiveModels>(*shared.endpoints);
-  for (const Fn& f : fns) {
-    // Each registration owns a copy of the environment; SQLite frees it (even when registration
-    // fails) when the function is replaced or the connection closes.
-    auto* owned = new FunctionEnvironment(shared);
-    const int rc =
-        sqlite3_create_function_v2(db, f.name, f.nargs, SQLITE_UTF8, owned, f.fn, nullptr, nullptr,
-                                   [](void* p) { delete static_cast<FunctionEnvironment*>(p); });
-    if (rc != SQLITE_OK) return rc;
+  for (const Function& f : functions()) {
+    for (int nargs = f.info.min_args; nargs <= f.info.max_args; ++nargs) {
+      // Each registration owns a copy of the environment; SQLite frees it (even when
+      // registration fails) when the function is replaced or the connection closes.
+      auto* owned = new FunctionEnvironment(shared);
+      const int rc = sqlite3_create_function_v2(
+          db, f.info.name, nargs, SQLITE_UTF8, owned, f.fn, nullptr, nullptr,
+          [](void* p) { delete static_cast<FunctionEnvironment*>(p); });
+      if (rc != SQLITE_OK) return rc;
+    }
   }
   return SQLITE_OK;
 }

@@ -6,6 +6,7 @@
 //   deploy_model(endpoint_name, model_url)            -> JSON object describing the endpoint
 //   invoke_model(endpoint_name, user_id, item_id)     -> predicted rating (REAL)
 //   recommend(endpoint_name, user_id [, k])           -> JSON array of the k best item ids
+//   parse_json(text)                                  -> the JSON text, checked and marked JSON
 //   reco_version()                                    -> text
 // NULL in any argument gives NULL (SQL convention). deploy_model records the endpoint in the
 // home, where `reco serve` and every other process find it; invoke_model and recommend answer
@@ -16,6 +17,7 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "core/home.h"
 
@@ -25,6 +27,10 @@ class LiveModels;
 }  // namespace reco::deployment
 
 namespace reco::sqlfunctions {
+
+// The subtype SQLite's JSON functions give JSON text results (json1's JSON_SUBTYPE); reco's
+// functions that return JSON set it too, so json_extract() and `reco sql` treat it as JSON.
+inline constexpr unsigned kJsonSubtype = 'J';
 
 struct FunctionEnvironment {
   Home home;           // where model artifacts and job records go
@@ -37,5 +43,17 @@ struct FunctionEnvironment {
 
 // Registers every reco SQL function on db. Returns SQLITE_OK or an SQLite error code.
 int register_all(sqlite3* db, const FunctionEnvironment& env);
+
+// What `show functions` and `describe function NAME` list: one entry per function (its arities
+// are min_args..max_args), from the same table register_all registers.
+struct FunctionInfo {
+  const char* name;
+  int min_args;
+  int max_args;
+  const char* signature;  // name(arg, ... [, optional])
+  const char* returns;    // SQL type of the result, and what it holds
+  const char* description;
+};
+const std::vector<FunctionInfo>& function_catalog();
 
 }  // namespace reco::sqlfunctions

@@ -504,7 +504,8 @@ bool SqliteWarehouse::table_exists(const TableRef& table) {
 
 std::vector<ColumnInfo> SqliteWarehouse::table_columns(const TableRef& table) {
   if (!table_exists(table)) {
-    throw Error(ErrorKind::kNotFound, fmt::format("table '{}' does not exist", table.display()));
+    throw Error(ErrorKind::kNotFound, fmt::format("table '{}' does not exist in the warehouse {}",
+                                                  table.display(), path_));
   }
   Statement st(db_, fmt::format("PRAGMA {}table_info({})", schema_prefix(table),
                                 quote_identifier(table.table)));
@@ -579,8 +580,9 @@ std::unique_ptr<RowInserter> SqliteWarehouse::inserter(const TableRef& table,
 
 RawRatings SqliteWarehouse::read_ratings(const TableRef& table, const RatingColumns& c) {
   if (!table_exists(table)) {
-    throw Error(ErrorKind::kNotFound,
-                fmt::format("input table '{}' does not exist", table.display()));
+    throw Error(
+        ErrorKind::kNotFound,
+        fmt::format("input table '{}' does not exist in the warehouse {}", table.display(), path_));
   }
   // One read snapshot for the count and the rows (declared first, so it ends after the
   // statements), released when the rows are read: never held across training.

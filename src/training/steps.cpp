@@ -184,7 +184,8 @@ TrainingData read_training_data(storage::Warehouse& wh, const JobPlan& plan, con
   const TableRef& input = plan.input;
   if (!wh.table_exists(input)) {
     throw Error(ErrorKind::kNotFound,
-                fmt::format("input table '{}' does not exist", input.display()));
+                fmt::format("input table '{}' does not exist in the warehouse {}", input.display(),
+                            wh.location()));
   }
   const RawRatings raw = wh.read_ratings(input, rating_columns(wh, input, spec));
   if (raw.size() == 0)

@@ -44,7 +44,7 @@ class Evaluate(ServeTestCase, recotest.RecoTestCase):
         table = self.reco("evaluate", "--input", "ratings", "-k", "3", "--seed", "5").stdout
         self.assertIn("RMSE (testset)", table)
         self.assertIn("nothing published", table)
-        sql = json.loads(self.query("select evaluate_model('ratings', '{\"folds\": 3, \"seed\": 5}') as r")[0]["r"])
+        sql = self.query("select evaluate_model('ratings', '{\"folds\": 3, \"seed\": 5}') as r")[0]["r"]
         self.assertAlmostEqual(sql["rmse"], cli["rmse"], places=12)
         server = self.serve(self.home)
         r = server.post_json("/evaluate", {"data": [[0, "ratings", {"folds": 3, "seed": 5}], [1, None]]},

@@ -98,7 +98,7 @@ class OptionTableTest(recotest.RecoTestCase):
         text = json.dumps(spec).replace("'", "''")
         rows = self.query("select train_and_get_recommendations('ratings', '%s', '%s') as r"
                           % (self.fresh_output(), text))
-        return self.recorded_options(json.loads(rows[0]["r"])["job"])
+        return self.recorded_options(rows[0]["r"]["job"])
 
     def via_http(self, options, params):
         spec = dict(options)

@@ -37,7 +37,7 @@ class PipelineTest(RecoTestCase):
             user = int(row["USERID"])
             self.assertNotIn(user, seen_users)
             seen_users.add(user)
-            recs = json.loads(row["TOP_10_RECOMMENDATIONS"])
+            recs = row["TOP_10_RECOMMENDATIONS"]  # a JSON column: printed as JSON
             self.assertEqual(len(recs), 10, "user %d" % user)
             self.assertEqual(len(set(recs)), 10, "user %d has repeated items: %s" % (user, recs))
             for item in recs:
@@ -49,7 +49,7 @@ class PipelineTest(RecoTestCase):
     def test_guide_sql_through_reco_sql(self):
         self.load()
         out = self.sql(*GUIDE_SQL, TRAIN).stdout
-        result = json.loads(json.loads(out)[0]["result"])
+        result = json.loads(out)[0]["result"]
         self.assertEqual(result["model"], "ratings_train_data")
         self.assertEqual(result["version"], 1)
         self.assertEqual(result["ratings"], 100836)
@@ -64,7 +64,7 @@ class PipelineTest(RecoTestCase):
         rows = self.check_top10_table("user_movie_recommendations", rated, 610)
 
         # Descending predicted order: compare with the model's own ranking for a sample of users.
-        by_user = {int(r["USERID"]): json.loads(r["TOP_10_RECOMMENDATIONS"]) for r in rows}
+        by_user = {int(r["USERID"]): r["TOP_10_RECOMMENDATIONS"] for r in rows}
         for user in [1, 2, 77, 414, 610]:
             out = self.reco("recommend", "--model", "ratings_train_data", "--user", str(user)).stdout
             lines = [l for l in out.splitlines()[2:] if l.strip()]
@@ -74,7 +74,7 @@ class PipelineTest(RecoTestCase):
             self.assertEqual(predicted, sorted(predicted, reverse=True))
 
         # Training again replaces the rows instead of appending, and makes version 2.
-        again = json.loads(json.loads(self.sql(TRAIN).stdout)[0]["result"])
+        again = json.loads(self.sql(TRAIN).stdout)[0]["result"]
         self.assertEqual(again["version"], 2)
         self.assertEqual(self.query("select count(*) as n from user_movie_recommendations")[0]["n"], 610)
 

@@ -143,7 +143,8 @@ class CommandLineTest(recotest.RecoTestCase):
         p = self.reco("sql", "-c", "select 1 as a; select * from nope; select 2 as b",
                       "-c", "select 3 as c", check=False)
         self.assertEqual(p.returncode, 1)
-        self.assertEqual(p.stderr, "Error: -c #1, statement 2: no such table: nope\n")
+        self.assertEqual(p.stderr, "Error: -c #1, statement 2: no such table: nope (in the warehouse %s)\n"
+                         % os.path.join(os.path.realpath(self.home), "warehouse.db"))
         self.assertIn(" a", p.stdout)
         self.assertNotIn(" b", p.stdout)
         self.assertNotIn(" c", p.stdout)

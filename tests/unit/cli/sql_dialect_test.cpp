@@ -57,5 +57,126 @@ TEST(SqlDialect, UseStatementsAreIgnoredWithANote) {
   EXPECT_NE(tr.note.find("ignored"), std::string::npos);
 }
 
+TEST(SqlDialect, SetUpStatementsOfBuiltInThingsAreExplained) {
+  const struct {
+    const char* statement;
+    const char* words;
+    const char* instead;
+  } cases[] = {
+      {"CREATE OR REPLACE WAREHOUSE COMPUTE_WH WITH WAREHOUSE_SIZE = 'XSMALL'",
+       "'create or replace warehouse'", "SQLite file of the home"},
+      {"create database MOVIELENS", "'create database'", "one database and one schema"},
+      {"create or replace api integration snf api_provider = aws_api_gateway enabled = true",
+       "'create or replace api integration'", "no API integration"},
+      {"create or replace external function deploy_model(a varchar, b varchar)\n returns "
+       "variant api_integration = x as 'https://x/deploy';",
+       "'create or replace external function'", "functions are built in: see `show functions`"},
+      {"create secure external function f() returns variant as 'u'",
+       "'create secure external function'", "built in"},
+      {"grant usage on function invoke_model(varchar, number, number) to role sysadmin;", "'grant'",
+       "no roles or grants"},
+      {"revoke usage on function f() from role r", "'revoke'", "no roles or grants"},
+      {"describe integration snf_recommender_api_integration", "'describe integration'",
+       "no API integrations"},
+  };
+  for (const auto& c : cases) {
+    const auto tr = translate_snowflake(c.statement);
+    EXPECT_TRUE(tr.statements.empty()) << c.statement;
+    EXPECT_TRUE(tr.error.empty()) << c.statement;
+    EXPECT_NE(tr.note.find(std::string(c.words) + " ignored: "), std::string::npos) << tr.note;
+    EXPECT_NE(tr.note.find(c.instead), std::string::npos) << tr.note;
+    EXPECT_EQ(tr.note.find('\n'), std::string::npos) << "one line: " << tr.note;
+  }
+}
+
+TEST(SqlDialect, OrdinaryCreateAndDescribeStatementsAreNotTakenForSnowflakeOnes) {
+  for (const char* s : {"create table warehouse (a int)", "create view grants as select 1",
+                        "create index external on t(a)", "select 'grant'"}) {
+    const auto tr = translate_snowflake(s);
+    ASSERT_EQ(tr.statements.size(), 1u) << s;
+    EXPECT_EQ(tr.statements[0], s);
+    EXPECT_TRUE(tr.note.empty()) << s;
+  }
+}
+
+TEST(SqlDialect, ShowFunctionsListsEveryRecoFunction) {
+  for (const char* s : {"show functions", "SHOW EXTERNAL FUNCTIONS;", "show user functions"}) {
+    const auto tr = translate_snowflake(s);
+    ASSERT_EQ(tr.statements.size(), 1u) << s;
+    EXPECT_TRUE(tr.error.empty());
+    for (const char* name : {"train_and_get_recommendations", "evaluate_model", "deploy_model",
+                             "invoke_model", "recommend", "reco_version"}) {
+      EXPECT_NE(tr.statements[0].find(name), std::string::npos) << name;
+    }
+  }
+  const auto like = translate_snowflake("show functions like '%model%'");
+  ASSERT_EQ(like.statements.size(), 1u);
+  EXPECT_NE(like.statements[0].find("where name like '%model%'"), std::string::npos);
+  EXPECT_FALSE(translate_snowflake("show functions in account").error.empty());
+}
+
+TEST(SqlDialect, DescribeFunctionNamesOneFunctionOrFails) {
+  const auto tr =
+      translate_snowflake("describe function MOVIELENS.PUBLIC.Invoke_Model(varchar, number)");
+  ASSERT_EQ(tr.statements.size(), 1u);
+  EXPECT_NE(tr.statements[0].find("where name = 'invoke_model'"), std::string::npos);
+  const auto unknown = translate_snowflake("desc function no_such_function");
+  EXPECT_TRUE(unknown.statements.empty());
+  EXPECT_NE(unknown.error.find("no SQL function named 'no_such_function'"), std::string::npos);
+  EXPECT_FALSE(translate_snowflake("describe function").error.empty());
+}
+
+TEST(SqlDialect, ElementAccessBecomesJsonExtract) {
+  const struct {
+    const char* in;
+    const char* out;
+  } cases[] = {
+      {"select TOP_10_RECOMMENDATIONS[0] from r",
+       "select json_extract(TOP_10_RECOMMENDATIONS, '$[0]') from r"},
+      {"select r.x[1][2], \"q\"[3] from r",
+       "select json_extract(r.x, '$[1][2]'), json_extract(\"q\", '$[3]') from r"},
+      {"select v:a.b[1], v['k'] from t",
+       "select json_extract(v, '$.a.b[1]'), json_extract(v, '$.\"k\"') from t"},
+      {"select f(x):status", "select json_extract(f(x), '$.status')"},
+      {"select x from t where v:name = 'it''s'",
+       "select x from t where json_extract(v, '$.name') = 'it''s'"},
+  };
+  for (const auto& c : cases) {
+    const auto tr = translate_snowflake(c.in);
+    ASSERT_EQ(tr.statements.size(), 1u) << c.in;
+    EXPECT_EQ(tr.statements[0], c.out);
+  }
+}
+
+TEST(SqlDialect, WhatOnlyLooksLikeElementAccessIsKept) {
+  for (const char* s : {"select :x, @y, ?1 from t where a = :b", "select a [0] from t",
+                        "select 'v[0] and v:a' from t", "select a as [my col] from t",
+                        "select x[abc] from t", "select v::text from t"}) {
+    const auto tr = translate_snowflake(s);
+    ASSERT_EQ(tr.statements.size(), 1u) << s;
+    EXPECT_EQ(tr.statements[0], s);
+  }
+}
+
+TEST(SqlDialect, FlattenBecomesJsonEach) {
+  const struct {
+    const char* in;
+    const char* out;
+  } cases[] = {
+      {"select f.value from r, lateral flatten(input => r.recs) f",
+       "select f.value from r, json_each(r.recs) f"},
+      {"select * from table(flatten(input => parse_json('[1]')))",
+       "select * from json_each(parse_json('[1]'))"},
+      {"select * from flatten(r.x[0])", "select * from json_each(json_extract(r.x, '$[0]'))"},
+  };
+  for (const auto& c : cases) {
+    const auto tr = translate_snowflake(c.in);
+    ASSERT_EQ(tr.statements.size(), 1u) << c.in;
+    EXPECT_EQ(tr.statements[0], c.out);
+  }
+  const char* with_path = "select * from table(flatten(input => x, path => 'a'))";
+  EXPECT_EQ(translate_snowflake(with_path).statements.at(0), with_path);
+}
+
 }  // namespace
 }  // namespace reco::cli

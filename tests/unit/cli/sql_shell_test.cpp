@@ -103,6 +103,37 @@ TEST_F(SqlShellTest, RunsStatementsAndPrintsResultSets) {
   EXPECT_EQ(shell.exit_code(), 0);
 }
 
+TEST(SqlShellWarehouse, NoSuchTableNamesTheWarehouseFile) {
+  TempDir dir;
+  const std::string file = dir.path() + "/warehouse.db";
+  sqlite3* db = nullptr;
+  ASSERT_EQ(sqlite3_open(file.c_str(), &db), SQLITE_OK);
+  Capture out, err;
+  {
+    SqlShell shell(db, {}, out.file(), err.file());
+    EXPECT_FALSE(shell.run_command_string("select * from ratings", 1));
+  }
+  sqlite3_close(db);
+  EXPECT_EQ(err.text(), "Error: -c #1, statement 1: no such table: ratings (in the warehouse " +
+                            std::filesystem::canonical(file).string() + ")\n");
+}
+
+TEST_F(SqlShellTest, SnowflakeSetUpStatementsAreExplainedAndFunctionsListed) {
+  SqlShell shell(db_, {}, out_.file(), err_.file());
+  EXPECT_TRUE(shell.run_command_string(
+      "create or replace external function f(a varchar) returns variant api_integration = x as "
+      "'https://x'; describe function invoke_model",
+      1));
+  EXPECT_EQ(err_.text(),
+            "reco: 'create or replace external function' ignored: reco's functions are built in: "
+            "see `show functions`\n");
+  EXPECT_THAT(out_.text(), HasSubstr("invoke_model(endpoint_name, user_id, item_id)"));
+  EXPECT_FALSE(shell.run_command_string("describe function nope", 2));
+  EXPECT_THAT(err_.text(), HasSubstr("Error: -c #2, statement 1: describe function: reco has no "
+                                     "SQL function named 'nope'"));
+  EXPECT_EQ(shell.exit_code(), 1);
+}
+
 TEST_F(SqlShellTest, CommandStringStopsAtFirstErrorNamingTheStatement) {
   SqlShell shell(db_, {}, out_.file(), err_.file());
   EXPECT_FALSE(shell.run_command_string("select 1 as a; select * from missing; select 3;", 2));

@@ -12,6 +12,26 @@ namespace {
 
 using Rows = std::vector<std::vector<Cell>>;
 
+TEST(JsonCells, ObjectsAndArraysAreJsonOtherTextIsNot) {
+  EXPECT_EQ(Cell::json_or_text("[1, 2]").kind, CellKind::kJson);
+  EXPECT_EQ(Cell::json_or_text(" {\"a\": {}}").kind, CellKind::kJson);
+  for (const char* text : {"5", "\"s\"", "true", "plain", "[1, 2", "{\"a\": }", "", "[]x"}) {
+    const Cell cell = Cell::json_or_text(text);
+    EXPECT_EQ(cell.kind, CellKind::kText) << text;
+    EXPECT_EQ(cell.text, text);
+  }
+  // Nested deeper than the JSON parser allows: text, not a crash.
+  EXPECT_EQ(Cell::json_or_text(std::string(100000, '[')).kind, CellKind::kText);
+}
+
+TEST(JsonCells, WrittenAsJsonOnOneLine) {
+  EXPECT_EQ(json_value(Cell::json_or_text("[3,1, 2]")), "[3,1, 2]");  // kept as written
+  EXPECT_EQ(json_value(Cell::json_or_text("{\"a\":\n [1,\r\n2]}")), "{\"a\":[1,2]}");
+  EXPECT_EQ(json_value(Cell::of_text("[1]")), "\"[1]\"");
+  EXPECT_EQ(Cell::json_or_text("[1]").display(), "[1]");
+  EXPECT_EQ(csv_field(Cell::json_or_text("[1,2]")), "\"[1,2]\"");
+}
+
 TEST(DisplayWidth, CountsCodePointsNotBytes) {
   EXPECT_EQ(display_width(""), 0u);
   EXPECT_EQ(display_width("abc"), 3u);

@@ -9,7 +9,7 @@ CMAKE_GEN  := $(shell command -v ninja >/dev/null 2>&1 && echo "-G Ninja")
 FUZZ_BUILD ?= build-fuzz
 FUZZ_SECONDS ?= 600
 
-.PHONY: all deps deps-build build build-asan demo test test-release test-asan test-fuzz fuzz bench format clean
+.PHONY: all deps deps-build browser-deps build build-asan demo test test-release test-asan test-fuzz fuzz bench format clean
 
 all: build
 
@@ -39,9 +39,16 @@ build-asan: deps $(ASAN_BUILD)/CMakeCache.txt
 # runs for a few seconds from its seed corpus.
 test: test-release test-asan test-fuzz
 
-test-release: build
+# puppeteer-core for the console's browser tests, at the version tests/browser/package-lock.json
+# pins (from the npm registry; it drives Debian's Chromium and downloads no browser).
+browser-deps: deps
+	@[ tests/browser/node_modules/.package-lock.json -nt tests/browser/package-lock.json ] || \
+	  (cd tests/browser && PUPPETEER_SKIP_DOWNLOAD=1 npm ci --no-audit --no-fund --loglevel=error)
+
+# RECO_REQUIRE_BROWSER: the browser tests fail, rather than skip, when Chromium is missing.
+test-release: build browser-deps
 	@scripts/check-test-data.sh
-	cd $(BUILD) && ctest --output-on-failure -j $(JOBS) --timeout 600
+	cd $(BUILD) && RECO_REQUIRE_BROWSER=1 ctest --output-on-failure -j $(JOBS) --timeout 600
 
 test-asan: build-asan
 	cd $(ASAN_BUILD) && ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1 \

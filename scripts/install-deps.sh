@@ -27,6 +27,8 @@ test_packages=(
   time                                  # peak memory in make bench
   clang-format                          # make format
   clang libclang-rt-14-dev              # libFuzzer targets (coverage instrumentation, runtime)
+  chromium                              # the console's browser tests (headless, driven by
+  nodejs                                #   puppeteer-core from npm: tests/browser, make browser-deps)
 )
 
 group="${1:-test}"
@@ -43,6 +45,8 @@ missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
 done
+# npm: Debian's package, unless the installed Node.js brings its own (NodeSource's does).
+if [ "$group" = test ] && ! command -v npm >/dev/null 2>&1; then missing+=(npm); fi
 if [ ${#missing[@]} -eq 0 ]; then
   exit 0
 fi

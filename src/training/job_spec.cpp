@@ -105,6 +105,17 @@ std::vector<BoundOption<JobSpec>> build_job_options() {
                              "items per user in the output table (TOP_<k>_RECOMMENDATIONS)")
                       .with_flag("--top-k"),
                   &JobSpec::top_k));
+  rows.push_back(bind_option(
+      O::integer("k", {}, 0, 1000,
+                 "cut-off of the ranking metrics in cross-validation (Precision@k, NDCG@k, ...); "
+                 "0 skips them")
+          .with_flag("--ranking-k")
+          .with_range_doc("0 to skip, or 1..1000"),
+      &JobSpec::ranking_k));
+  rows.push_back(bind_option(
+      O::real("relevance_threshold", {}, -kHuge, kHuge,
+              "a held-out rating at least this counts as relevant for the ranking metrics"),
+      &JobSpec::relevance_threshold));
   for (auto& row : rows) {
     if (row.spec.flag.empty()) row.spec.flag = row.spec.long_flag();
   }

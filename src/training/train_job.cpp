@@ -77,6 +77,8 @@ TrainResult run_training(storage::Warehouse& wh, const Home& home, const TrainRe
   if (cv) {
     s.rmse = cv->rmse().mean;
     s.mae = cv->mae().mean;
+    for (const auto& row : cv->ranking_rows())
+      s.ranking.emplace_back(row.key, evaluation::mean_std(row.values).mean);
   }
   result.artifact_path =
       publish(wh, home, Trained{plan, spec, data, cv, *model, top, clock, fit_curve}, req.job_id, s,
@@ -120,7 +122,7 @@ TrainResult run_evaluation(storage::Warehouse& wh, const TrainRequest& req, cons
                                       spec.algorithm, spec.folds));
     log(LogKind::kReport, result.cv_table);
   }
-  const nlohmann::json report = {
+  nlohmann::json report = {
       {"job", req.job_id},
       {"algorithm", spec.algorithm},
       {"input_table", plan.input.display()},
@@ -134,6 +136,7 @@ TrainResult run_evaluation(storage::Warehouse& wh, const TrainRequest& req, cons
       {"cv", cv.metrics_json()},
       {"timings", {{"read_s", read_s}, {"cv_s", cv_s}, {"total_s", clock.seconds()}}},
   };
+  for (const auto& row : cv.ranking_rows()) report[row.key] = evaluation::mean_std(row.values).mean;
   result.evaluation = json_text(report);
   return result;
 }

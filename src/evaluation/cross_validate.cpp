@@ -10,7 +10,7 @@
 #include "algorithms/train.h"
 #include "core/error.h"
 #include "evaluation/fit_plan.h"
-#include "evaluation/kfold.h"
+#include "evaluation/split.h"
 
 namespace reco::evaluation {
 namespace {
@@ -36,12 +36,12 @@ std::string table_row(std::string_view label, const std::vector<double>& values,
   return row;
 }
 
-FoldResult run_fold(const Dataset& data, const KFold& kfold, int fold, std::string_view algorithm,
+FoldResult run_fold(const Dataset& data, const Split& split, int fold, std::string_view algorithm,
                     const algorithms::Params& params, RatingScale scale, uint64_t seed,
                     const algorithms::FoldShared* shared, int threads, Progress* work,
                     const RankingOptions* ranking) {
-  const std::vector<uint32_t> train = kfold.train_indices(fold);
-  const std::span<const uint32_t> test = kfold.test_indices(fold);
+  const std::vector<uint32_t> train = split.train_indices(fold);
+  const std::span<const uint32_t> test = split.test_indices(fold);
   FoldResult result;
   result.n_train = train.size();
   result.n_test = test.size();
@@ -169,9 +169,12 @@ std::string CvReport::format_table() const {
 namespace {
 
 CvAndFit run_fits(const Dataset& data, std::string_view algorithm, const algorithms::Params& params,
-                  RatingScale scale, int folds, uint64_t seed, int threads,
+                  RatingScale scale, const SplitSpec& split, uint64_t seed, int threads,
                   const FoldProgress& progress, bool with_full_fit, Progress* work,
                   const RankingOptions* ranking) {
+  const std::unique_ptr<Split> made = make_split(split, data, seed);
+  const Split& parts = *made;
+  const int folds = parts.folds();
   if (work) {
     work->begin(with_full_fit ? "cross-validation + fit" : "cross-validation",
                 folds + (with_full_fit ? 1 : 0), "fits");
@@ -180,7 +183,6 @@ CvAndFit run_fits(const Dataset& data, std::string_view algorithm, const algorit
   // threads; this also checks the algorithm and its parameters.
   const std::unique_ptr<algorithms::FoldShared> shared =
       algorithms::prepare_shared(algorithm, params, data, seed, threads);
-  const KFold kfold(data.size(), folds, seed);
 
   CvAndFit out;
   CvReport& report = out.report;
@@ -195,13 +197,13 @@ CvAndFit run_fits(const Dataset& data, std::string_view algorithm, const algorit
   int done = 0;
   std::vector<PlannedTask> tasks;
   for (int fold = 0; fold < folds; ++fold) {
-    const size_t n_train = data.size() - kfold.test_indices(fold).size();
+    const size_t n_train = data.size() - parts.test_indices(fold).size();
     tasks.push_back(PlannedTask{static_cast<double>(n_train),
                                 algorithms::max_fit_threads(algorithm, params, n_train),
                                 [&, fold](int fit_threads) {
                                   if (work) work->check();
                                   report.folds[static_cast<size_t>(fold)] =
-                                      run_fold(data, kfold, fold, report.algorithm, params, scale,
+                                      run_fold(data, parts, fold, report.algorithm, params, scale,
                                                seed, shared.get(), fit_threads, work, ranking);
                                   std::lock_guard lock(progress_mutex);
                                   ++done;
@@ -253,20 +255,41 @@ void finish_fit(Progress* work, double reported) {
 }
 
 CvReport cross_validate(const Dataset& data, std::string_view algorithm,
+                        const algorithms::Params& params, RatingScale scale, const SplitSpec& split,
+                        uint64_t seed, int threads, const FoldProgress& progress, Progress* work,
+                        const RankingOptions* ranking) {
+  return run_fits(data, algorithm, params, scale, split, seed, threads, progress, false, work,
+                  ranking)
+      .report;
+}
+
+CvReport cross_validate(const Dataset& data, std::string_view algorithm,
                         const algorithms::Params& params, RatingScale scale, int folds,
                         uint64_t seed, int threads, const FoldProgress& progress, Progress* work,
                         const RankingOptions* ranking) {
-  return run_fits(data, algorithm, params, scale, folds, seed, threads, progress, false, work,
-                  ranking)
-      .report;
+  SplitSpec split;
+  split.folds = folds;
+  return cross_validate(data, algorithm, params, scale, split, seed, threads, progress, work,
+                        ranking);
+}
+
+CvAndFit cross_validate_and_fit(const Dataset& data, std::string_view algorithm,
+                                const algorithms::Params& params, RatingScale scale,
+                                const SplitSpec& split, uint64_t seed, int threads,
+                                const FoldProgress& progress, Progress* work,
+                                const RankingOptions* ranking) {
+  return run_fits(data, algorithm, params, scale, split, seed, threads, progress, true, work,
+                  ranking);
 }
 
 CvAndFit cross_validate_and_fit(const Dataset& data, std::string_view algorithm,
                                 const algorithms::Params& params, RatingScale scale, int folds,
                                 uint64_t seed, int threads, const FoldProgress& progress,
                                 Progress* work, const RankingOptions* ranking) {
-  return run_fits(data, algorithm, params, scale, folds, seed, threads, progress, true, work,
-                  ranking);
+  SplitSpec split;
+  split.folds = folds;
+  return cross_validate_and_fit(data, algorithm, params, scale, split, seed, threads, progress,
+                                work, ranking);
 }
 
 }  // namespace reco::evaluation

@@ -20,6 +20,7 @@
 #include "core/ratings.h"
 #include "evaluation/diagnostics.h"
 #include "evaluation/ranking.h"
+#include "evaluation/split.h"
 
 namespace reco::evaluation {
 
@@ -103,7 +104,12 @@ using FoldProgress = std::function<void(int folds_done, int folds)>;
 // `work`, when given, gets a step "cross-validation" counted in fits (fractions per epoch) and
 // is checked before each fit and after each epoch: cancelling it ends the run with
 // Error(kCancelled) within an epoch.
-// With `ranking`, each fold also measures its top-k lists (ranking.h) on its test slice.
+// With `ranking`, each fold also measures its top-k lists (ranking.h) on its test slice. The
+// SplitSpec forms divide the ratings as split.h says; the `folds` forms are k-fold.
+CvReport cross_validate(const Dataset& data, std::string_view algorithm,
+                        const algorithms::Params& params, RatingScale scale, const SplitSpec& split,
+                        uint64_t seed, int threads, const FoldProgress& progress = {},
+                        Progress* work = nullptr, const RankingOptions* ranking = nullptr);
 CvReport cross_validate(const Dataset& data, std::string_view algorithm,
                         const algorithms::Params& params, RatingScale scale, int folds,
                         uint64_t seed, int threads, const FoldProgress& progress = {},
@@ -118,6 +124,11 @@ struct CvAndFit {
   double fit_seconds = 0.0;            // wall time of the fit on all ratings itself
   std::vector<double> fit_epoch_rmse;  // its learning curve (FoldResult::epoch_rmse)
 };
+CvAndFit cross_validate_and_fit(const Dataset& data, std::string_view algorithm,
+                                const algorithms::Params& params, RatingScale scale,
+                                const SplitSpec& split, uint64_t seed, int threads,
+                                const FoldProgress& progress = {}, Progress* work = nullptr,
+                                const RankingOptions* ranking = nullptr);
 CvAndFit cross_validate_and_fit(const Dataset& data, std::string_view algorithm,
                                 const algorithms::Params& params, RatingScale scale, int folds,
                                 uint64_t seed, int threads, const FoldProgress& progress = {},

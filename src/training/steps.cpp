@@ -220,6 +220,14 @@ TrainingData read_training_data(storage::Warehouse& wh, const JobPlan& plan, con
 
 namespace {
 
+evaluation::SplitSpec split_spec(const JobSpec& spec) {
+  evaluation::SplitSpec split;
+  split.kind = evaluation::SplitSpec::parse_kind(spec.split);
+  split.folds = spec.folds;
+  split.test_ratio = spec.test_ratio;
+  return split;
+}
+
 // Null when the spec skips ranking metrics (k = 0).
 std::optional<evaluation::RankingOptions> ranking_options(const JobSpec& spec,
                                                           const TrainingData& data) {
@@ -241,9 +249,9 @@ std::optional<evaluation::RankingOptions> ranking_options(const JobSpec& spec,
 evaluation::CvReport evaluate(const TrainingData& data, const JobSpec& spec, int threads,
                               Progress* progress) {
   const auto ranking = ranking_options(spec, data);
-  return evaluation::cross_validate(data.data, spec.algorithm, spec.params, data.scale, spec.folds,
-                                    static_cast<uint64_t>(spec.seed), threads, nullptr, progress,
-                                    ranking ? &*ranking : nullptr);
+  return evaluation::cross_validate(data.data, spec.algorithm, spec.params, data.scale,
+                                    split_spec(spec), static_cast<uint64_t>(spec.seed), threads,
+                                    nullptr, progress, ranking ? &*ranking : nullptr);
 }
 
 std::unique_ptr<algorithms::Model> refit(const TrainingData& data, const JobSpec& spec, int threads,
@@ -263,7 +271,7 @@ Evaluated evaluate_and_refit(const TrainingData& data, const JobSpec& spec, int 
                              Progress* progress) {
   const auto ranking = ranking_options(spec, data);
   evaluation::CvAndFit both = evaluation::cross_validate_and_fit(
-      data.data, spec.algorithm, spec.params, data.scale, spec.folds,
+      data.data, spec.algorithm, spec.params, data.scale, split_spec(spec),
       static_cast<uint64_t>(spec.seed), threads, nullptr, progress, ranking ? &*ranking : nullptr);
   return {std::move(both.report), std::move(both.model), both.fit_seconds,
           std::move(both.fit_epoch_rmse)};

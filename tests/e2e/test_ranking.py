@@ -67,6 +67,31 @@ class RankingMetrics(RecoTestCase):
         self.assertIn("map@10", result)
         self.assertEqual(len(result["cv"]["recall@10"]), 5)
 
+    def test_a_stratified_split(self):
+        out = self.reco("evaluate", "--input", "ratings", "--split", "stratified", "--test-ratio", "0.2").stdout
+        self.assertIn("NDCG@10 (testset)", out)
+        j = json.loads(self.reco("evaluate", "--input", "ratings", "--split", "stratified", "--json").stdout)
+        self.assertEqual(j["folds"], 1)
+        self.assertEqual(j["split"], "stratified")
+        self.assertEqual(len(j["cv"]["rmse"]), 1)
+        r = self.query("select evaluate_model('ratings', '{\"split\": {\"kind\": \"stratified\", "
+                       "\"test_ratio\": 0.3}}') as e")
+        result = json.loads(r[0]["e"]) if isinstance(r[0]["e"], str) else r[0]["e"]
+        self.assertEqual(result["split"], "stratified")
+        self.assertIn("precision@10", result)
+        # A different ratio is a different split.
+        self.assertNotEqual(result["rmse"], j["rmse"])
+        summary = json.loads(self.reco("train", "--input", "ratings", "--model", "s", "--split", "stratified",
+                                       "--json").stdout)
+        self.assertEqual(summary["folds"], 1)
+        for options, needle in (('{"split": {"kind": "last_n", "n": 1}}', "unknown key 'n'"),
+                                ('{"split": {"kind": "files"}}', "'files' is not a split kind"),
+                                ('{"split": {"kind": "stratified", "test_ratio": 1}}', "test_ratio: 1 is out of range"),
+                                ('{"split": "nope"}', "'nope' is not a split kind")):
+            p = self.sql("select evaluate_model('ratings', '%s')" % options, check=False)
+            self.assertNotEqual(p.returncode, 0, options)
+            self.assertIn(needle, p.stderr)
+
     def test_bad_options(self):
         for args, needle in ((["--ranking-k", "-1"], "k: -1 is out of range"),
                              (["--ranking-k", "abc"], "k: 'abc' is not an integer"),

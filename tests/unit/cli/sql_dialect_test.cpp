@@ -1,5 +1,7 @@
 #include "cli/sql_dialect.h"
 
+#include <initializer_list>
+
 #include <gtest/gtest.h>
 
 namespace reco::cli {
@@ -126,11 +128,21 @@ TEST(SqlDialect, DescribeFunctionNamesOneFunctionOrFails) {
   EXPECT_FALSE(translate_snowflake("describe function").error.empty());
 }
 
+// Each statement becomes exactly one statement, the expected one.
+struct Rewrite {
+  const char* in;
+  const char* out;
+};
+void expect_rewrites(std::initializer_list<Rewrite> cases) {
+  for (const Rewrite& c : cases) {
+    const auto tr = translate_snowflake(c.in);
+    ASSERT_EQ(tr.statements.size(), 1u) << c.in;
+    EXPECT_EQ(tr.statements[0], c.out);
+  }
+}
+
 TEST(SqlDialect, ElementAccessBecomesJsonExtract) {
-  const struct {
-    const char* in;
-    const char* out;
-  } cases[] = {
+  expect_rewrites({
       {"select TOP_10_RECOMMENDATIONS[0] from r",
        "select json_extract(TOP_10_RECOMMENDATIONS, '$[0]') from r"},
       {"select r.x[1][2], \"q\"[3] from r",
@@ -140,12 +152,7 @@ TEST(SqlDialect, ElementAccessBecomesJsonExtract) {
       {"select f(x):status", "select json_extract(f(x), '$.status')"},
       {"select x from t where v:name = 'it''s'",
        "select x from t where json_extract(v, '$.name') = 'it''s'"},
-  };
-  for (const auto& c : cases) {
-    const auto tr = translate_snowflake(c.in);
-    ASSERT_EQ(tr.statements.size(), 1u) << c.in;
-    EXPECT_EQ(tr.statements[0], c.out);
-  }
+  });
 }
 
 TEST(SqlDialect, WhatOnlyLooksLikeElementAccessIsKept) {
@@ -159,21 +166,13 @@ TEST(SqlDialect, WhatOnlyLooksLikeElementAccessIsKept) {
 }
 
 TEST(SqlDialect, FlattenBecomesJsonEach) {
-  const struct {
-    const char* in;
-    const char* out;
-  } cases[] = {
+  expect_rewrites({
       {"select f.value from r, lateral flatten(input => r.recs) f",
        "select f.value from r, json_each(r.recs) f"},
       {"select * from table(flatten(input => parse_json('[1]')))",
        "select * from json_each(parse_json('[1]'))"},
       {"select * from flatten(r.x[0])", "select * from json_each(json_extract(r.x, '$[0]'))"},
-  };
-  for (const auto& c : cases) {
-    const auto tr = translate_snowflake(c.in);
-    ASSERT_EQ(tr.statements.size(), 1u) << c.in;
-    EXPECT_EQ(tr.statements[0], c.out);
-  }
+  });
   const char* with_path = "select * from table(flatten(input => x, path => 'a'))";
   EXPECT_EQ(translate_snowflake(with_path).statements.at(0), with_path);
 }

@@ -316,8 +316,11 @@ Translation translate_snowflake(std::string_view original) {
   const std::string_view sql = rewritten;
   const auto t = tokenize(sql);
   if (is_word(t, 0, "USE") && t.size() >= 2) {
+    const bool role = is_word(t, 1, "ROLE") || is_word(t, 1, "SECONDARY");
     tr.note = "reco: '" + std::string(sql.substr(t[0].begin, t.back().end - t[0].begin)) +
-              "' ignored: reco has one warehouse and one schema";
+              "' ignored: " +
+              (role ? "reco has no roles: access is the file permissions of the home"
+                    : "reco has one warehouse and one schema");
     return tr;
   }
   size_t words = 0;

@@ -56,7 +56,10 @@ TEST(SqlDialect, QuotedNamesAndCommentsAreRespected) {
 TEST(SqlDialect, UseStatementsAreIgnoredWithANote) {
   const auto tr = translate_snowflake("use warehouse COMPUTE_WH;");
   EXPECT_TRUE(tr.statements.empty());
-  EXPECT_NE(tr.note.find("ignored"), std::string::npos);
+  EXPECT_NE(tr.note.find("ignored: reco has one warehouse"), std::string::npos);
+  const auto role = translate_snowflake("use role sysadmin");
+  EXPECT_TRUE(role.statements.empty());
+  EXPECT_NE(role.note.find("ignored: reco has no roles"), std::string::npos);
 }
 
 TEST(SqlDialect, SetUpStatementsOfBuiltInThingsAreExplained) {

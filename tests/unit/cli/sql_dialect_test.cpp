@@ -147,12 +147,22 @@ void expect_rewrites(std::initializer_list<Rewrite> cases) {
 TEST(SqlDialect, ElementAccessBecomesJsonExtract) {
   expect_rewrites({
       {"select TOP_10_RECOMMENDATIONS[0] from r",
-       "select json_extract(TOP_10_RECOMMENDATIONS, '$[0]') from r"},
-      {"select r.x[1][2], \"q\"[3] from r",
-       "select json_extract(r.x, '$[1][2]'), json_extract(\"q\", '$[3]') from r"},
-      {"select v:a.b[1], v['k'] from t",
-       "select json_extract(v, '$.a.b[1]'), json_extract(v, '$.\"k\"') from t"},
-      {"select f(x):status", "select json_extract(f(x), '$.status')"},
+       "select json_extract(TOP_10_RECOMMENDATIONS, '$[0]') AS \"TOP_10_RECOMMENDATIONS[0]\" "
+       "from r"},
+      {"select TOP_10_RECOMMENDATIONS[0] as best from r",
+       "select json_extract(TOP_10_RECOMMENDATIONS, '$[0]') as best from r"},
+      {"select distinct a, v:k, (select \"q\"[1]) from t where f(v[0], 1) and v:k > 1",
+       "select distinct a, json_extract(v, '$.k') AS \"v:k\", (select json_extract(\"q\", '$[1]') "
+       "AS \"\"\"q\"\"[1]\") from t where f(json_extract(v, '$[0]'), 1) and json_extract(v, "
+       "'$.k') > 1"},
+      {"select count(x[0]), x[1] + 1, case when v:a then 1 end from t",
+       "select count(json_extract(x, '$[0]')), json_extract(x, '$[1]') + 1, case when "
+       "json_extract(v, '$.a') then 1 end from t"},
+      {"select r.x[1][2] + 0, \"q\"[3] q from r",
+       "select json_extract(r.x, '$[1][2]') + 0, json_extract(\"q\", '$[3]') q from r"},
+      {"select v:a.b[1] ab, v['k'] k from t",
+       "select json_extract(v, '$.a.b[1]') ab, json_extract(v, '$.\"k\"') k from t"},
+      {"select f(x):status", "select json_extract(f(x), '$.status') AS \"f(x):status\""},
       {"select x from t where v:name = 'it''s'",
        "select x from t where json_extract(v, '$.name') = 'it''s'"},
   });

@@ -26,6 +26,7 @@ const FunctionEnvironment& environment(sqlite3_context* ctx);
 void deploy_model(sqlite3_context* ctx, int argc, sqlite3_value** argv);
 void invoke_model(sqlite3_context* ctx, int argc, sqlite3_value** argv);
 void recommend(sqlite3_context* ctx, int argc, sqlite3_value** argv);
+void recommend_for(sqlite3_context* ctx, int argc, sqlite3_value** argv);
 // Implemented in json_functions.cpp.
 void parse_json(sqlite3_context* ctx, int argc, sqlite3_value** argv);
 

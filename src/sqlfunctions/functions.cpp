@@ -190,6 +190,12 @@ const std::vector<Function>& functions() {
         "text (JSON array of item ids, best first)",
         "the k items the user has not rated with the highest predicted ratings"},
        recommend},
+      {{"recommend_for", 2, 3, "recommend_for(endpoint_name, ratings_json [, k = 10])",
+        "text (JSON object: recommendations [{rank, item, score, prediction}], used, ignored, "
+        "fallback, note)",
+        "top-k for a user the model has never seen, from their ratings ([[item, rating], ...] or "
+        "{\"item\": rating}), without retraining (fold-in)"},
+       recommend_for},
       {{"parse_json", 1, 1, "parse_json(text)", "text (JSON, as SQLite's json() writes it)",
         "checks JSON text (an error names the first mistake) and marks it as JSON, like "
         "Snowflake's PARSE_JSON"},

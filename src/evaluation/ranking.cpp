@@ -47,22 +47,43 @@ RankingMetrics ranking_metrics(const algorithms::Model& model, const Dataset& da
   for (size_t r = 1; r <= k; ++r) discount[r] = 1.0 / std::log2(static_cast<double>(r) + 1.0);
 
   const recommendation::TopN top(model);
-  constexpr size_t kTile = recommendation::TopN::kUserTile;
-  std::vector<float> buffer(kTile * n_items);
+  // Users are scored a block at a time, one item block after another, so that each item block's
+  // factors stay in cache while every user of the block passes over them.
+  constexpr size_t kBlock = 64;
+  constexpr uint32_t kItems = 512;
+  std::vector<float> buffer(kBlock * n_items);
+  std::vector<float> unknown(n_items);
+  if (n_items > 0) model.score_unknown_user(0, static_cast<uint32_t>(n_items), unknown.data());
   RankingMetrics m;
   size_t entries = 0, obscure = 0;
   std::vector<char> is_relevant(n_items, 0);
-  // Users are scored kTile at a time: one pass over the item factors serves them all.
-  for (size_t first = 0; first < order.size(); first += kTile) {
-    const size_t count = std::min(kTile, order.size() - first);
-    int64_t tile[kTile];
-    std::span<float> outs[kTile];
+  for (size_t first = 0; first < order.size(); first += kBlock) {
+    const size_t count = std::min(kBlock, order.size() - first);
+    std::vector<uint32_t> known;
+    std::vector<size_t> slot;  // row of `buffer` per known user
     for (size_t t = 0; t < count; ++t) {
-      tile[t] = users[order[first + t]].model_user;
-      outs[t] = std::span<float>(buffer.data() + t * n_items, n_items);
+      const int64_t u = users[order[first + t]].model_user;
+      if (u >= 0) {
+        slot.push_back(t);
+        known.push_back(static_cast<uint32_t>(u));
+      }
     }
-    top.score_tile(std::span<const int64_t>(tile, count),
-                   std::span<const std::span<float>>(outs, count));
+    if (!known.empty()) {
+      std::vector<float> block(known.size() * kItems);
+      for (uint32_t i0 = 0; i0 < n_items; i0 += kItems) {
+        const uint32_t n = std::min<uint32_t>(kItems, static_cast<uint32_t>(n_items) - i0);
+        top.score_range(known, i0, n, block.data(), kItems);
+        for (size_t r = 0; r < known.size(); ++r) {
+          std::copy_n(block.data() + r * kItems, n, buffer.data() + slot[r] * n_items + i0);
+        }
+      }
+    }
+    std::vector<std::span<const float>> outs(count);
+    for (size_t t = 0; t < count; ++t) {
+      outs[t] = users[order[first + t]].model_user >= 0
+                    ? std::span<const float>(buffer.data() + t * n_items, n_items)
+                    : std::span<const float>(unknown);
+    }
     for (size_t t = 0; t < count; ++t) {
       const Held& held = users[order[first + t]];
       const auto rated = held.model_user >= 0

@@ -2,3 +2,4 @@
 // defined). RECO_ALGORITHM(x) refers to `Algorithm x_algorithm()` in algorithms/x.cpp.
 RECO_ALGORITHM(svd)
 RECO_ALGORITHM(baseline)
+RECO_ALGORITHM(svdpp)

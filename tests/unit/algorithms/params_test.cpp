@@ -95,8 +95,8 @@ TEST(ParamsTest, UnknownNameListsValidNames) {
 }
 
 TEST(ParamsTest, UnknownAlgorithmListsValidOnes) {
-  const std::string msg = error_of([] { parse_params("svdpp", {}); }, ErrorKind::kUsage);
-  EXPECT_THAT(msg, AllOf(HasSubstr("svdpp"), HasSubstr("svd, baseline")));
+  const std::string msg = error_of([] { parse_params("svdppp", {}); }, ErrorKind::kUsage);
+  EXPECT_THAT(msg, AllOf(HasSubstr("svdppp"), HasSubstr("svd, baseline, svdpp")));
 }
 
 TEST(ParamsTest, BadTypeNamesParameterAndValue) {

@@ -21,6 +21,9 @@ namespace {
 }  // namespace
 
 double FactorModel::estimate(int64_t user, int64_t item) const {
+  // Without biases Surprise cannot predict an unknown user or item (PredictionImpossible) and
+  // answers the global mean of the training ratings instead.
+  if (!biased && (user < 0 || item < 0)) return global_mean;
   double est = biased ? global_mean : 0.0;
   if (biased) {
     if (user >= 0) est += user_bias[static_cast<size_t>(user)];

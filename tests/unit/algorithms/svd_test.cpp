@@ -305,3 +305,26 @@ TEST(TrainTest, ModelKnowsOnlyTrainingUsersAndItems) {
 
 }  // namespace
 }  // namespace reco::algorithms
+
+namespace reco::algorithms {
+namespace {
+
+TEST(SvdTest, UnbiasedUnknownPairsGetTheGlobalMeanAsInSurprise) {
+  const Dataset d = reco::testing::random_dataset(20, 15, 0.5, 8);
+  std::vector<uint32_t> all(d.size());
+  for (uint32_t k = 0; k < d.size(); ++k) all[k] = k;
+  const auto model = fit("svd", parse_params("svd", {{"biased", "false"}, {"n_factors", "3"}}), d,
+                         all, {0.5f, 5.0f}, 1);
+  const FactorModel& m = as_factor_model(*model);
+  ASSERT_FALSE(m.biased);
+  EXPECT_EQ(m.estimate(-1, 0), m.global_mean);
+  EXPECT_EQ(m.estimate(0, -1), m.global_mean);
+  EXPECT_EQ(m.estimate(-1, -1), m.global_mean);
+  EXPECT_NE(m.estimate(0, 0), m.global_mean);
+  std::vector<float> scores(m.n_items());
+  m.score_unknown_user(0, m.n_items(), scores.data());
+  for (const float s : scores) EXPECT_EQ(s, static_cast<float>(m.global_mean));
+}
+
+}  // namespace
+}  // namespace reco::algorithms

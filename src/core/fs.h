@@ -20,6 +20,11 @@ Error write_error(const std::string& what, int err);
 
 // Writes `<path>.tmp-<pid>-<n>`, fsyncs it and renames it over `path`.
 void write_file_atomic(const std::filesystem::path& path, std::string_view bytes);
+// Appends `line` and a newline to the file (created when absent) in one write on an O_APPEND
+// descriptor, then fsyncs: the line is whole on disk when this returns. A last line left without
+// its newline (a crash mid-write) is ended first, so readers can skip it alone. Appenders to one
+// file must be serialised by the caller (a lock) if lines may exceed PIPE_BUF.
+void append_line_durable(const std::filesystem::path& path, std::string_view line);
 // Removes the temporary files of write_file_atomic (and the files and directories of other
 // writers using the same `.tmp-<pid>-<n>` suffix) in `dir` whose process is gone. Returns how
 // many it removed.

@@ -24,6 +24,7 @@ const FunctionEnvironment& environment(sqlite3_context* ctx);
 
 // Implemented in model_functions.cpp.
 void deploy_model(sqlite3_context* ctx, int argc, sqlite3_value** argv);
+void rollback_model(sqlite3_context* ctx, int argc, sqlite3_value** argv);
 void invoke_model(sqlite3_context* ctx, int argc, sqlite3_value** argv);
 void recommend(sqlite3_context* ctx, int argc, sqlite3_value** argv);
 // Implemented in json_functions.cpp.

@@ -178,10 +178,17 @@ const std::vector<Function>& functions() {
         "text (JSON object: rmse, mae, per-fold cv, timings)",
         "cross-validation only: publishes no model and writes no table"},
        evaluate_model},
-      {{"deploy_model", 2, 2, "deploy_model(endpoint_name, model_url)",
-        "text (JSON object: name, model, version, artifact_uri, generation, status)",
-        "creates or updates an endpoint serving models:/NAME[/VERSION], a file:// URI or a path"},
+      {{"deploy_model", 2, 3, "deploy_model(endpoint_name, model_url [, options_json])",
+        "text (JSON object: name, model, version, artifact_uri, generation, status, promoted, "
+        "reason)",
+        "creates or updates an endpoint serving models:/NAME[/VERSION], a file:// URI or a path; "
+        "options {\"promote_if\": {\"metric\": \"rmse\", \"margin\": 0.001}} deploy only a "
+        "better model"},
        deploy_model},
+      {{"rollback_model", 1, 2, "rollback_model(endpoint_name [, version])",
+        "text (JSON object: name, model, version, generation, status, previous)",
+        "puts the endpoint back on the version it served before (or on version N of its model)"},
+       rollback_model},
       {{"invoke_model", 3, 3, "invoke_model(endpoint_name, user_id, item_id)",
         "real (predicted rating, clipped to the rating scale)",
         "one predicted rating from the endpoint's model, computed in-process"},

@@ -3,7 +3,8 @@
 // extension). They run on the caller's connection, so they see its tables and transaction.
 //
 //   train_and_get_recommendations(input_table, output_table [, options_json])  -> JSON object
-//   deploy_model(endpoint_name, model_url)            -> JSON object describing the endpoint
+//   deploy_model(endpoint_name, model_url [, options]) -> JSON object describing the endpoint
+//   rollback_model(endpoint_name [, version])         -> JSON object describing the endpoint
 //   invoke_model(endpoint_name, user_id, item_id)     -> predicted rating (REAL)
 //   recommend(endpoint_name, user_id [, k])           -> JSON array of the k best item ids
 //   parse_json(text)                                  -> the JSON text, checked and marked JSON
@@ -39,6 +40,9 @@ struct FunctionEnvironment {
   // function registered from this environment.
   std::shared_ptr<deployment::EndpointStore> endpoints;
   std::shared_ptr<deployment::LiveModels> live_models;
+  // Recorded in endpoint histories as what deployed or rolled back: "sql", or "task:NAME" when
+  // a task's SQL runs.
+  std::string cause = "sql";
 };
 
 // Registers every reco SQL function on db. Returns SQLITE_OK or an SQLite error code.

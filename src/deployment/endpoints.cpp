@@ -411,6 +411,13 @@ uint64_t EndpointStore::append_event(const std::string& name, json event,
   return seq;
 }
 
+std::optional<json> EndpointStore::rollback_target(const std::string& name) const {
+  if (!registry::ModelRegistry::is_valid_name(name)) return std::nullopt;
+  const auto stack = deployment_stack(log_.read(name).events);
+  if (stack.size() < 2) return std::nullopt;
+  return stack[stack.size() - 2];
+}
+
 HistoryRead EndpointStore::history(const std::string& name) const {
   validate_name(name);
   const DirectoryLock lock(dir_);

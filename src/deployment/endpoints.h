@@ -112,6 +112,10 @@ class EndpointStore {
   DeployOutcome rollback(const std::string& name, std::optional<int> version,
                          const std::string& cause);
 
+  // Where rollback(name) without a version would go (a history SIDE: model, version,
+  // model_uri, ...), or nullopt when there is no previous version. Reads without locking.
+  std::optional<nlohmann::json> rollback_target(const std::string& name) const;
+
   // The endpoint's history, oldest first (history.h). Throws Error(kNotFound) when the endpoint
   // neither exists nor has a history.
   HistoryRead history(const std::string& name) const;

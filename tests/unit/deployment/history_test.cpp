@@ -106,6 +106,7 @@ TEST_F(HistoryTest, EveryChangeIsRecordedWithCauseVersionsAndMetrics) {
 TEST_F(HistoryTest, RollbackWalksBackThroughTheHistoryThenRefuses) {
   for (int v = 1; v <= 3; ++v) testing::publish_random(home, "m", v);
   for (int v = 1; v <= 3; ++v) deploy("ep", "models:/m/" + std::to_string(v));
+  EXPECT_EQ(store.rollback_target("ep")->value("version", 0), 2);
   auto o = store.rollback("ep", std::nullopt, "sql");
   EXPECT_EQ(o.event, "rollback");
   EXPECT_EQ(o.deployed.endpoint.model_version, 2);
@@ -113,6 +114,7 @@ TEST_F(HistoryTest, RollbackWalksBackThroughTheHistoryThenRefuses) {
   EXPECT_EQ(o.deployed.artifact->model->n_users(), 20u);  // loaded and validated
   EXPECT_EQ(o.previous["version"], 3);
   EXPECT_EQ(store.rollback("ep", std::nullopt, "cli").deployed.endpoint.model_version, 1);
+  EXPECT_FALSE(store.rollback_target("ep"));
   std::string message;
   EXPECT_EQ(kind_of([&] { store.rollback("ep", std::nullopt, "cli"); }, &message),
             ErrorKind::kConflict);

@@ -1,6 +1,7 @@
 #include "core/fs.h"
 
 #include <fcntl.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -101,6 +102,40 @@ void append_line_durable(const fs::path& path, std::string_view line) {
   ::close(fd);
   if (err != 0) throw write_error("cannot append to " + path.string(), err);
   if (created) fsync_directory(dir);
+}
+
+namespace {
+
+int open_lock_file(const fs::path& path) {
+  ensure_directory(path.parent_path().empty() ? fs::path(".") : path.parent_path());
+  const int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+  if (fd < 0) throw write_error("cannot open lock file " + path.string(), errno);
+  return fd;
+}
+
+}  // namespace
+
+DirectoryLock::DirectoryLock(const fs::path& lock_file) : fd_(open_lock_file(lock_file)) {
+  while (::flock(fd_, LOCK_EX) != 0) {
+    if (errno != EINTR) {
+      const int err = errno;
+      ::close(fd_);
+      throw Error(ErrorKind::kIo,
+                  fmt::format("cannot lock {}: {}", lock_file.string(), std::strerror(err)));
+    }
+  }
+}
+
+DirectoryLock::~DirectoryLock() {
+  ::close(fd_);  // closing releases the lock
+}
+
+TryLock::TryLock(const fs::path& lock_file) : fd_(open_lock_file(lock_file)) {
+  held_ = ::flock(fd_, LOCK_EX | LOCK_NB) == 0;
+}
+
+TryLock::~TryLock() {
+  ::close(fd_);
 }
 
 size_t remove_stale_temp_files(const fs::path& dir) {

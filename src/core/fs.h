@@ -31,6 +31,34 @@ void append_line_durable(const std::filesystem::path& path, std::string_view lin
 size_t remove_stale_temp_files(const std::filesystem::path& dir);
 void ensure_directory(const std::filesystem::path& dir);  // mkdir -p with a clear error
 
+// An exclusive lock on a lock file (flock; the file and its folder are created when absent),
+// held until destruction. It serialises read-modify-write of records between threads and
+// processes; the kernel releases it when a process dies, so it never outlives its holder.
+class DirectoryLock {
+ public:
+  explicit DirectoryLock(const std::filesystem::path& lock_file);
+  ~DirectoryLock();
+  DirectoryLock(const DirectoryLock&) = delete;
+  DirectoryLock& operator=(const DirectoryLock&) = delete;
+
+ private:
+  int fd_ = -1;
+};
+
+// The same without waiting: held() is false when another holder has it.
+class TryLock {
+ public:
+  explicit TryLock(const std::filesystem::path& lock_file);
+  ~TryLock();
+  TryLock(const TryLock&) = delete;
+  TryLock& operator=(const TryLock&) = delete;
+  bool held() const { return held_; }
+
+ private:
+  int fd_ = -1;
+  bool held_ = false;
+};
+
 // A regular file open for reading. Every file a user or client can name is opened this way:
 // with O_NONBLOCK, so a FIFO or a device cannot block the open, then refused unless it is a
 // regular file, so nothing can make reco wait on a pipe or read an endless device.

@@ -1,8 +1,6 @@
 #include "deployment/endpoints.h"
 #include "core/json.h"
 
-#include <fcntl.h>
-#include <sys/file.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -24,34 +22,6 @@ using nlohmann::json;
 namespace {
 
 constexpr const char* kRecordSuffix = ".json";
-
-// Serialises read-modify-write of endpoint records between processes (flock on a lock file in
-// the endpoints directory); released on destruction.
-class DirectoryLock {
- public:
-  explicit DirectoryLock(const fs::path& dir) {
-    ensure_directory(dir);
-    const fs::path path = dir / ".lock";
-    fd_ = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
-    if (fd_ < 0)
-      throw Error(ErrorKind::kIo,
-                  fmt::format("cannot open {}: {}", path.string(), std::strerror(errno)));
-    while (::flock(fd_, LOCK_EX) != 0) {
-      if (errno != EINTR) {
-        const int err = errno;
-        ::close(fd_);
-        throw Error(ErrorKind::kIo,
-                    fmt::format("cannot lock {}: {}", path.string(), std::strerror(err)));
-      }
-    }
-  }
-  ~DirectoryLock() { ::close(fd_); }  // closing releases the lock
-  DirectoryLock(const DirectoryLock&) = delete;
-  DirectoryLock& operator=(const DirectoryLock&) = delete;
-
- private:
-  int fd_ = -1;
-};
 
 template <typename T>
 T field(const json& j, const char* key, const std::string& source) {
@@ -211,7 +181,7 @@ DeployOutcome EndpointStore::deploy(const DeployRequest& request) {
       fs::absolute(registry::path_from_uri(request.model_uri, models)).lexically_normal();
   // Everything that can fail about the artifact fails here, before the record is touched.
   auto artifact = load_candidate(request.name, request.model_uri, path, request.cause);
-  const DirectoryLock lock(dir_);
+  const DirectoryLock lock(dir_ / ".lock");
   return install_locked(request, path, std::move(artifact), "deploy", false);
 }
 
@@ -223,7 +193,7 @@ std::shared_ptr<const registry::Artifact> EndpointStore::load_candidate(
   } catch (const Error& e) {
     // An existing endpoint's history shows the attempt; the endpoint itself is untouched.
     try {
-      const DirectoryLock lock(dir_);
+      const DirectoryLock lock(dir_ / ".lock");
       if (const auto current = find(name)) {
         append_event(
             name,
@@ -326,7 +296,7 @@ DeployOutcome EndpointStore::rollback(const std::string& name, std::optional<int
   bool to_previous = !version;
   uint64_t generation = 0;
   {
-    const DirectoryLock lock(dir_);
+    const DirectoryLock lock(dir_ / ".lock");
     const auto current = find(name);
     if (!current) get(name);  // throws Error(kNotFound) naming the deployed endpoints
     generation = current->generation;
@@ -362,7 +332,7 @@ DeployOutcome EndpointStore::rollback(const std::string& name, std::optional<int
                 fmt::format("cannot roll back endpoint {} to {}: {}", name, target, e.what()));
   }
   auto artifact = load_candidate(name, target, path, cause);
-  const DirectoryLock lock(dir_);
+  const DirectoryLock lock(dir_ / ".lock");
   const auto current = find(name);
   if (!current || current->generation != generation)
     throw Error(ErrorKind::kConflict,
@@ -420,7 +390,7 @@ std::optional<json> EndpointStore::rollback_target(const std::string& name) cons
 
 HistoryRead EndpointStore::history(const std::string& name) const {
   validate_name(name);
-  const DirectoryLock lock(dir_);
+  const DirectoryLock lock(dir_ / ".lock");
   const auto current = find(name);
   if (!current && !log_.exists(name)) get(name);  // throws Error(kNotFound)
   try {
@@ -432,7 +402,7 @@ HistoryRead EndpointStore::history(const std::string& name) const {
 
 void EndpointStore::record_load_failure(const Endpoint& record, const std::string& error,
                                         const Endpoint* serving) {
-  const DirectoryLock lock(dir_);
+  const DirectoryLock lock(dir_ / ".lock");
   for (const json& e : log_.read(record.name).events) {
     if (e.value("event", "") == "load_failed" && e.contains("detected_by") &&
         e.value("generation", uint64_t{0}) == record.generation)
@@ -499,7 +469,7 @@ Endpoint EndpointStore::get(const std::string& name) const {
 
 bool EndpointStore::remove(const std::string& name, const std::string& cause) {
   validate_name(name);
-  const DirectoryLock lock(dir_);
+  const DirectoryLock lock(dir_ / ".lock");
   const auto current = find(name);
   std::error_code ec;
   if (!fs::remove(dir_ / (name + kRecordSuffix), ec)) return false;

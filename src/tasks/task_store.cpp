@@ -37,6 +37,33 @@ std::optional<RunState> parse_state(const std::string& s) {
 
 }  // namespace
 
+TaskOptions parse_task_options(std::string_view text) {
+  TaskOptions o;
+  if (text.find_first_not_of(" \t\r\n") == std::string_view::npos) return o;
+  const auto j = try_parse_json(text);
+  if (!j || !j->is_object())
+    throw Error(ErrorKind::kUsage,
+                fmt::format("task options must be a JSON object such as {{\"when_changed\": "
+                            "\"ratings\"}}, got: {}",
+                            std::string(text.substr(0, 100))));
+  for (const auto& [key, value] : j->items()) {
+    if (key == "when_changed") {
+      if (!value.is_string() && !value.is_null())
+        throw Error(ErrorKind::kUsage, "task option when_changed must be a table name");
+      if (value.is_string()) o.when_changed = value.get<std::string>();
+    } else if (key == "replace") {
+      if (!value.is_boolean())
+        throw Error(ErrorKind::kUsage, "task option replace must be true or false");
+      o.replace = value.get<bool>();
+    } else {
+      throw Error(ErrorKind::kUsage,
+                  fmt::format("unknown task option '{}' (known: when_changed, replace)",
+                              key.substr(0, 100)));
+    }
+  }
+  return o;
+}
+
 const char* to_string(RunState state) {
   switch (state) {
     case RunState::kExecuting:

@@ -40,6 +40,14 @@ struct Task {
   static Task from_json(const nlohmann::json& j, const std::string& source);
 };
 
+// create_task's options: {"when_changed": "TABLE", "replace": true}. Error(kUsage) naming an
+// unknown key or a wrong type; empty text is no options.
+struct TaskOptions {
+  std::string when_changed;
+  bool replace = false;
+};
+TaskOptions parse_task_options(std::string_view options_json);
+
 enum class RunState { kExecuting, kSucceeded, kFailed, kSkipped };
 const char* to_string(RunState state);
 

@@ -13,9 +13,9 @@
 // FNV-1a 64 hash of every value (type and bytes) in rowid order, computed by one full scan when
 // the task is due. No triggers: it sees every change however it was made (reco, the stock
 // sqlite3 shell, `create or replace table`), and costs nothing between runs; its price is one
-// scan per due occurrence (README: about 1 s per 2.5 M rows of three columns on this machine,
-// so ~10 s on 25 M rows, once per scheduled time). A reload of the same rows in another order
-// counts as a change.
+// scan per due occurrence (measured on a 2-core machine: 2.4 s and 16 MB for 10 M MovieLens-like
+// rows of four columns, linear, so about 6 s on 25 M). A reload of the same rows in another
+// order counts as a change.
 
 #include <sqlite3.h>
 

@@ -138,6 +138,17 @@ TryLock::~TryLock() {
   ::close(fd_);
 }
 
+std::vector<std::string> names_with_suffix(const fs::path& dir, std::string_view suffix) {
+  std::vector<std::string> out;
+  std::error_code ec;
+  for (fs::directory_iterator it(dir, ec), end; !ec && it != end; it.increment(ec)) {
+    const std::string file = it->path().filename().string();
+    if (file.size() > suffix.size() && file.ends_with(suffix))
+      out.push_back(file.substr(0, file.size() - suffix.size()));
+  }
+  return out;
+}
+
 size_t remove_stale_temp_files(const fs::path& dir) {
   size_t removed = 0;
   std::error_code ec;

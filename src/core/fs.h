@@ -8,6 +8,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "core/error.h"
 
@@ -30,6 +31,11 @@ void append_line_durable(const std::filesystem::path& path, std::string_view lin
 // many it removed.
 size_t remove_stale_temp_files(const std::filesystem::path& dir);
 void ensure_directory(const std::filesystem::path& dir);  // mkdir -p with a clear error
+
+// The names of the files in `dir` that end in `suffix` (".json"), without it, unsorted; empty
+// when `dir` does not exist. Records stored one file per name are listed with it.
+std::vector<std::string> names_with_suffix(const std::filesystem::path& dir,
+                                           std::string_view suffix);
 
 // An exclusive lock on a lock file (flock; the file and its folder are created when absent),
 // held until destruction. It serialises read-modify-write of records between threads and

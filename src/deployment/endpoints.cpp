@@ -439,11 +439,7 @@ std::optional<Endpoint> EndpointStore::find(const std::string& name) const {
 
 std::vector<Endpoint> EndpointStore::list() const {
   std::vector<Endpoint> out;
-  std::error_code ec;
-  for (fs::directory_iterator it(dir_, ec), end; !ec && it != end; it.increment(ec)) {
-    const fs::path p = it->path();
-    if (p.extension() != kRecordSuffix) continue;
-    const std::string name = p.stem().string();
+  for (const std::string& name : names_with_suffix(dir_, kRecordSuffix)) {
     try {
       if (auto e = find(name)) out.push_back(std::move(*e));
     } catch (const Error&) {

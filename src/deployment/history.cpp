@@ -38,27 +38,8 @@ void HistoryLog::append(const std::string& endpoint, const json& event) const {
 }
 
 HistoryRead HistoryLog::read(const std::string& endpoint) const {
-  HistoryRead out;
-  const auto text = read_file_if_exists(path(endpoint));
-  if (!text) return out;
-  size_t start = 0;
-  while (start < text->size()) {
-    const size_t end = text->find('\n', start);
-    if (end == std::string::npos) {  // torn by a crash: the next append ends it
-      ++out.skipped_lines;
-      break;
-    }
-    const std::string_view line(text->data() + start, end - start);
-    start = end + 1;
-    if (line.empty()) continue;
-    auto event = try_parse_json(line);
-    if (event && event->is_object()) {
-      out.events.push_back(std::move(*event));
-    } else {
-      ++out.skipped_lines;
-    }
-  }
-  return out;
+  JsonLines lines = read_json_lines(path(endpoint));
+  return {std::move(lines.objects), lines.skipped};
 }
 
 std::vector<json> deployment_stack(const std::vector<json>& events) {

@@ -194,12 +194,9 @@ Task TaskStore::get(const std::string& name) const {
 
 std::vector<Task> TaskStore::list() const {
   std::vector<Task> out;
-  std::error_code ec;
-  for (fs::directory_iterator it(dir_, ec), end; !ec && it != end; it.increment(ec)) {
-    const fs::path p = it->path();
-    if (p.extension() != kSuffix) continue;
+  for (const std::string& name : names_with_suffix(dir_, kSuffix)) {
     try {
-      if (auto t = find(p.stem().string())) out.push_back(std::move(*t));
+      if (auto t = find(name)) out.push_back(std::move(*t));
     } catch (const Error&) {
       // A damaged record is skipped here; get(name) reports it.
     }
@@ -270,32 +267,24 @@ void TaskStore::append_run(const Run& run) {
 
 std::vector<Run> TaskStore::runs(const std::string& name) const {
   validate_name(name);
-  const auto text = read_file_if_exists(dir_ / (name + kRunsSuffix));
   std::vector<Run> out;
-  if (!text) return out;
   std::map<std::string, size_t> index;
-  size_t start = 0;
-  while (start < text->size()) {
-    const size_t end = text->find('\n', start);
-    if (end == std::string::npos) break;  // torn by a crash
-    const auto j = try_parse_json(std::string_view(*text).substr(start, end - start));
-    start = end + 1;
-    if (!j || !j->is_object() || !j->contains("run")) continue;
+  for (const json& j : read_json_lines(dir_ / (name + kRunsSuffix)).objects) {
+    if (!j.contains("run")) continue;
     Run r;
-    r.id = j->value("run", "");
-    r.task = j->value("task", name);
-    r.state = parse_state(j->value("state", "")).value_or(RunState::kFailed);
-    r.trigger = j->value("trigger", "");
-    r.started_at = j->value("started_at", "");
-    if (j->contains("finished_at") && (*j)["finished_at"].is_string())
-      r.finished_at = (*j)["finished_at"].get<std::string>();
-    if (j->contains("error") && (*j)["error"].is_string())
-      r.error = (*j)["error"].get<std::string>();
-    if (j->contains("jobs") && (*j)["jobs"].is_array())
-      for (const auto& id : (*j)["jobs"])
+    r.id = j.value("run", "");
+    r.task = j.value("task", name);
+    r.state = parse_state(j.value("state", "")).value_or(RunState::kFailed);
+    r.trigger = j.value("trigger", "");
+    r.started_at = j.value("started_at", "");
+    if (j.contains("finished_at") && j["finished_at"].is_string())
+      r.finished_at = j["finished_at"].get<std::string>();
+    if (j.contains("error") && j["error"].is_string()) r.error = j["error"].get<std::string>();
+    if (j.contains("jobs") && j["jobs"].is_array())
+      for (const auto& id : j["jobs"])
         if (id.is_string()) r.jobs.push_back(id.get<std::string>());
-    r.pid = j->value("pid", 0);
-    r.scheduled = j->value("scheduled_epoch", int64_t{0});
+    r.pid = j.value("pid", 0);
+    r.scheduled = j.value("scheduled_epoch", int64_t{0});
     const auto it = index.find(r.id);
     if (it == index.end()) {
       index[r.id] = out.size();

@@ -10,11 +10,10 @@ import os
 import shutil
 import sys
 import tempfile
-import threading
 import time
 
 import recotest
-from test_serve import CSV, GUIDE_PAYLOAD, TOKEN, Serve, ServeTestCase, run_reco
+from test_serve import TOKEN, ContinuousLoad, Serve, ServeTestCase, run_reco
 
 _SHARED = {}
 
@@ -199,30 +198,7 @@ class RollbackUnderLoadTest(ServeTestCase):
         v2 = self.predictions_csv(server, "/endpoints/swap/invocations")
         self.assertNotEqual(v1, v2)
 
-        stop = threading.Event()
-        results = {"ok": 0, "v1": 0, "v2": 0, "failures": []}
-        lock = threading.Lock()
-
-        def client():
-            deadline = time.monotonic() + 60  # bounded even if the main thread fails
-            while not stop.is_set() and time.monotonic() < deadline:
-                try:
-                    r = server.request("POST", "/endpoints/swap/invocations", GUIDE_PAYLOAD, CSV, timeout=20)
-                    values = [float(x) for x in r.text().splitlines()] if r.status == 200 else None
-                except Exception as e:  # a failed request is what this test must never see
-                    r, values = None, repr(e)
-                with lock:
-                    if r is not None and r.status == 200 and values in (v1, v2):
-                        results["ok"] += 1
-                        results["v1" if values == v1 else "v2"] += 1
-                    else:
-                        results["failures"].append((r, values))
-
-        threads = [threading.Thread(target=client) for _ in range(4)]
-        t0 = time.monotonic()
-        for t in threads:
-            t.start()
-        try:
+        with ContinuousLoad(server, "/endpoints/swap/invocations", [v1, v2]) as load:
             # Roll back over HTTP (this server swaps at once), forward again by version, then back
             # from another process (the server notices within its refresh interval).
             time.sleep(0.3)
@@ -236,18 +212,13 @@ class RollbackUnderLoadTest(ServeTestCase):
             server.wait_until(lambda: server.request("GET", "/endpoints/swap").json()["serving"]["version"] == 1,
                               what="the rollback made by another process to be served")
             time.sleep(0.3)
-        finally:
-            stop.set()
-            for t in threads:
-                t.join()
-        elapsed = time.monotonic() - t0
         print("rollback under load: %d requests in %.1f s (%.0f/s), %d failed, %d on v1, %d on v2"
-              % (results["ok"] + len(results["failures"]), elapsed, results["ok"] / elapsed,
-                 len(results["failures"]), results["v1"], results["v2"]), file=sys.stderr)
-        self.assertEqual(results["failures"], [])
-        self.assertGreater(results["ok"], 20)
-        self.assertGreater(results["v1"], 0)
-        self.assertGreater(results["v2"], 0)
+              % (load.ok + len(load.failures), load.elapsed, load.ok / load.elapsed, len(load.failures),
+                 load.by_answer[0], load.by_answer[1]), file=sys.stderr)
+        self.assertEqual(load.failures, [])
+        self.assertGreater(load.ok, 20)
+        self.assertGreater(load.by_answer[0], 0)
+        self.assertGreater(load.by_answer[1], 0)
         self.assertEqual(self.predictions_csv(server, "/endpoints/swap/invocations"), v1)
 
         before = server.request("GET", "/endpoints/swap/history").json()["events"]

@@ -38,8 +38,7 @@ void run_sql(Context& ctx, const SqlOptions& opts) {
   }
   sqlite3* db = sqlite->handle();
   const int rc = sqlfunctions::register_all(
-      db,
-      sqlfunctions::FunctionEnvironment{ctx.home(), !ctx.options.quiet, nullptr, nullptr, "sql", {}});
+      db, sqlfunctions::FunctionEnvironment{ctx.home(), !ctx.options.quiet, nullptr, nullptr});
   if (rc != SQLITE_OK) {
     throw Error(ErrorKind::kInternal, fmt::format("cannot register reco's SQL functions on {}: {}",
                                                   warehouse.location(), sqlite3_errstr(rc)));

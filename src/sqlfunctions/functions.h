@@ -47,7 +47,7 @@ struct FunctionEnvironment {
   // a task's SQL runs.
   std::string cause = "sql";
   // Called with the id of every training job a function starts (a task's run lists them).
-  std::function<void(const std::string& job_id)> on_job;
+  std::function<void(const std::string& job_id)> on_job = nullptr;
 };
 
 // Registers every reco SQL function on db. Returns SQLITE_OK or an SQLite error code.

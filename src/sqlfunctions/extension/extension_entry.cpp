@@ -21,7 +21,7 @@ extern "C" __attribute__((visibility("default"))) int sqlite3_reco_init(
     const char* quiet = std::getenv("RECO_QUIET");
     reco::sqlfunctions::FunctionEnvironment env{reco::Home::resolve(std::nullopt),
                                                 !(quiet && std::strcmp(quiet, "1") == 0), nullptr,
-                                                nullptr, "sql", {}};
+                                                nullptr};
     env.home.create();
     return reco::sqlfunctions::register_all(db, env);
   } catch (const std::exception& e) {

@@ -73,7 +73,7 @@ pipeline() {
     fi
     local home="$work/home-$label-$run"
     rm -rf "$home"
-    timed load "$reco" --quiet --home "$home" load movielens "$data" >/dev/null
+    timed load "$reco" --quiet --home "$home" --create load movielens "$data" >/dev/null
     timed train "$reco" --quiet --home "$home" train --input ratings --output recs \
       --folds "$folds" --json >"$work/train.json"
     for key in read_s cv_s fit_s top_n_s write_s total_s; do
@@ -108,7 +108,7 @@ print(' '.join(str(float(a) + float(b) + float(c)) for a, b, c in zip(g, l, t)))
 convergence() {
   local label="$1" data="$2" home="$work/home-conv-$1"
   rm -rf "$home"
-  "$reco" --quiet --home "$home" load movielens "$data" >/dev/null
+  "$reco" --quiet --home "$home" --create load movielens "$data" >/dev/null
   local line="$label: 5-fold CV mean RMSE"
   for mode in off on; do
     "$reco" --quiet --home "$home" train --input ratings --folds 5 --set parallel=$mode \

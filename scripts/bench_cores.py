@@ -57,7 +57,7 @@ CASES = [
 
 def bench(reco, label, data_dir, runs, work):
     home = os.path.join(work, "home-" + label)
-    subprocess.run([reco, "--quiet", "--home", home, "load", "movielens", data_dir], check=True,
+    subprocess.run([reco, "--quiet", "--home", home, "--create", "load", "movielens", data_dir], check=True,
                    stdout=subprocess.DEVNULL)
     samples = {}  # (case, threads) -> list of (step s, process wall s, process cpu s)
     rmse = {}

@@ -51,6 +51,7 @@ def main():
                                                                 "ml-latest-small"))
     work = tempfile.mkdtemp(prefix="reco-hostile-")
     env = dict(os.environ, RECO_HOME=os.path.join(work, "home"))
+    os.makedirs(env["RECO_HOME"])
     env.pop("RECO_DB", None)
     server = None
     try:

@@ -13,6 +13,7 @@ data="${RECO_MOVIELENS_SMALL:-$root/../shared/data/movielens/ml-latest-small}"
 work="$(mktemp -d)"
 trap 'rm -rf "$work"' EXIT
 export RECO_HOME="$work/home"
+mkdir -p "$RECO_HOME"
 
 if [ ! -f "$data/ratings.csv" ]; then
   echo "WARNING: $data has no ratings.csv; using generated data of the same shape" >&2

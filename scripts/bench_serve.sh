@@ -28,6 +28,7 @@ c++ -std=c++20 -O2 -o "$client" "$root/scripts/bench_serve_client.cpp" $(pkg-con
 
 echo "machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'), load $(cut -d' ' -f1-3 /proc/loadavg)"
 home="$work/home"
+mkdir -p "$home"
 if [ -f "$data/ratings.csv" ]; then
   "$reco" --quiet --home "$home" load movielens "$data" >/dev/null
   ratings="$data/ratings.csv"

@@ -16,20 +16,10 @@ namespace reco::cli {
 const Home& Context::home() {
   if (!home_) {
     Home home = Home::resolve(options.home);
-    if (!home.exists()) {
-      if (home.is_explicit() && !options.create) {
-        throw Error(ErrorKind::kNotFound,
-                    fmt::format("the reco home {} does not exist (from --home or RECO_HOME): "
-                                "check the path, or create it with `reco init --home {}` or by "
-                                "adding --create",
-                                home.root().string(), home.root().string()));
-      }
-      home.create();
-      if (!home.is_explicit() && !options.quiet) {
-        fmt::print(stderr,
-                   "reco: created the default home {} (--home DIR or RECO_HOME picks another)\n",
-                   home.root().string());
-      }
+    if (home.prepare(options.create) && !home.is_explicit() && !options.quiet) {
+      fmt::print(stderr,
+                 "reco: created the default home {} (--home DIR or RECO_HOME picks another)\n",
+                 home.root().string());
     }
     home_ = std::move(home);
     recover();

@@ -205,6 +205,34 @@ std::optional<std::string> subscript_step(std::string_view sql, const Token& tok
   return std::nullopt;
 }
 
+// Whether tokens [first, end) are a whole item of a SELECT list: after SELECT (or DISTINCT,
+// ALL) or a comma, before a comma, FROM, ')' or the end, with the nearest clause keyword at the
+// same parenthesis level being SELECT (so function arguments and WHERE terms are not items).
+bool whole_select_item(const std::vector<Token>& t, size_t first, size_t end) {
+  if (first == 0) return false;
+  const Token& before = t[first - 1];
+  if (!(before.symbol == ',' || before.upper == "SELECT" || before.upper == "DISTINCT" ||
+        before.upper == "ALL")) {
+    return false;
+  }
+  if (end < t.size() && !(t[end].symbol == ',' || t[end].symbol == ';' || t[end].symbol == ')' ||
+                          t[end].upper == "FROM")) {
+    return false;
+  }
+  int depth = 0;
+  for (size_t j = first; j-- > 0;) {
+    if (t[j].symbol == ')') ++depth;
+    if (t[j].symbol == '(' && depth-- == 0) return false;  // inside parentheses of its own
+    if (depth != 0) continue;
+    if (t[j].upper == "SELECT") return true;
+    for (const char* clause : {"FROM", "WHERE", "GROUP", "ORDER", "HAVING", "LIMIT", "ON", "BY",
+                               "VALUES", "SET", "RETURNING", "WHEN", "THEN", "ELSE", "CASE"}) {
+      if (t[j].upper == clause) return false;
+    }
+  }
+  return false;
+}
+
 // Snowflake's element access on semi-structured values, written without spaces as in
 // Snowflake: X[0], X['key'], X:key.sub[1] -> json_extract(X, '$[0]') etc. X may be qualified
 // (t.X). Anything else is left as it is.
@@ -258,6 +286,15 @@ std::string rewrite_element_access(std::string_view sql) {
     out += sql.substr(copied, t[first].begin - copied);
     out += "json_extract(" + std::string(sql.substr(t[first].begin, t[i].end - t[first].begin)) +
            ", " + sql_literal("$" + path) + ")";
+    // A whole select-list item keeps the name Snowflake gives it: the expression as written.
+    if (whole_select_item(t, first, k)) {
+      std::string name;
+      for (char c : sql.substr(t[first].begin, t[k - 1].end - t[first].begin)) {
+        name += c;
+        if (c == '"') name += '"';
+      }
+      out += " AS \"" + name + "\"";
+    }
     copied = t[k - 1].end;
     i = k - 1;
   }
@@ -316,8 +353,11 @@ Translation translate_snowflake(std::string_view original) {
   const std::string_view sql = rewritten;
   const auto t = tokenize(sql);
   if (is_word(t, 0, "USE") && t.size() >= 2) {
+    const bool role = is_word(t, 1, "ROLE") || is_word(t, 1, "SECONDARY");
     tr.note = "reco: '" + std::string(sql.substr(t[0].begin, t.back().end - t[0].begin)) +
-              "' ignored: reco has one warehouse and one schema";
+              "' ignored: " +
+              (role ? "reco has no roles: access is the file permissions of the home"
+                    : "reco has one warehouse and one schema");
     return tr;
   }
   size_t words = 0;

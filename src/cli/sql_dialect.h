@@ -12,6 +12,7 @@
 // Element access on semi-structured values, anywhere in a statement (written without spaces,
 // as in Snowflake):
 //   X[0], X['key'], X:key.sub[1]           -> json_extract(X, '$[0]'), ...('$."key"'), ...
+//                                              (AS "X[0]" for a whole select-list item)
 //   [LATERAL] FLATTEN(INPUT => X), TABLE(FLATTEN(INPUT => X)) -> json_each(X)
 // Anything else is passed through untouched. The stock sqlite3 shell cannot be taught these
 // (an extension cannot change SQLite's grammar), so there the guide's two CREATE forms must be

@@ -2,6 +2,8 @@
 
 #include <cstdlib>
 
+#include <fmt/format.h>
+
 #include "core/error.h"
 #include "core/fs.h"
 
@@ -23,6 +25,18 @@ Home Home::resolve(const std::optional<std::string>& flag) {
 bool Home::exists() const {
   std::error_code ec;
   return fs::is_directory(root_, ec);
+}
+
+bool Home::prepare(bool create_missing) const {
+  if (exists()) return false;
+  if (explicit_ && !create_missing) {
+    throw Error(ErrorKind::kNotFound,
+                fmt::format("the reco home {} does not exist (from --home or RECO_HOME): check the "
+                            "path, or create it with `reco init --home {}` or reco's --create flag",
+                            root_.string(), root_.string()));
+  }
+  create();
+  return true;
 }
 
 void Home::create() const {

@@ -25,6 +25,10 @@ class Home {
   std::filesystem::path models_dir() const { return root_ / "models"; }
   std::filesystem::path datasets_dir() const { return root_ / "datasets"; }
   void create() const;  // mkdir -p the root
+  // Makes sure the home exists before use: a missing explicit home is an error naming it (a typo
+  // would otherwise start an empty warehouse) unless `create`; the default home is created.
+  // Returns true when it created the folder.
+  bool prepare(bool create) const;
 
  private:
   std::filesystem::path root_;

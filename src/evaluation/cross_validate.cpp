@@ -10,7 +10,7 @@
 #include "algorithms/train.h"
 #include "core/error.h"
 #include "evaluation/fit_plan.h"
-#include "evaluation/kfold.h"
+#include "evaluation/split.h"
 
 namespace reco::evaluation {
 namespace {
@@ -27,8 +27,8 @@ MeanStd summarize(const std::vector<FoldResult>& folds, double FoldResult::*fiel
 }
 
 std::string table_row(std::string_view label, const std::vector<double>& values, MeanStd ms,
-                      int decimals) {
-  std::string row = fmt::format("{:<18}", label);
+                      int decimals, size_t width) {
+  std::string row = fmt::format("{:<{}}", label, width);
   for (const double v : values) row += fmt::format("{:<8}", fmt::format("{:.{}f}", v, decimals));
   row += fmt::format("{:<8}", fmt::format("{:.{}f}", ms.mean, decimals));
   row += fmt::format("{:<8}", fmt::format("{:.{}f}", ms.std, decimals));
@@ -36,11 +36,12 @@ std::string table_row(std::string_view label, const std::vector<double>& values,
   return row;
 }
 
-FoldResult run_fold(const Dataset& data, const KFold& kfold, int fold, std::string_view algorithm,
+FoldResult run_fold(const Dataset& data, const Split& split, int fold, std::string_view algorithm,
                     const algorithms::Params& params, RatingScale scale, uint64_t seed,
-                    const algorithms::FoldShared* shared, int threads, Progress* work) {
-  const std::vector<uint32_t> train = kfold.train_indices(fold);
-  const std::span<const uint32_t> test = kfold.test_indices(fold);
+                    const algorithms::FoldShared* shared, int threads, Progress* work,
+                    const RankingOptions* ranking) {
+  const std::vector<uint32_t> train = split.train_indices(fold);
+  const std::span<const uint32_t> test = split.test_indices(fold);
   FoldResult result;
   result.n_train = train.size();
   result.n_test = test.size();
@@ -57,9 +58,14 @@ FoldResult run_fold(const Dataset& data, const KFold& kfold, int fold, std::stri
   const auto test_start = std::chrono::steady_clock::now();
   result.predictions = RatingHistogram::for_scale(scale);
   const Accuracy acc = evaluate(*model, data, test, &result.predictions);
-  result.test_seconds = seconds_since(test_start);
+  result.test_seconds = seconds_since(test_start);  // predictions only, as Surprise's test time
   result.rmse = acc.rmse;
   result.mae = acc.mae;
+  if (ranking) {
+    RankingOptions options = *ranking;
+    options.seed = seed + static_cast<uint64_t>(fold);
+    result.ranking = ranking_metrics(*model, data, test, options);
+  }
   return result;
 }
 
@@ -105,6 +111,31 @@ MeanStd CvReport::test_seconds() const {
   return summarize(folds, &FoldResult::test_seconds);
 }
 
+std::vector<CvReport::RankingRow> CvReport::ranking_rows() const {
+  if (!ranking || folds.empty()) return {};
+  for (const auto& f : folds)
+    if (!f.ranking) return {};
+  const std::string k = std::to_string(ranking->k);
+  struct Field {
+    std::string label;
+    double RankingMetrics::*member;
+  };
+  const Field fields[] = {
+      {"Precision@" + k, &RankingMetrics::precision}, {"Recall@" + k, &RankingMetrics::recall},
+      {"NDCG@" + k, &RankingMetrics::ndcg},           {"MAP@" + k, &RankingMetrics::map},
+      {"HitRate@" + k, &RankingMetrics::hit_rate},    {"Coverage", &RankingMetrics::coverage},
+      {"Obscurity", &RankingMetrics::obscurity}};
+  std::vector<RankingRow> rows;
+  for (const auto& [label, member] : fields) {
+    RankingRow row{label, label, {}};
+    std::transform(row.key.begin(), row.key.end(), row.key.begin(),
+                   [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+    for (const auto& f : folds) row.values.push_back((*f.ranking).*member);
+    rows.push_back(std::move(row));
+  }
+  return rows;
+}
+
 RatingHistogram CvReport::predictions() const {
   RatingHistogram all;
   for (const auto& f : folds) all.merge(f.predictions);
@@ -117,22 +148,33 @@ std::string CvReport::format_table() const {
     for (const auto& f : folds) v.push_back(f.*field);
     return v;
   };
-  std::string out = fmt::format("{:<18}", "");
+  // Surprise's first column is 18 wide; the ranking rows' longer labels widen it.
+  const auto ranking = ranking_rows();
+  size_t width = 18;
+  for (const auto& row : ranking) width = std::max(width, row.label.size() + 11);
+  std::string out = fmt::format("{:<{}}", "", width);
   for (size_t f = 0; f < folds.size(); ++f)
     out += fmt::format("{:<8}", fmt::format("Fold {}", f + 1));
   out += fmt::format("{:<8}{:<8}\n", "Mean", "Std");
-  out += table_row("RMSE (testset)", column(&FoldResult::rmse), rmse(), 4);
-  out += table_row("MAE (testset)", column(&FoldResult::mae), mae(), 4);
-  out += table_row("Fit time", column(&FoldResult::fit_seconds), fit_seconds(), 2);
-  out += table_row("Test time", column(&FoldResult::test_seconds), test_seconds(), 2);
+  out += table_row("RMSE (testset)", column(&FoldResult::rmse), rmse(), 4, width);
+  out += table_row("MAE (testset)", column(&FoldResult::mae), mae(), 4, width);
+  for (const auto& row : ranking) {
+    out += table_row(row.label + " (testset)", row.values, mean_std(row.values), 4, width);
+  }
+  out += table_row("Fit time", column(&FoldResult::fit_seconds), fit_seconds(), 2, width);
+  out += table_row("Test time", column(&FoldResult::test_seconds), test_seconds(), 2, width);
   return out;
 }
 
 namespace {
 
 CvAndFit run_fits(const Dataset& data, std::string_view algorithm, const algorithms::Params& params,
-                  RatingScale scale, int folds, uint64_t seed, int threads,
-                  const FoldProgress& progress, bool with_full_fit, Progress* work) {
+                  RatingScale scale, const SplitSpec& split, uint64_t seed, int threads,
+                  const FoldProgress& progress, bool with_full_fit, Progress* work,
+                  const RankingOptions* ranking) {
+  const std::unique_ptr<Split> made = make_split(split, data, seed);
+  const Split& parts = *made;
+  const int folds = parts.folds();
   if (work) {
     work->begin(with_full_fit ? "cross-validation + fit" : "cross-validation",
                 folds + (with_full_fit ? 1 : 0), "fits");
@@ -141,7 +183,6 @@ CvAndFit run_fits(const Dataset& data, std::string_view algorithm, const algorit
   // threads; this also checks the algorithm and its parameters.
   const std::unique_ptr<algorithms::FoldShared> shared =
       algorithms::prepare_shared(algorithm, params, data, seed, threads);
-  const KFold kfold(data.size(), folds, seed);
 
   CvAndFit out;
   CvReport& report = out.report;
@@ -149,20 +190,21 @@ CvAndFit run_fits(const Dataset& data, std::string_view algorithm, const algorit
   report.params = params;
   report.seed = seed;
   report.folds.resize(static_cast<size_t>(folds));
+  if (ranking) report.ranking = *ranking;
 
   // Each task writes only its own slot, so the results do not depend on scheduling.
   std::mutex progress_mutex;
   int done = 0;
   std::vector<PlannedTask> tasks;
   for (int fold = 0; fold < folds; ++fold) {
-    const size_t n_train = data.size() - kfold.test_indices(fold).size();
+    const size_t n_train = data.size() - parts.test_indices(fold).size();
     tasks.push_back(PlannedTask{static_cast<double>(n_train),
                                 algorithms::max_fit_threads(algorithm, params, n_train),
                                 [&, fold](int fit_threads) {
                                   if (work) work->check();
                                   report.folds[static_cast<size_t>(fold)] =
-                                      run_fold(data, kfold, fold, report.algorithm, params, scale,
-                                               seed, shared.get(), fit_threads, work);
+                                      run_fold(data, parts, fold, report.algorithm, params, scale,
+                                               seed, shared.get(), fit_threads, work, ranking);
                                   std::lock_guard lock(progress_mutex);
                                   ++done;
                                   if (progress) progress(done, folds);
@@ -213,17 +255,41 @@ void finish_fit(Progress* work, double reported) {
 }
 
 CvReport cross_validate(const Dataset& data, std::string_view algorithm,
-                        const algorithms::Params& params, RatingScale scale, int folds,
-                        uint64_t seed, int threads, const FoldProgress& progress, Progress* work) {
-  return run_fits(data, algorithm, params, scale, folds, seed, threads, progress, false, work)
+                        const algorithms::Params& params, RatingScale scale, const SplitSpec& split,
+                        uint64_t seed, int threads, const FoldProgress& progress, Progress* work,
+                        const RankingOptions* ranking) {
+  return run_fits(data, algorithm, params, scale, split, seed, threads, progress, false, work,
+                  ranking)
       .report;
+}
+
+CvReport cross_validate(const Dataset& data, std::string_view algorithm,
+                        const algorithms::Params& params, RatingScale scale, int folds,
+                        uint64_t seed, int threads, const FoldProgress& progress, Progress* work,
+                        const RankingOptions* ranking) {
+  SplitSpec split;
+  split.folds = folds;
+  return cross_validate(data, algorithm, params, scale, split, seed, threads, progress, work,
+                        ranking);
+}
+
+CvAndFit cross_validate_and_fit(const Dataset& data, std::string_view algorithm,
+                                const algorithms::Params& params, RatingScale scale,
+                                const SplitSpec& split, uint64_t seed, int threads,
+                                const FoldProgress& progress, Progress* work,
+                                const RankingOptions* ranking) {
+  return run_fits(data, algorithm, params, scale, split, seed, threads, progress, true, work,
+                  ranking);
 }
 
 CvAndFit cross_validate_and_fit(const Dataset& data, std::string_view algorithm,
                                 const algorithms::Params& params, RatingScale scale, int folds,
                                 uint64_t seed, int threads, const FoldProgress& progress,
-                                Progress* work) {
-  return run_fits(data, algorithm, params, scale, folds, seed, threads, progress, true, work);
+                                Progress* work, const RankingOptions* ranking) {
+  SplitSpec split;
+  split.folds = folds;
+  return cross_validate_and_fit(data, algorithm, params, scale, split, seed, threads, progress,
+                                work, ranking);
 }
 
 }  // namespace reco::evaluation

@@ -5,6 +5,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <optional>
 #include <span>
 #include <string>
 #include <string_view>
@@ -18,6 +19,8 @@
 #include "core/progress.h"
 #include "core/ratings.h"
 #include "evaluation/diagnostics.h"
+#include "evaluation/ranking.h"
+#include "evaluation/split.h"
 
 namespace reco::evaluation {
 
@@ -43,7 +46,8 @@ struct FoldResult {
   // The learning curve: training RMSE after each epoch, as the algorithm reported it (empty for
   // one that reports none; NaN for an epoch it could not measure).
   std::vector<double> epoch_rmse;
-  RatingHistogram predictions;  // the test slice's ratings and predictions
+  RatingHistogram predictions;            // the test slice's ratings and predictions
+  std::optional<RankingMetrics> ranking;  // when the cross-validation measures ranking
 };
 
 struct MeanStd {
@@ -57,6 +61,7 @@ struct CvReport {
   algorithms::Params params;  // effective hyperparameters
   uint64_t seed = 0;
   std::vector<FoldResult> folds;
+  std::optional<RankingOptions> ranking;  // set when every fold has ranking metrics
 
   MeanStd rmse() const;
   MeanStd mae() const;
@@ -64,6 +69,14 @@ struct CvReport {
   MeanStd test_seconds() const;
   // Every fold's test slice together: each rating once.
   RatingHistogram predictions() const;
+  // The ranking rows: (name as printed, JSON key, value per fold), e.g. ("Precision@10",
+  // "precision@10", ...); empty without ranking metrics.
+  struct RankingRow {
+    std::string label;
+    std::string key;
+    std::vector<double> values;
+  };
+  std::vector<RankingRow> ranking_rows() const;
 
   // Surprise's printed summary, byte for byte: rows formatted "{:<18}" then "{:<8}" per fold,
   // Mean and Std (trailing spaces kept); 4 decimals for RMSE/MAE, 2 for times. Each row ends
@@ -91,10 +104,16 @@ using FoldProgress = std::function<void(int folds_done, int folds)>;
 // `work`, when given, gets a step "cross-validation" counted in fits (fractions per epoch) and
 // is checked before each fit and after each epoch: cancelling it ends the run with
 // Error(kCancelled) within an epoch.
+// With `ranking`, each fold also measures its top-k lists (ranking.h) on its test slice. The
+// SplitSpec forms divide the ratings as split.h says; the `folds` forms are k-fold.
+CvReport cross_validate(const Dataset& data, std::string_view algorithm,
+                        const algorithms::Params& params, RatingScale scale, const SplitSpec& split,
+                        uint64_t seed, int threads, const FoldProgress& progress = {},
+                        Progress* work = nullptr, const RankingOptions* ranking = nullptr);
 CvReport cross_validate(const Dataset& data, std::string_view algorithm,
                         const algorithms::Params& params, RatingScale scale, int folds,
                         uint64_t seed, int threads, const FoldProgress& progress = {},
-                        Progress* work = nullptr);
+                        Progress* work = nullptr, const RankingOptions* ranking = nullptr);
 
 // cross_validate() and, on the same threads, the fit on every rating that a training job
 // publishes: the same model as algorithms::fit() on all ratings with the same seed. Running it
@@ -106,9 +125,14 @@ struct CvAndFit {
   std::vector<double> fit_epoch_rmse;  // its learning curve (FoldResult::epoch_rmse)
 };
 CvAndFit cross_validate_and_fit(const Dataset& data, std::string_view algorithm,
+                                const algorithms::Params& params, RatingScale scale,
+                                const SplitSpec& split, uint64_t seed, int threads,
+                                const FoldProgress& progress = {}, Progress* work = nullptr,
+                                const RankingOptions* ranking = nullptr);
+CvAndFit cross_validate_and_fit(const Dataset& data, std::string_view algorithm,
                                 const algorithms::Params& params, RatingScale scale, int folds,
                                 uint64_t seed, int threads, const FoldProgress& progress = {},
-                                Progress* work = nullptr);
+                                Progress* work = nullptr, const RankingOptions* ranking = nullptr);
 
 // An EpochProgress that counts each epoch as 1 / n_epochs unit of `work` (its detail names
 // `label`) and checks it for cancellation, and appends each epoch's training RMSE to `curve`;

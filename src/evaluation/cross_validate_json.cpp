@@ -10,6 +10,21 @@ nlohmann::json summary(MeanStd ms) {
   return {{"mean", ms.mean}, {"std", ms.std}};
 }
 
+// How the ranking rows were measured: the definitions' parameters and the users scored.
+nlohmann::json ranking_json(const RankingOptions& o, const std::vector<FoldResult>& folds) {
+  nlohmann::json users = nlohmann::json::array(), relevant = nlohmann::json::array();
+  for (const auto& f : folds) {
+    users.push_back(f.ranking ? f.ranking->users : 0);
+    relevant.push_back(f.ranking ? f.ranking->relevant_users : 0);
+  }
+  return {{"k", o.k},
+          {"relevance_threshold", o.relevance_threshold},
+          {"obscure_below", o.obscure_below},
+          {"max_users", o.max_users},
+          {"users", std::move(users)},
+          {"relevant_users", std::move(relevant)}};
+}
+
 }  // namespace
 
 nlohmann::json CvReport::to_json() const {
@@ -24,15 +39,22 @@ nlohmann::json CvReport::to_json() const {
                         {"n_train", r.n_train},
                         {"n_test", r.n_test}});
   }
-  return {{"algorithm", algorithm},
-          {"params", algorithms::params_to_json(params)},
-          {"seed", seed},
-          {"n_folds", folds.size()},
-          {"folds", std::move(per_fold)},
-          {"rmse", summary(rmse())},
-          {"mae", summary(mae())},
-          {"fit_time", summary(fit_seconds())},
-          {"test_time", summary(test_seconds())}};
+  nlohmann::json out = {{"algorithm", algorithm},
+                        {"params", algorithms::params_to_json(params)},
+                        {"seed", seed},
+                        {"n_folds", folds.size()},
+                        {"folds", std::move(per_fold)},
+                        {"rmse", summary(rmse())},
+                        {"mae", summary(mae())},
+                        {"fit_time", summary(fit_seconds())},
+                        {"test_time", summary(test_seconds())}};
+  const auto rows = ranking_rows();
+  for (const auto& row : rows) {
+    for (size_t f = 0; f < row.values.size(); ++f) out["folds"][f][row.key] = row.values[f];
+    out[row.key] = summary(mean_std(row.values));
+  }
+  if (!rows.empty()) out["ranking"] = ranking_json(*ranking, folds);
+  return out;
 }
 
 nlohmann::json CvReport::metrics_json() const {
@@ -41,11 +63,20 @@ nlohmann::json CvReport::metrics_json() const {
     rmse_values.push_back(f.rmse);
     mae_values.push_back(f.mae);
   }
-  return {{"folds", folds.size()},
-          {"rmse", rmse_values},
-          {"mae", mae_values},
-          {"mean", {{"rmse", rmse().mean}, {"mae", mae().mean}}},
-          {"std", {{"rmse", rmse().std}, {"mae", mae().std}}}};
+  nlohmann::json out = {{"folds", folds.size()},
+                        {"rmse", rmse_values},
+                        {"mae", mae_values},
+                        {"mean", {{"rmse", rmse().mean}, {"mae", mae().mean}}},
+                        {"std", {{"rmse", rmse().std}, {"mae", mae().std}}}};
+  const auto rows = ranking_rows();
+  for (const auto& row : rows) {
+    const MeanStd ms = mean_std(row.values);
+    out[row.key] = row.values;
+    out["mean"][row.key] = ms.mean;
+    out["std"][row.key] = ms.std;
+  }
+  if (!rows.empty()) out["ranking"] = ranking_json(*ranking, folds);
+  return out;
 }
 
 nlohmann::json CvReport::diagnostics_json() const {

@@ -11,16 +11,26 @@
 
 namespace reco::evaluation {
 
-class KFold {
+// How ratings are divided into training and test parts: `folds()` pairs, each test part given by
+// its rating numbers, the training part by the others (in the order training visits them).
+class Split {
+ public:
+  virtual ~Split() = default;
+  virtual int folds() const = 0;
+  virtual std::span<const uint32_t> test_indices(int fold) const = 0;
+  virtual std::vector<uint32_t> train_indices(int fold) const = 0;
+};
+
+class KFold final : public Split {
  public:
   // Shuffles with Rng(seed, rng_stream::kFoldShuffle). Throws Error(kInput) when folds < 2 or
   // n_ratings < folds, and when n_ratings does not fit 32-bit rating numbers.
   KFold(size_t n_ratings, int folds, uint64_t seed);
 
-  int folds() const { return static_cast<int>(bounds_.size()) - 1; }
+  int folds() const override { return static_cast<int>(bounds_.size()) - 1; }
   const std::vector<uint32_t>& permutation() const { return permutation_; }
-  std::span<const uint32_t> test_indices(int fold) const;
-  std::vector<uint32_t> train_indices(int fold) const;
+  std::span<const uint32_t> test_indices(int fold) const override;
+  std::vector<uint32_t> train_indices(int fold) const override;
 
  private:
   std::vector<uint32_t> permutation_;

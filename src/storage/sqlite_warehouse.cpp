@@ -380,6 +380,9 @@ int try_open(const std::string& name, int flags, sqlite3** out, std::string& mes
   int rc = sqlite3_open_v2(name.c_str(), &db, flags | SQLITE_OPEN_URI, nullptr);
   if (rc == SQLITE_OK) {
     sqlite3_extended_result_codes(db, 1);
+    // Two processes creating the warehouse at once both switch it to WAL, which takes a lock
+    // for a moment: wait for it rather than fail (the caller installs its own handler after).
+    sqlite3_busy_timeout(db, 10000);
     const char* sql = configure ? "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; "
                                   "PRAGMA foreign_keys=ON; SELECT count(*) FROM sqlite_schema"
                                 : "PRAGMA foreign_keys=ON; SELECT count(*) FROM sqlite_schema";

@@ -7,6 +7,7 @@
 
 #include "algorithms/algorithm.h"
 #include "core/error.h"
+#include "evaluation/split.h"
 #include "registry/model_registry.h"
 
 namespace reco::training {
@@ -105,6 +106,39 @@ std::vector<BoundOption<JobSpec>> build_job_options() {
                              "items per user in the output table (TOP_<k>_RECOMMENDATIONS)")
                       .with_flag("--top-k"),
                   &JobSpec::top_k));
+  rows.push_back(bind_option(
+      O::text("split", {},
+              "how cross-validation divides the ratings: kfold (`folds` shuffled folds) or "
+              "stratified (one split, each user's ratings held out by test_ratio)")
+          .with_flag("--split")
+          .with_range_doc("kfold|stratified")
+          .with_check([](const OptionValue& v) {
+            (void)evaluation::SplitSpec::parse_kind(std::get<std::string>(v));
+          }),
+      &JobSpec::split));
+  rows.push_back(
+      bind_option(O::real("test_ratio", {}, 0.0, 1.0,
+                          "with split=stratified: the share of each user's ratings held out")
+                      .with_flag("--test-ratio")
+                      .with_range_doc("(0, 1)")
+                      .with_check([](const OptionValue& v) {
+                        const double r = std::get<double>(v);
+                        if (!(r > 0.0 && r < 1.0))
+                          throw Error(ErrorKind::kUsage,
+                                      fmt::format("test_ratio: {} is out of range (0, 1)", r));
+                      }),
+                  &JobSpec::test_ratio));
+  rows.push_back(bind_option(
+      O::integer("k", {}, 0, 1000,
+                 "cut-off of the ranking metrics in cross-validation (Precision@k, NDCG@k, ...); "
+                 "0 skips them")
+          .with_flag("--ranking-k")
+          .with_range_doc("0 to skip, or 1..1000"),
+      &JobSpec::ranking_k));
+  rows.push_back(bind_option(
+      O::real("relevance_threshold", {}, -kHuge, kHuge,
+              "a held-out rating at least this counts as relevant for the ranking metrics"),
+      &JobSpec::relevance_threshold));
   for (auto& row : rows) {
     if (row.spec.flag.empty()) row.spec.flag = row.spec.long_flag();
   }

@@ -33,6 +33,10 @@ struct JobSpec {
   std::optional<double> rating_min, rating_max;  // empty: observed in the data
   std::optional<std::string> user_column, item_column, rating_column;  // empty: by name
   int top_k = 10;
+  std::string split = "kfold";       // kfold | stratified (evaluation/split.h)
+  double test_ratio = 0.25;          // stratified: share of each user's ratings held out
+  int ranking_k = 10;                // k of the ranking metrics of cross-validation ("k")
+  double relevance_threshold = 3.5;  // a held-out rating at least this is relevant
 
   algorithms::Params params;  // hyperparameters of `algorithm`, validated
 };

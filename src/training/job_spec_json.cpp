@@ -1,5 +1,7 @@
 // The options JSON of a training job (SQL and HTTP), parsed once into a JobSpec, and the
 // listing of every option.
+#include <algorithm>
+
 #include <fmt/format.h>
 
 #include "algorithms/algorithm.h"
@@ -68,6 +70,29 @@ JobSpec job_spec_from_json(std::string input_table, std::string output_table, co
                       fmt::format("options: {} must be a string, number or boolean", name));
         }
         hyper.emplace_back(name, std::move(*text));
+      }
+      continue;
+    }
+    if (key == "split" && value.is_object()) {
+      // {"kind": "stratified", "test_ratio": 0.25} or {"kind": "kfold", "folds": 5}
+      for (const auto& [part, v] : value.items()) {
+        static const std::pair<const char*, const char*> kParts[] = {
+            {"kind", "split"}, {"folds", "folds"}, {"test_ratio", "test_ratio"}};
+        const auto it = std::find_if(std::begin(kParts), std::end(kParts),
+                                     [&](const auto& p) { return part == p.first; });
+        if (it == std::end(kParts)) {
+          throw Error(ErrorKind::kUsage,
+                      fmt::format("options: split: unknown key '{}' (expected kind, folds, "
+                                  "test_ratio; the kinds last_n and files are not available yet)",
+                                  part));
+        }
+        auto text = json_scalar_text(v);
+        const OptionSpec* row = find_option(table, it->second);
+        if (!text || !parse_option_type(*row, *text)) {
+          throw Error(ErrorKind::kUsage,
+                      fmt::format("options: split.{} must be {}", part, option_type_phrase(*row)));
+        }
+        job.emplace_back(it->second, std::move(*text));
       }
       continue;
     }

@@ -218,10 +218,40 @@ TrainingData read_training_data(storage::Warehouse& wh, const JobPlan& plan, con
   return out;
 }
 
+namespace {
+
+evaluation::SplitSpec split_spec(const JobSpec& spec) {
+  evaluation::SplitSpec split;
+  split.kind = evaluation::SplitSpec::parse_kind(spec.split);
+  split.folds = spec.folds;
+  split.test_ratio = spec.test_ratio;
+  return split;
+}
+
+// Null when the spec skips ranking metrics (k = 0).
+std::optional<evaluation::RankingOptions> ranking_options(const JobSpec& spec,
+                                                          const TrainingData& data) {
+  if (spec.ranking_k == 0) return std::nullopt;
+  if (static_cast<size_t>(spec.ranking_k) > data.data.n_items()) {
+    throw Error(ErrorKind::kUsage,
+                fmt::format("k: {} is larger than the {} items of the input table: the ranking "
+                            "metrics cut each list at k items",
+                            spec.ranking_k, data.data.n_items()));
+  }
+  evaluation::RankingOptions o;
+  o.k = spec.ranking_k;
+  o.relevance_threshold = spec.relevance_threshold;
+  return o;
+}
+
+}  // namespace
+
 evaluation::CvReport evaluate(const TrainingData& data, const JobSpec& spec, int threads,
                               Progress* progress) {
-  return evaluation::cross_validate(data.data, spec.algorithm, spec.params, data.scale, spec.folds,
-                                    static_cast<uint64_t>(spec.seed), threads, nullptr, progress);
+  const auto ranking = ranking_options(spec, data);
+  return evaluation::cross_validate(data.data, spec.algorithm, spec.params, data.scale,
+                                    split_spec(spec), static_cast<uint64_t>(spec.seed), threads,
+                                    nullptr, progress, ranking ? &*ranking : nullptr);
 }
 
 std::unique_ptr<algorithms::Model> refit(const TrainingData& data, const JobSpec& spec, int threads,
@@ -239,9 +269,10 @@ std::unique_ptr<algorithms::Model> refit(const TrainingData& data, const JobSpec
 
 Evaluated evaluate_and_refit(const TrainingData& data, const JobSpec& spec, int threads,
                              Progress* progress) {
+  const auto ranking = ranking_options(spec, data);
   evaluation::CvAndFit both = evaluation::cross_validate_and_fit(
-      data.data, spec.algorithm, spec.params, data.scale, spec.folds,
-      static_cast<uint64_t>(spec.seed), threads, nullptr, progress);
+      data.data, spec.algorithm, spec.params, data.scale, split_spec(spec),
+      static_cast<uint64_t>(spec.seed), threads, nullptr, progress, ranking ? &*ranking : nullptr);
   return {std::move(both.report), std::move(both.model), both.fit_seconds,
           std::move(both.fit_epoch_rmse)};
 }

@@ -46,7 +46,7 @@ TrainResult run_training(storage::Warehouse& wh, const Home& home, const TrainRe
     fit_curve = std::move(both.fit_epoch_rmse);
     result.cv_table = cv->format_table();
     emit(LogKind::kReport, fmt::format("Evaluating RMSE, MAE of algorithm {} on {} split(s).\n",
-                                       spec.algorithm, spec.folds));
+                                       spec.algorithm, cv->folds.size()));
     emit(LogKind::kReport, result.cv_table);
   } else {
     model = refit(data, spec, req.threads, progress, &fit_curve);
@@ -72,11 +72,13 @@ TrainResult run_training(storage::Warehouse& wh, const Home& home, const TrainRe
   s.users = data.data.n_users();
   s.items = data.data.n_items();
   s.seed = spec.seed;
-  s.folds = spec.folds;
+  s.folds = cv ? static_cast<int>(cv->folds.size()) : 0;  // a stratified split is one
   s.top_k = spec.top_k;
   if (cv) {
     s.rmse = cv->rmse().mean;
     s.mae = cv->mae().mean;
+    for (const auto& row : cv->ranking_rows())
+      s.ranking.emplace_back(row.key, evaluation::mean_std(row.values).mean);
   }
   result.artifact_path =
       publish(wh, home, Trained{plan, spec, data, cv, *model, top, clock, fit_curve}, req.job_id, s,
@@ -117,10 +119,10 @@ TrainResult run_evaluation(storage::Warehouse& wh, const TrainRequest& req, cons
   result.cv_table = cv.format_table();
   if (log) {
     log(LogKind::kReport, fmt::format("Evaluating RMSE, MAE of algorithm {} on {} split(s).\n",
-                                      spec.algorithm, spec.folds));
+                                      spec.algorithm, cv.folds.size()));
     log(LogKind::kReport, result.cv_table);
   }
-  const nlohmann::json report = {
+  nlohmann::json report = {
       {"job", req.job_id},
       {"algorithm", spec.algorithm},
       {"input_table", plan.input.display()},
@@ -128,12 +130,14 @@ TrainResult run_evaluation(storage::Warehouse& wh, const TrainRequest& req, cons
       {"users", data.data.n_users()},
       {"items", data.data.n_items()},
       {"seed", spec.seed},
-      {"folds", spec.folds},
+      {"folds", cv.folds.size()},
+      {"split", spec.split},
       {"rmse", cv.rmse().mean},
       {"mae", cv.mae().mean},
       {"cv", cv.metrics_json()},
       {"timings", {{"read_s", read_s}, {"cv_s", cv_s}, {"total_s", clock.seconds()}}},
   };
+  for (const auto& row : cv.ranking_rows()) report[row.key] = evaluation::mean_std(row.values).mean;
   result.evaluation = json_text(report);
   return result;
 }

@@ -53,6 +53,8 @@ struct TrainSummary {
   int folds = 0;
   int top_k = 0;
   std::optional<double> rmse, mae;  // cross-validation means; empty when folds == 0
+  // The ranking metrics' cross-validation means, by JSON key ("precision@10", ...).
+  std::vector<std::pair<std::string, double>> ranking;
   StepTimings timings;
 
   // {"job", "model", "version", "artifact_uri", "algorithm", "input_table", "output_table",

@@ -12,7 +12,7 @@ nlohmann::json TrainSummary::to_json() const {
                  {"write_s", timings.write},
                  {"total_s", timings.total}};
   if (folds > 0) timing["cv_s"] = timings.cv;
-  return {
+  json out = {
       {"job", job_id},
       {"model", model_name},
       {"version", version},
@@ -31,6 +31,8 @@ nlohmann::json TrainSummary::to_json() const {
       {"mae", mae ? json(*mae) : json(nullptr)},
       {"timings", timing},
   };
+  for (const auto& [key, value] : ranking) out[key] = value;
+  return out;
 }
 
 }  // namespace reco::training

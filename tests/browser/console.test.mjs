@@ -151,6 +151,7 @@ async function main() {
   await go(`#/jobs/${scenario.completed_job}`, "Cross-validation");
   t = await text();
   check(t.includes("RMSE (testset)") && t.includes("Fold 5"), "a completed job shows its per-fold CV table");
+  check(t.includes("NDCG@10 (testset)") && t.includes("Coverage (testset)"), "with the ranking rows");
   noConsoleErrors();
   await shot("job-completed");
 

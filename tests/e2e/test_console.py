@@ -119,16 +119,11 @@ class ConsoleInBrowser(ServeTestCase):
 
     def expected_top(self, home, user):
         """Titles of user's top-10 from models:/films/2, as `reco recommend` ranks them."""
-        out = self.run_reco(home, "recommend", "--model", "films", "--version", "2", "--user", str(user)).stdout
-        titles = []
-        for line in out.splitlines()[2:]:
-            cells = [c.strip() for c in line.split("|")]
-            if len(cells) >= 4 and cells[0].isdigit():
-                titles.append(cells[3])
-        if len(titles) != 10:
-            self.fail("could not read reco recommend's table:\n" + out)
+        out = self.run_reco(home, "recommend", "--model", "films", "--version", "2", "--user", str(user),
+                            "--json").stdout
+        titles = [r["title"] for r in json.loads(out)["recommendations"]]
+        self.assertEqual(len(titles), 10, out)
         return titles
-
 
 if __name__ == "__main__":
     require_movielens()

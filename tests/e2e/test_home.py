@@ -3,6 +3,7 @@
 --create or `reco init`; the default home is created on first use and that is said once; a
 missing table names the warehouse file."""
 import os
+import shutil
 import subprocess
 import tempfile
 
@@ -87,6 +88,22 @@ class HomeTest(recotest.RecoTestCase):
         p = self.reco("sql", "-c", "select * from ratings", check=False)
         self.assertEqual(p.returncode, 1)
         self.assertIn("no such table: ratings (in the warehouse %s)" % os.path.realpath(warehouse), p.stderr)
+
+    def test_extension_refuses_a_missing_reco_home(self):
+        if shutil.which("sqlite3") is None:
+            self.fail("the stock sqlite3 shell is not installed (scripts/install-deps.sh test)")
+        missing = os.path.join(self.home, "typo")
+        env = dict(os.environ, RECO_HOME=missing)
+        p = subprocess.run(["sqlite3", ":memory:", ".load " + os.path.abspath(recotest.EXTENSION)],
+                           capture_output=True, text=True, env=env, timeout=60)
+        self.assertNotEqual(p.returncode, 0)
+        self.assertIn("the reco home %s does not exist" % missing, p.stderr)
+        self.assertFalse(os.path.exists(missing))
+        env["RECO_HOME"] = self.home
+        p = subprocess.run(["sqlite3", ":memory:", ".load " + os.path.abspath(recotest.EXTENSION),
+                            "select reco_version() is not null"], capture_output=True, text=True, env=env,
+                           timeout=60)
+        self.assertEqual((p.returncode, p.stdout), (0, "1\n"), p.stderr)
 
 
 if __name__ == "__main__":

@@ -25,7 +25,8 @@ SAMPLES = {
     "rating_column": "rating",
 }
 # Values that differ from the defaults, so that "took effect" means something.
-CHANGED = {"algorithm": "baseline", "folds": 3, "seed": 7, "top_k": 4}
+CHANGED = {"algorithm": "baseline", "folds": 3, "seed": 7, "top_k": 4, "split": "stratified", "test_ratio": 0.2,
+           "k": 5, "relevance_threshold": 4.0}
 
 
 class Server:
@@ -146,7 +147,8 @@ class OptionTableTest(recotest.RecoTestCase):
         rows = self.listing["job_options"]
         self.assertEqual([r["name"] for r in rows],
                          ["algorithm", "folds", "seed", "model", "rating_min", "rating_max", "user_column",
-                          "item_column", "rating_column", "top_k"])
+                          "item_column", "rating_column", "top_k", "split", "test_ratio", "k",
+                          "relevance_threshold"])
         for row in rows:
             self.assertTrue(row["flag"], row)
             value = self.value_for(row)

@@ -12,6 +12,9 @@ select json_extract(train_and_get_recommendations('ratings_train_data', 'user_mo
 select * from user_movie_recommendations order by USERID limit 2;
 select USERID, TOP_10_RECOMMENDATIONS[0] as best, u.TOP_10_RECOMMENDATIONS[9] as tenth
   from user_movie_recommendations u order by USERID limit 2;
+-- Without an alias, a select-list item is named as written (as in Snowflake).
+select TOP_10_RECOMMENDATIONS[0], TOP_10_RECOMMENDATIONS[1] + 0
+  from user_movie_recommendations order by USERID limit 1;
 -- One row per recommended item, with its rank (FLATTEN is SQLite's json_each: key, value, ...).
 select u.USERID, f.key + 1 as rank, f.value as movieid
   from user_movie_recommendations u, lateral flatten(input => u.TOP_10_RECOMMENDATIONS) f

@@ -456,6 +456,13 @@ function cvTable(cv, timings) {
   const mean = (v) => v.reduce((a, b) => a + b, 0) / v.length;
   const std = (v) => { const m = mean(v); return Math.sqrt(v.reduce((a, b) => a + (b - m) ** 2, 0) / v.length); };
   const rows = [row("RMSE (testset)", cv.rmse, cv.mean.rmse, cv.std.rmse, 4), row("MAE (testset)", cv.mae, cv.mean.mae, cv.std.mae, 4)];
+  // The ranking rows (precision@10, ..., coverage, obscurity), labelled as the printout does.
+  const LABELS = { precision: "Precision", recall: "Recall", ndcg: "NDCG", map: "MAP", hitrate: "HitRate", coverage: "Coverage", obscurity: "Obscurity" };
+  for (const key of Object.keys(cv)) {
+    const [name, k] = key.split("@");
+    if (!LABELS[name] || !Array.isArray(cv[key])) continue;
+    rows.push(row(`${LABELS[name]}${k ? `@${k}` : ""} (testset)`, cv[key], cv.mean[key], cv.std[key], 4));
+  }
   if (timings && timings.fit_s) {
     rows.push(row("Fit time", timings.fit_s, mean(timings.fit_s), std(timings.fit_s), 2));
     rows.push(row("Test time", timings.test_s, mean(timings.test_s), std(timings.test_s), 2));

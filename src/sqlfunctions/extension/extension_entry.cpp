@@ -1,6 +1,7 @@
 // Entry point of the loadable SQLite extension (reco.so): `.load /path/to/reco` in the stock
 // sqlite3 shell registers the same SQL functions as `reco sql`. Model artifacts go to the reco
-// home ($RECO_HOME, else ~/.local/share/reco); training logs go to stderr unless RECO_QUIET=1.
+// home ($RECO_HOME, which must exist, else ~/.local/share/reco); training logs go to stderr unless
+// RECO_QUIET=1.
 //
 // The rest of reco calls SQLite directly, so the host must use the system libsqlite3 (the
 // Debian sqlite3 shell and most language bindings do).
@@ -22,7 +23,7 @@ extern "C" __attribute__((visibility("default"))) int sqlite3_reco_init(
     reco::sqlfunctions::FunctionEnvironment env{reco::Home::resolve(std::nullopt),
                                                 !(quiet && std::strcmp(quiet, "1") == 0), nullptr,
                                                 nullptr};
-    env.home.create();
+    env.home.prepare(false);  // a missing $RECO_HOME fails the .load, naming it
     return reco::sqlfunctions::register_all(db, env);
   } catch (const std::exception& e) {
     *error = sqlite3_mprintf("reco: %s", e.what());

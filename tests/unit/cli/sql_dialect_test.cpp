@@ -1,5 +1,7 @@
 #include "cli/sql_dialect.h"
 
+#include <initializer_list>
+
 #include <gtest/gtest.h>
 
 namespace reco::cli {
@@ -54,7 +56,10 @@ TEST(SqlDialect, QuotedNamesAndCommentsAreRespected) {
 TEST(SqlDialect, UseStatementsAreIgnoredWithANote) {
   const auto tr = translate_snowflake("use warehouse COMPUTE_WH;");
   EXPECT_TRUE(tr.statements.empty());
-  EXPECT_NE(tr.note.find("ignored"), std::string::npos);
+  EXPECT_NE(tr.note.find("ignored: reco has one warehouse"), std::string::npos);
+  const auto role = translate_snowflake("use role sysadmin");
+  EXPECT_TRUE(role.statements.empty());
+  EXPECT_NE(role.note.find("ignored: reco has no roles"), std::string::npos);
 }
 
 TEST(SqlDialect, SetUpStatementsOfBuiltInThingsAreExplained) {
@@ -126,26 +131,41 @@ TEST(SqlDialect, DescribeFunctionNamesOneFunctionOrFails) {
   EXPECT_FALSE(translate_snowflake("describe function").error.empty());
 }
 
-TEST(SqlDialect, ElementAccessBecomesJsonExtract) {
-  const struct {
-    const char* in;
-    const char* out;
-  } cases[] = {
-      {"select TOP_10_RECOMMENDATIONS[0] from r",
-       "select json_extract(TOP_10_RECOMMENDATIONS, '$[0]') from r"},
-      {"select r.x[1][2], \"q\"[3] from r",
-       "select json_extract(r.x, '$[1][2]'), json_extract(\"q\", '$[3]') from r"},
-      {"select v:a.b[1], v['k'] from t",
-       "select json_extract(v, '$.a.b[1]'), json_extract(v, '$.\"k\"') from t"},
-      {"select f(x):status", "select json_extract(f(x), '$.status')"},
-      {"select x from t where v:name = 'it''s'",
-       "select x from t where json_extract(v, '$.name') = 'it''s'"},
-  };
-  for (const auto& c : cases) {
+// Each statement becomes exactly one statement, the expected one.
+struct Rewrite {
+  const char* in;
+  const char* out;
+};
+void expect_rewrites(std::initializer_list<Rewrite> cases) {
+  for (const Rewrite& c : cases) {
     const auto tr = translate_snowflake(c.in);
     ASSERT_EQ(tr.statements.size(), 1u) << c.in;
     EXPECT_EQ(tr.statements[0], c.out);
   }
+}
+
+TEST(SqlDialect, ElementAccessBecomesJsonExtract) {
+  expect_rewrites({
+      {"select TOP_10_RECOMMENDATIONS[0] from r",
+       "select json_extract(TOP_10_RECOMMENDATIONS, '$[0]') AS \"TOP_10_RECOMMENDATIONS[0]\" "
+       "from r"},
+      {"select TOP_10_RECOMMENDATIONS[0] as best from r",
+       "select json_extract(TOP_10_RECOMMENDATIONS, '$[0]') as best from r"},
+      {"select distinct a, v:k, (select \"q\"[1]) from t where f(v[0], 1) and v:k > 1",
+       "select distinct a, json_extract(v, '$.k') AS \"v:k\", (select json_extract(\"q\", '$[1]') "
+       "AS \"\"\"q\"\"[1]\") from t where f(json_extract(v, '$[0]'), 1) and json_extract(v, "
+       "'$.k') > 1"},
+      {"select count(x[0]), x[1] + 1, case when v:a then 1 end from t",
+       "select count(json_extract(x, '$[0]')), json_extract(x, '$[1]') + 1, case when "
+       "json_extract(v, '$.a') then 1 end from t"},
+      {"select r.x[1][2] + 0, \"q\"[3] q from r",
+       "select json_extract(r.x, '$[1][2]') + 0, json_extract(\"q\", '$[3]') q from r"},
+      {"select v:a.b[1] ab, v['k'] k from t",
+       "select json_extract(v, '$.a.b[1]') ab, json_extract(v, '$.\"k\"') k from t"},
+      {"select f(x):status", "select json_extract(f(x), '$.status') AS \"f(x):status\""},
+      {"select x from t where v:name = 'it''s'",
+       "select x from t where json_extract(v, '$.name') = 'it''s'"},
+  });
 }
 
 TEST(SqlDialect, WhatOnlyLooksLikeElementAccessIsKept) {
@@ -159,21 +179,13 @@ TEST(SqlDialect, WhatOnlyLooksLikeElementAccessIsKept) {
 }
 
 TEST(SqlDialect, FlattenBecomesJsonEach) {
-  const struct {
-    const char* in;
-    const char* out;
-  } cases[] = {
+  expect_rewrites({
       {"select f.value from r, lateral flatten(input => r.recs) f",
        "select f.value from r, json_each(r.recs) f"},
       {"select * from table(flatten(input => parse_json('[1]')))",
        "select * from json_each(parse_json('[1]'))"},
       {"select * from flatten(r.x[0])", "select * from json_each(json_extract(r.x, '$[0]'))"},
-  };
-  for (const auto& c : cases) {
-    const auto tr = translate_snowflake(c.in);
-    ASSERT_EQ(tr.statements.size(), 1u) << c.in;
-    EXPECT_EQ(tr.statements[0], c.out);
-  }
+  });
   const char* with_path = "select * from table(flatten(input => x, path => 'a'))";
   EXPECT_EQ(translate_snowflake(with_path).statements.at(0), with_path);
 }

@@ -10,6 +10,8 @@
 #include <optional>
 #include <string>
 
+#include "core/error.h"
+
 namespace reco {
 namespace {
 
@@ -78,6 +80,29 @@ TEST(Home, ExistsOnlyForADirectory) {
     std::fclose(f);
   }
   EXPECT_FALSE(file.exists());
+  fs::remove_all(dir);
+}
+
+TEST(Home, PrepareRefusesAMissingExplicitHomeAndCreatesTheDefault) {
+  const fs::path dir =
+      fs::temp_directory_path() / ("reco-home-prepare-" + std::to_string(::getpid()));
+  fs::remove_all(dir);
+  const Home typo(dir / "typo");
+  try {
+    typo.prepare(false);
+    FAIL() << "a missing explicit home must be refused";
+  } catch (const Error& e) {
+    EXPECT_EQ(e.kind(), ErrorKind::kNotFound);
+    EXPECT_NE(std::string(e.what()).find((dir / "typo").string() + " does not exist"),
+              std::string::npos);
+    EXPECT_NE(std::string(e.what()).find("reco init --home"), std::string::npos);
+  }
+  EXPECT_FALSE(fs::exists(dir / "typo"));
+  EXPECT_TRUE(typo.prepare(true));
+  EXPECT_FALSE(typo.prepare(false));  // exists now
+  const Home default_home(dir / "default", false);
+  EXPECT_TRUE(default_home.prepare(false));
+  EXPECT_TRUE(default_home.exists());
   fs::remove_all(dir);
 }
 

@@ -96,9 +96,16 @@ TEST(Router, MatchesEveryRouteAndItsParameter) {
   EXPECT_EQ(route_of("HEAD", "/healthz"), "/healthz") << "GET routes answer HEAD";
 }
 
+TEST(Router, TheRootIsTheConsole) {
+  const RouteMatch m = reco_router().match("GET", "/");
+  ASSERT_NE(m.route, nullptr);
+  EXPECT_EQ(m.label, "/");
+  EXPECT_EQ(reco_router().match("GET", "/console/app.js").label, "/console/{*path}");
+}
+
 TEST(Router, EverythingElseIsUnknown) {
   for (const char* p :
-       {"/", "", "/ping/", "/pingx", "/endpoints/", "/endpoints//invocations", "/endpoints/a/b",
+       {"", "/ping/", "/pingx", "/endpoints/", "/endpoints//invocations", "/endpoints/a/b",
         "/endpoints/a/invocations/x", "/jobs/", "/jobs/a/b", "/Invocations"}) {
     const RouteMatch m = reco_router().match("GET", p);
     EXPECT_EQ(m.route, nullptr) << p;

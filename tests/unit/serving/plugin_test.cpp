@@ -219,7 +219,7 @@ TEST(Plugin, AToyAlgorithmTrainsThroughTheWholeJob) {
   write_file_atomic(site / "index.html", "<h1>reco</h1>");
   write_file_atomic(site / "css" / "app.css", "h1{}");
   write_file_atomic(h.home().root() / "secret.txt", "no");
-  for (auto& r : serving::static_routes("/console", serving::files_in_directory(site)))
+  for (auto& r : serving::static_routes("/site", serving::files_in_directory(site)))
     o.extra_routes.push_back(std::move(r));
   serving::Server server(o);
   server.start();
@@ -241,22 +241,22 @@ TEST(Plugin, AToyAlgorithmTrainsThroughTheWholeJob) {
   EXPECT_EQ(r->get_header_value("Allow"), "GET, HEAD");
 
   // Static files: content types, revalidation, and nothing outside the folder.
-  r = c.Get("/console");
+  r = c.Get("/site");
   ASSERT_TRUE(r);
   EXPECT_EQ(r->status, 200);
   EXPECT_EQ(r->body, "<h1>reco</h1>");
   EXPECT_EQ(r->get_header_value("Content-Type"), "text/html; charset=utf-8");
-  r = c.Get("/console/css/app.css");
+  r = c.Get("/site/css/app.css");
   ASSERT_TRUE(r);
   EXPECT_EQ(r->status, 200);
   EXPECT_EQ(r->get_header_value("Content-Type"), "text/css; charset=utf-8");
   const std::string etag = r->get_header_value("ETag");
-  r = c.Get("/console/css/app.css", {{"If-None-Match", etag}});
+  r = c.Get("/site/css/app.css", {{"If-None-Match", etag}});
   ASSERT_TRUE(r);
   EXPECT_EQ(r->status, 304);
   for (const char* bad :
-       {"/console/../secret.txt", "/console/%2e%2e/secret.txt", "/console/css/../../secret.txt",
-        "/console/nope.js", "/console/.hidden", "/console/css"}) {
+       {"/site/../secret.txt", "/site/%2e%2e/secret.txt", "/site/css/../../secret.txt",
+        "/site/nope.js", "/site/.hidden", "/site/css"}) {
     r = c.Get(bad);
     ASSERT_TRUE(r) << bad;
     EXPECT_EQ(r->status, 404) << bad;
@@ -267,7 +267,7 @@ TEST(Plugin, AToyAlgorithmTrainsThroughTheWholeJob) {
   ASSERT_TRUE(r);
   EXPECT_THAT(r->body, HasSubstr("route=\"/toy/{name}\",endpoint=\"alice\",method=\"GET\","
                                  "code=\"200\"} 1"));
-  EXPECT_THAT(r->body, HasSubstr("route=\"/console/{*path}\""));
+  EXPECT_THAT(r->body, HasSubstr("route=\"/site/{*path}\""));
   EXPECT_TRUE(server.stop());
 }
 

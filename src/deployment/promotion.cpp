@@ -1,5 +1,6 @@
 #include "deployment/promotion.h"
 
+#include <cctype>
 #include <cmath>
 
 #include <fmt/format.h>
@@ -14,16 +15,33 @@ using nlohmann::json;
 namespace {
 
 struct MetricInfo {
-  const char* name;
+  const char* name;  // exact, or a prefix ending in '@' followed by the cut-off k
   bool lower_is_better;
 };
 
-// Every metric a model reports in its cross-validation, with its direction.
-constexpr MetricInfo kMetrics[] = {{"rmse", true}, {"mae", true}};
+// Every metric a model's cross-validation reports (cv.mean in its artifact), with its
+// direction. Obscurity is left out: it describes what is recommended, not how well, so neither
+// direction is "better".
+constexpr MetricInfo kMetrics[] = {{"rmse", true},      {"mae", true},      {"precision@", false},
+                                   {"recall@", false},  {"ndcg@", false},   {"map@", false},
+                                   {"hitrate@", false}, {"coverage", false}};
+
+std::string lower(std::string s) {
+  for (auto& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return s;
+}
 
 const MetricInfo* find_metric(const std::string& name) {
-  for (const MetricInfo& m : kMetrics)
-    if (name == m.name) return &m;
+  const std::string n = lower(name);
+  for (const MetricInfo& m : kMetrics) {
+    const std::string_view key = m.name;
+    if (key.back() != '@') {
+      if (n == key) return &m;
+    } else if (n.size() > key.size() && n.compare(0, key.size(), key) == 0 &&
+               n.find_first_not_of("0123456789", key.size()) == std::string::npos) {
+      return &m;
+    }
+  }
   return nullptr;
 }
 
@@ -41,9 +59,15 @@ json or_null(const std::optional<double>& v) {
 }  // namespace
 
 std::string known_metrics_text() {
-  std::string out;
-  for (const MetricInfo& m : kMetrics) out += (out.empty() ? "" : ", ") + std::string(m.name);
-  return out + " (lower is better)";
+  std::string lower_better, higher_better;
+  for (const MetricInfo& m : kMetrics) {
+    std::string name = m.name;
+    if (name.back() == '@') name += "K";
+    std::string& list = m.lower_is_better ? lower_better : higher_better;
+    list += (list.empty() ? "" : ", ") + name;
+  }
+  return lower_better + " (lower is better), " + higher_better +
+         " (higher is better; K the cut-off they were cross-validated with)";
 }
 
 ModelMetrics ModelMetrics::from_metadata(std::string_view metadata_json) {
@@ -52,8 +76,13 @@ ModelMetrics ModelMetrics::from_metadata(std::string_view metadata_json) {
   if (!j || !j->is_object()) return m;
   m.cv_rmse = registry::cv_mean(*j, "rmse");
   m.cv_mae = registry::cv_mean(*j, "mae");
-  if (const auto cv = j->find("cv"); cv != j->end() && cv->is_object())
+  if (const auto cv = j->find("cv"); cv != j->end() && cv->is_object()) {
     m.cv_folds = optional_number<int>(*cv, "folds");
+    if (const auto mean = cv->find("mean"); mean != cv->end() && mean->is_object()) {
+      for (const auto& [key, value] : mean->items())
+        if (value.is_number()) m.cv_mean[key] = value.get<double>();
+    }
+  }
   m.seed = optional_number<int64_t>(*j, "seed");
   if (const auto d = j->find("data"); d != j->end() && d->is_object()) {
     m.data_table = d->value("table", "");
@@ -69,6 +98,10 @@ ModelMetrics ModelMetrics::from_json(const json& j) {
   m.cv_mae = optional_number<double>(j, "cv_mae");
   m.cv_folds = optional_number<int>(j, "cv_folds");
   m.seed = optional_number<int64_t>(j, "seed");
+  if (const auto mean = j.find("cv_mean"); mean != j.end() && mean->is_object()) {
+    for (const auto& [key, value] : mean->items())
+      if (value.is_number()) m.cv_mean[key] = value.get<double>();
+  }
   m.data_table = j.value("data_table", "");
   m.data_fingerprint = j.value("data_fingerprint", "");
   return m;
@@ -80,13 +113,17 @@ json ModelMetrics::to_json() const {
           {"cv_folds", cv_folds ? json(*cv_folds) : json(nullptr)},
           {"seed", seed ? json(*seed) : json(nullptr)},
           {"data_table", data_table},
-          {"data_fingerprint", data_fingerprint}};
+          {"data_fingerprint", data_fingerprint},
+          {"cv_mean", cv_mean.empty() ? json::object() : json(cv_mean)}};
 }
 
 std::optional<double> ModelMetrics::metric(const std::string& name) const {
-  if (name == "rmse") return cv_rmse;
-  if (name == "mae") return cv_mae;
-  return std::nullopt;
+  const std::string n = lower(name);
+  if (n == "rmse" && cv_rmse) return cv_rmse;
+  if (n == "mae" && cv_mae) return cv_mae;
+  const auto it = cv_mean.find(n);
+  if (it == cv_mean.end()) return std::nullopt;
+  return it->second;
 }
 
 void PromotionPolicy::validate() const {
@@ -177,16 +214,22 @@ PromotionDecision decide_promotion(const PromotionPolicy& policy, const ModelMet
                                    const std::string& serving_name) {
   policy.validate();
   const MetricInfo& info = *find_metric(policy.metric);
-  auto reported = [&](const ModelMetrics& m, const std::string& name, const char* role) {
+  auto reported = [&](const ModelMetrics& m, const std::string& name, const std::string& role) {
     const auto v = m.metric(policy.metric);
     if (v) return *v;
+    const std::string fix =
+        role == "candidate" ? "retrain it with folds >= 2" : "deploy once without promote_if";
+    if (m.cv_mean.empty() && !m.cv_rmse)
+      throw Error(ErrorKind::kInput,
+                  fmt::format("promote_if: the {} {} reports no cross-validated {} (it was "
+                              "trained without cross-validation, folds = 0), so there is "
+                              "nothing to compare: {}",
+                              role, name, policy.metric, fix));
+    std::string has;
+    for (const auto& [key, value] : m.cv_mean) has += (has.empty() ? "" : ", ") + key;
     throw Error(ErrorKind::kInput,
-                fmt::format("promote_if: the {} {} reports no cross-validated {} (it was "
-                            "trained without cross-validation, folds = 0), so there is nothing "
-                            "to compare: {}",
-                            role, name, policy.metric,
-                            std::string(role) == "candidate" ? "retrain it with folds >= 2"
-                                                             : "deploy once without promote_if"));
+                fmt::format("promote_if: the {} {} reports no cross-validated {}; it reports {}",
+                            role, name, policy.metric, has.empty() ? "rmse, mae" : has));
   };
   const double c = reported(candidate, candidate_name, "candidate");
   const double s = reported(serving, serving_name, "serving version");
@@ -196,7 +239,7 @@ PromotionDecision decide_promotion(const PromotionPolicy& policy, const ModelMet
   const bool same_folds = candidate.cv_folds == serving.cv_folds && candidate.seed == serving.seed;
 
   PromotionDecision d;
-  d.details = {{"metric", policy.metric},
+  d.details = {{"metric", lower(policy.metric)},
                {"direction", info.lower_is_better ? "lower is better" : "higher is better"},
                {"margin", policy.margin},
                {"require_same_data", policy.require_same_data},

@@ -4,17 +4,19 @@
 //
 // What "beats" means (README, "Promotion by metric"): both numbers are the CV means recorded in
 // the artifacts when they were trained (cv.mean.<metric>); nothing is re-evaluated at deploy
-// time. For a lower-is-better metric (rmse, mae) the improvement is serving - candidate, and the
-// candidate is promoted when the improvement is strictly greater than the margin (margin >= 0;
-// with margin 0 a tie is refused). CV means are directly comparable only when both versions
-// were cross-validated on the same data (table fingerprint), with the same number of folds and
-// the same seed (so the same splits). When they were not, the result says so ("comparable":
-// false and "note"), and the rule is:
+// time. The improvement is serving - candidate for a lower-is-better metric (rmse, mae),
+// candidate - serving for a higher-is-better one (precision@K, recall@K, ndcg@K, map@K,
+// hitrate@K, coverage), and the candidate is promoted when the improvement is strictly greater
+// than the margin (margin >= 0; with margin 0 a tie is refused). CV means are directly comparable
+// only when both versions were cross-validated on the same data (table fingerprint), with the same
+// number of folds and the same seed (so the same splits). When they were not, the result says so
+// ("comparable": false and "note"), and the rule is:
 //   - by default the means are still compared: each estimates its model's error on the data it
 //     was trained on, which is what a retrain on grown data wants to know;
 //   - with "require_same_data": true the promotion is refused unless the data, folds and seed
 //     are the same.
 
+#include <map>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -31,11 +33,12 @@ struct ModelMetrics {
   std::optional<int64_t> seed;
   std::string data_table;
   std::string data_fingerprint;
+  std::map<std::string, double> cv_mean;  // every cross-validated mean (cv.mean): ndcg@10, ...
 
   static ModelMetrics from_metadata(std::string_view metadata_json);
   static ModelMetrics from_json(const nlohmann::json& j);  // what to_json wrote (lenient)
   nlohmann::json to_json() const;
-  std::optional<double> metric(const std::string& name) const;  // "rmse", "mae"
+  std::optional<double> metric(const std::string& name) const;  // "rmse", "ndcg@10", ...
 };
 
 struct PromotionPolicy {
@@ -55,7 +58,7 @@ struct PromotionPolicy {
 std::optional<PromotionPolicy> parse_promotion_options(std::string_view options_json);
 std::optional<PromotionPolicy> promotion_from_json(const nlohmann::json& options);
 
-// The metrics promote_if accepts, with their direction: "rmse, mae (lower is better)".
+// The metrics promote_if accepts, with their direction: "rmse, mae (lower is better), ...".
 std::string known_metrics_text();
 
 struct PromotionDecision {

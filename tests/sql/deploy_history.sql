@@ -43,3 +43,7 @@ select deploy_model('ep', 'models:/ratings/2', '{"promote": "rmse"}');
 select deploy_model('ep', 'models:/ratings/2', 'rmse');
 select json_extract(d, '$.version') as version, json_extract(d, '$.generation') as generation
   from (select deploy_model('ep', 'models:/ratings/1', '{}') as d);
+
+-- Ranking metrics cross-validation reports are higher-is-better; their cut-off must match.
+select json_extract(deploy_model('ep', 'models:/ratings/2', '{"promote_if": "ndcg@10"}'), '$.promotion.direction') as direction;
+select deploy_model('ep', 'models:/ratings/2', '{"promote_if": "ndcg@5"}');

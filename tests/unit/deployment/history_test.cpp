@@ -337,6 +337,43 @@ TEST_F(HistoryTest, AMetricTheModelDoesNotReportIsAClearError) {
   EXPECT_EQ(store.get("ep").generation, 1u);
 }
 
+TEST_F(HistoryTest, RankingMetricsAreHigherIsBetterAndTheirCutOffMustMatch) {
+  registry::ModelRegistry models(home.models_dir());
+  auto publish = [&](uint64_t seed, double ndcg) {
+    const auto version = models.reserve_version("m");
+    json metadata = {{"seed", 42}, {"data", {{"table", "ratings"}, {"fingerprint", "f"}}}};
+    metadata["cv"] = {{"folds", 5},
+                      {"mean", {{"rmse", 0.9}, {"mae", 0.7}, {"ndcg@10", ndcg}, {"obscurity", 3}}}};
+    models.publish(version, registry::testing::random_model(seed, {20, 30, 4}), metadata, {});
+  };
+  publish(1, 0.20);
+  publish(2, 0.25);
+  publish(3, 0.24);
+  deploy("ep", "models:/m/1");
+  auto o = deploy("ep", "models:/m/2", PromotionPolicy{"NDCG@10", 0.01, false});
+  EXPECT_TRUE(o.applied) << o.reason;
+  EXPECT_EQ(o.promotion["direction"], "higher is better");
+  EXPECT_NEAR(o.promotion["improvement"].get<double>(), 0.05, 1e-12);
+  EXPECT_FALSE(deploy("ep", "models:/m/3", PromotionPolicy{"ndcg@10", 0, false}).applied);
+  std::string message;
+  EXPECT_EQ(kind_of(
+                [&] {
+                  deploy("ep", "models:/m/3", PromotionPolicy{"ndcg@20", 0, false});
+                },
+                &message),
+            ErrorKind::kInput);
+  EXPECT_THAT(message, HasSubstr("reports no cross-validated ndcg@20; it reports mae, ndcg@10"));
+  EXPECT_EQ(kind_of(
+                [&] {
+                  deploy("ep", "models:/m/3", PromotionPolicy{"obscurity", 0, false});
+                },
+                &message),
+            ErrorKind::kUsage);
+  EXPECT_THAT(message, HasSubstr("ndcg@K"));
+  // The history keeps every mean of each side.
+  EXPECT_EQ(events("ep")[1]["new"]["cv_mean"]["ndcg@10"], 0.25);
+}
+
 TEST(PromotionOptions, ParseAndNameEveryMistake) {
   EXPECT_FALSE(parse_promotion_options(""));
   EXPECT_FALSE(parse_promotion_options("{}"));

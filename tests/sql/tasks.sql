@@ -43,3 +43,13 @@ select create_task('t', '1 DAY', 'select 1', '{"when_changed": "a.b.c.d"}');
 select execute_task('no_such_task');
 select drop_task('broken');
 select suspend_task('no_such_task');
+
+-- Snowflake's task statements run too (reco sql translates them); a new task is suspended until
+-- resumed, as in Snowflake.
+create or replace task weekly warehouse = compute_wh schedule = 'USING CRON 0 4 * * SUN UTC'
+  as insert into log select count(*) from ratings;
+alter task weekly resume;
+execute task weekly;
+alter task weekly suspend;
+drop task weekly;
+create task streamy schedule = '1 DAY' when system$stream_has_data('ratings_stream') as select 1;

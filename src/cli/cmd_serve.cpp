@@ -126,7 +126,9 @@ void register_serve(Command& app, Context& ctx) {
       "serve",
       "Serve models over HTTP: the inference protocol (GET /ping, POST /invocations), named "
       "endpoints (/endpoints/{name}/invocations), the warehouse's external functions (POST "
-      "/train, /deploy, /invoke), jobs (/jobs) and Prometheus metrics (/metrics).");
+      "/train, /deploy, /invoke), jobs (/jobs), endpoint rollback and history "
+      "(/endpoints/{name}/rollback, /history) and Prometheus metrics (/metrics); runs due tasks "
+      "(reco tasks).");
   // One flag per setting (serving/server_options.h).
   cmd.table_flags(serving::server_option_table(), given);
   auto markdown = std::make_shared<bool>(false);

@@ -390,13 +390,16 @@ std::optional<json> EndpointStore::rollback_target(const std::string& name) cons
 
 HistoryRead EndpointStore::history(const std::string& name) const {
   validate_name(name);
-  const DirectoryLock lock(dir_ / ".lock");
-  const auto current = find(name);
-  if (!current && !log_.exists(name)) get(name);  // throws Error(kNotFound)
   try {
+    const DirectoryLock lock(dir_ / ".lock");
+    const auto current = find(name);
+    if (!current && !log_.exists(name)) get(name);  // throws Error(kNotFound)
     return reconcile(name, current);
-  } catch (const Error&) {
-    return log_.read(name);  // a read-only home: show what is there
+  } catch (const Error& e) {
+    if (e.kind() == ErrorKind::kNotFound || e.kind() == ErrorKind::kCorrupt) throw;
+    // A home this process cannot write (no lock file, no reconstruction): what is there.
+    if (!find(name) && !log_.exists(name)) get(name);
+    return log_.read(name);
   }
 }
 

@@ -50,6 +50,13 @@ struct HistoryTest : ::testing::Test {
   EndpointStore store{home};
 
   std::vector<json> events(const std::string& name) { return store.history(name).events; }
+  // The message of the error a deployment with `policy` throws, checking its kind.
+  std::string deploy_error(const std::string& name, const std::string& uri,
+                           const PromotionPolicy& policy, ErrorKind kind) {
+    std::string message;
+    EXPECT_EQ(kind_of([&] { deploy(name, uri, policy); }, &message), kind);
+    return message;
+  }
   DeployOutcome deploy(const std::string& name, const std::string& uri,
                        std::optional<PromotionPolicy> policy = std::nullopt,
                        const std::string& cause = "cli") {
@@ -310,30 +317,17 @@ TEST_F(HistoryTest, AMetricTheModelDoesNotReportIsAClearError) {
   publish_with_cv(home, "m", 1, 0.90, 0.70);
   publish_with_cv(home, "m", 2, -1, -1);  // trained with folds = 0
   deploy("ep", "models:/m/1");
-  std::string message;
-  EXPECT_EQ(kind_of(
-                [&] {
-                  deploy("ep", "models:/m/2", PromotionPolicy{"rmse", 0, false});
-                },
-                &message),
-            ErrorKind::kInput);
-  EXPECT_THAT(message, HasSubstr("candidate models:/m/2 reports no cross-validated rmse"));
-  EXPECT_EQ(kind_of(
-                [&] {
-                  deploy("ep", "models:/m/1", PromotionPolicy{"ndcg", 0, false});
-                },
-                &message),
-            ErrorKind::kUsage);
-  EXPECT_THAT(message, HasSubstr("unknown metric 'ndcg'"));
+  EXPECT_THAT(
+      deploy_error("ep", "models:/m/2", PromotionPolicy{"rmse", 0, false}, ErrorKind::kInput),
+      HasSubstr("candidate models:/m/2 reports no cross-validated rmse"));
+  EXPECT_THAT(
+      deploy_error("ep", "models:/m/1", PromotionPolicy{"ndcg", 0, false}, ErrorKind::kUsage),
+      HasSubstr("unknown metric 'ndcg'"));
   // The serving version lacking it is as clear.
   deploy("ep2", "models:/m/2");
-  EXPECT_EQ(kind_of(
-                [&] {
-                  deploy("ep2", "models:/m/1", PromotionPolicy{"mae", 0, false});
-                },
-                &message),
-            ErrorKind::kInput);
-  EXPECT_THAT(message, HasSubstr("serving version models:/m/2 reports no cross-validated mae"));
+  EXPECT_THAT(
+      deploy_error("ep2", "models:/m/1", PromotionPolicy{"mae", 0, false}, ErrorKind::kInput),
+      HasSubstr("serving version models:/m/2 reports no cross-validated mae"));
   EXPECT_EQ(store.get("ep").generation, 1u);
 }
 
@@ -355,21 +349,12 @@ TEST_F(HistoryTest, RankingMetricsAreHigherIsBetterAndTheirCutOffMustMatch) {
   EXPECT_EQ(o.promotion["direction"], "higher is better");
   EXPECT_NEAR(o.promotion["improvement"].get<double>(), 0.05, 1e-12);
   EXPECT_FALSE(deploy("ep", "models:/m/3", PromotionPolicy{"ndcg@10", 0, false}).applied);
-  std::string message;
-  EXPECT_EQ(kind_of(
-                [&] {
-                  deploy("ep", "models:/m/3", PromotionPolicy{"ndcg@20", 0, false});
-                },
-                &message),
-            ErrorKind::kInput);
-  EXPECT_THAT(message, HasSubstr("reports no cross-validated ndcg@20; it reports mae, ndcg@10"));
-  EXPECT_EQ(kind_of(
-                [&] {
-                  deploy("ep", "models:/m/3", PromotionPolicy{"obscurity", 0, false});
-                },
-                &message),
-            ErrorKind::kUsage);
-  EXPECT_THAT(message, HasSubstr("ndcg@K"));
+  EXPECT_THAT(
+      deploy_error("ep", "models:/m/3", PromotionPolicy{"ndcg@20", 0, false}, ErrorKind::kInput),
+      HasSubstr("reports no cross-validated ndcg@20; it reports mae, ndcg@10"));
+  EXPECT_THAT(
+      deploy_error("ep", "models:/m/3", PromotionPolicy{"obscurity", 0, false}, ErrorKind::kUsage),
+      HasSubstr("ndcg@K"));
   // The history keeps every mean of each side.
   EXPECT_EQ(events("ep")[1]["new"]["cv_mean"]["ndcg@10"], 0.25);
 }

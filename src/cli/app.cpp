@@ -87,6 +87,7 @@ int run(int argc, char** argv) {
     register_sql(app, ctx);
     register_train(app, ctx);
     register_evaluate(app, ctx);
+    register_tune(app, ctx);
     register_models(app, ctx);
     register_recommend(app, ctx);
     register_predict(app, ctx);

@@ -47,6 +47,7 @@ void register_generate(Command& app, Context& ctx);
 void register_sql(Command& app, Context& ctx);
 void register_train(Command& app, Context& ctx);
 void register_evaluate(Command& app, Context& ctx);
+void register_tune(Command& app, Context& ctx);
 void register_models(Command& app, Context& ctx);
 void register_recommend(Command& app, Context& ctx);
 void register_predict(Command& app, Context& ctx);

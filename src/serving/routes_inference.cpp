@@ -3,6 +3,8 @@
 //   POST /endpoints/{name}/invocations. (Changing endpoints: routes_deployment.cpp.)
 #include <fmt/format.h>
 
+#include "recommendation/fold_in.h"
+#include "recommendation/top_n.h"
 #include "serving/routes.h"
 
 namespace reco::serving {
@@ -189,7 +191,8 @@ json endpoint_json(const deployment::EndpointStatus& st) {
 }
 
 // The routes whose requests count as an endpoint's traffic.
-constexpr std::string_view kPredictionRoutes[] = {"/invocations", "/endpoints/{name}/invocations"};
+constexpr std::string_view kPredictionRoutes[] = {"/invocations", "/endpoints/{name}/invocations",
+                                                  "/endpoints/{name}/recommend"};
 
 void list_endpoints(RouteContext& ctx, RouteCall&, Response& res) {
   const auto stats = ctx.metrics.endpoint_stats(kPredictionRoutes);
@@ -225,6 +228,52 @@ void show_endpoint(RouteContext& ctx, RouteCall& call, Response& res) {
   send_json(res, 200, endpoint_json(*st));
 }
 
+// POST /endpoints/{name}/recommend: {"user": ID, "k": 10} for a user the model knows (as SQL's
+// recommend), or {"ratings": [[item, rating], ...], "k": 10} for a new one (fold-in, as
+// recommend_for): the k best items not rated, with unclipped score and clipped prediction.
+void recommend_route(RouteContext& ctx, RouteCall& call, Response& res) {
+  const std::string& name = call.params[0];
+  const std::optional<json> body = try_parse_json(call.body);
+  if (!body || !body->is_object() || (body->contains("user") == body->contains("ratings"))) {
+    return send_error(
+        res, 400,
+        R"(the body must be a JSON object with "user": ID or "ratings": [[item, rating], ...], and optionally "k")");
+  }
+  size_t k = 10;
+  if (const auto it = body->find("k"); it != body->end()) {
+    if (!it->is_number_integer() || it->get<int64_t>() < 1 || it->get<int64_t>() > 10000) {
+      return send_error(res, 400, "k must be an integer in [1, 10000]");
+    }
+    k = it->get<size_t>();
+  }
+  const auto live = ctx.live.get(name);  // 404 for an unknown endpoint
+  const algorithms::Model& model = live->model();
+  call.endpoint = name;
+  if (body->contains("ratings")) {
+    const json metadata = parse_json(live->artifact->metadata);
+    const auto reg = recommendation::FoldInRegularization::from_hyperparameters(
+        model.algorithm, metadata.value("hyperparameters", json::object()));
+    const auto result = recommendation::fold_in(
+        model, reg, recommendation::ratings_from_json((*body)["ratings"]), k);
+    call.predictions = result.top.size();
+    return send_json(res, 200, recommendation::fold_in_json(model, result));
+  }
+  const json& u = (*body)["user"];
+  if (!u.is_number_integer()) return send_error(res, 400, "user must be an integer id");
+  const int64_t user = u.get<int64_t>();
+  const auto top = recommendation::top_n_for_user(model, user, k);
+  json recs = json::array();
+  for (size_t r = 0; r < top.size(); ++r) {
+    recs.push_back({{"rank", r + 1},
+                    {"item", model.items.raw(top[r].item)},
+                    {"score", top[r].score},
+                    {"prediction", model.clip(top[r].score)}});
+  }
+  call.predictions = top.size();
+  send_json(res, 200,
+            {{"user", user}, {"known", model.users.find(user) >= 0}, {"recommendations", recs}});
+}
+
 }  // namespace
 
 std::vector<RouteSpec> inference_routes() {
@@ -234,6 +283,8 @@ std::vector<RouteSpec> inference_routes() {
       {"POST", "/invocations", Access::kToken, BodyKind::kPayload, false, "", invocations},
       {"GET", "/endpoints", Access::kToken, BodyKind::kNone, false, "", list_endpoints},
       {"GET", "/endpoints/{name}", Access::kToken, BodyKind::kNone, false, "", show_endpoint},
+      {"POST", "/endpoints/{name}/recommend", Access::kToken, BodyKind::kAny, false, "",
+       recommend_route},
       {"POST", "/endpoints/{name}/invocations", Access::kToken, BodyKind::kPayload, false, "",
        invocations},
   };

@@ -27,6 +27,7 @@ void deploy_model(sqlite3_context* ctx, int argc, sqlite3_value** argv);
 void rollback_model(sqlite3_context* ctx, int argc, sqlite3_value** argv);
 void invoke_model(sqlite3_context* ctx, int argc, sqlite3_value** argv);
 void recommend(sqlite3_context* ctx, int argc, sqlite3_value** argv);
+void recommend_for(sqlite3_context* ctx, int argc, sqlite3_value** argv);
 // Implemented in task_functions.cpp.
 void create_task(sqlite3_context* ctx, int argc, sqlite3_value** argv);
 void drop_task(sqlite3_context* ctx, int argc, sqlite3_value** argv);

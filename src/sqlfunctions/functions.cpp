@@ -198,6 +198,12 @@ const std::vector<Function>& functions() {
         "text (JSON array of item ids, best first)",
         "the k items the user has not rated with the highest predicted ratings"},
        recommend},
+      {{"recommend_for", 2, 3, "recommend_for(endpoint_name, ratings_json [, k = 10])",
+        "text (JSON object: recommendations [{rank, item, score, prediction}], used, ignored, "
+        "fallback, note)",
+        "top-k for a user the model has never seen, from their ratings ([[item, rating], ...] or "
+        "{\"item\": rating}), without retraining (fold-in)"},
+       recommend_for},
       {{"create_task", 3, 4, "create_task(name, schedule, sql [, options_json])",
         "text (JSON object: the task)",
         "schedules SQL: a cron expression ('0 3 * * * Europe/Paris') or an interval ('60 "

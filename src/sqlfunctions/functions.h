@@ -9,6 +9,7 @@
 //   resume_task(name), execute_task(name)             -> JSON objects (task_functions.cpp)
 //   invoke_model(endpoint_name, user_id, item_id)     -> predicted rating (REAL)
 //   recommend(endpoint_name, user_id [, k])           -> JSON array of the k best item ids
+//   recommend_for(endpoint_name, ratings_json [, k])  -> JSON object: a new user's top-k (fold-in)
 //   parse_json(text)                                  -> the JSON text, checked and marked JSON
 //   reco_version()                                    -> text
 // NULL in any argument gives NULL (SQL convention). deploy_model records the endpoint in the

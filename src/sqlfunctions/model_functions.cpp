@@ -6,6 +6,7 @@
 #include "core/error.h"
 #include "core/json.h"
 #include "deployment/live_models.h"
+#include "recommendation/fold_in.h"
 #include "recommendation/top_n.h"
 #include "sqlfunctions/function_support.h"
 
@@ -25,6 +26,17 @@ std::string required_text(sqlite3_value** argv, int k, const char* function,
   auto text = text_arg(argv, k);
   if (text && !text->empty()) return *text;
   throw Error(ErrorKind::kUsage, std::string(function) + ": " + parameter + " is empty");
+}
+
+// The optional third argument k of recommend and recommend_for: 10 when absent, nullopt for NULL.
+std::optional<int64_t> k_arg(int argc, sqlite3_value** argv, const char* function) {
+  if (argc <= 2) return 10;
+  const auto k = id_arg(argv, 2, function, "k");
+  if (k && (*k < 1 || *k > kMaxK)) {
+    throw Error(ErrorKind::kUsage, "k must be between 1 and " + std::to_string(kMaxK) +
+                                       ", got " + std::to_string(*k));
+  }
+  return k;
 }
 
 }  // namespace
@@ -113,22 +125,40 @@ void recommend(sqlite3_context* ctx, int argc, sqlite3_value** argv) {
   try {
     const auto name = text_arg(argv, 0);
     const auto user = id_arg(argv, 1, kName, "user_id");
-    int64_t k = 10;
-    if (argc > 2) {
-      const auto kk = id_arg(argv, 2, kName, "k");
-      if (!kk) return sqlite3_result_null(ctx);
-      k = *kk;
-      if (k < 1 || k > kMaxK)
-        throw Error(ErrorKind::kUsage, "k must be between 1 and " + std::to_string(kMaxK) +
-                                           ", got " + std::to_string(k));
-    }
+    const std::optional<int64_t> k = k_arg(argc, argv, kName);
+    if (!k) return sqlite3_result_null(ctx);
     if (!name || !user) return sqlite3_result_null(ctx);
     const auto live = env.live_models->get(*name);
     const auto& model = live->model();
-    const auto top = recommendation::top_n_for_user(model, *user, static_cast<size_t>(k));
+    const auto top = recommendation::top_n_for_user(model, *user, static_cast<size_t>(*k));
     json ids = json::array();
     for (const auto& s : top) ids.push_back(model.items.raw(s.item));
     result_json(ctx, json_text(ids));
+  } catch (const std::exception& e) {
+    result_error(ctx, kName, e);
+  }
+}
+
+// recommend_for(endpoint_name, ratings_json [, k = 10]): a new user's top-k from their ratings,
+// the endpoint's model unchanged (recommendation/fold_in.h).
+void recommend_for(sqlite3_context* ctx, int argc, sqlite3_value** argv) {
+  constexpr const char* kName = "recommend_for";
+  const auto& env = environment(ctx);
+  try {
+    const auto name = text_arg(argv, 0);
+    const auto ratings = text_arg(argv, 1);
+    const std::optional<int64_t> k = k_arg(argc, argv, kName);
+    if (!k) return sqlite3_result_null(ctx);
+    if (!name || !ratings) return sqlite3_result_null(ctx);
+    const std::optional<json> parsed = try_parse_json(*ratings);
+    if (!parsed) throw Error(ErrorKind::kUsage, "ratings_json is not valid JSON");
+    const auto live = env.live_models->get(*name);
+    const json metadata = reco::parse_json(live->artifact->metadata);
+    const auto reg = recommendation::FoldInRegularization::from_hyperparameters(
+        live->model().algorithm, metadata.value("hyperparameters", json::object()));
+    const auto result = recommendation::fold_in(
+        live->model(), reg, recommendation::ratings_from_json(*parsed), static_cast<size_t>(*k));
+    result_json(ctx, json_text(recommendation::fold_in_json(live->model(), result)));
   } catch (const std::exception& e) {
     result_error(ctx, kName, e);
   }

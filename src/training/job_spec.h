@@ -18,6 +18,7 @@
 
 #include "algorithms/params.h"
 #include "core/options.h"
+#include "training/search.h"
 
 namespace reco::training {
 
@@ -37,6 +38,7 @@ struct JobSpec {
   double test_ratio = 0.25;          // stratified: share of each user's ratings held out
   int ranking_k = 10;                // k of the ranking metrics of cross-validation ("k")
   double relevance_threshold = 3.5;  // a held-out rating at least this is relevant
+  std::optional<SearchSpec> search;  // options JSON "search" (search.h): tune, then train the best
 
   algorithms::Params params;  // hyperparameters of `algorithm`, validated
 };

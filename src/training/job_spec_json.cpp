@@ -23,7 +23,7 @@ std::string accepted_keys(const OptionTable& table) {
     out += (out.empty() ? "" : ", ") + row.name;
     if (row.name == "model") out += ", params";
   }
-  return out;
+  return out + ", search";
 }
 
 json row_json(const OptionSpec& row) {
@@ -59,7 +59,12 @@ JobSpec job_spec_from_json(std::string input_table, std::string output_table, co
   if (!options.is_object()) throw Error(ErrorKind::kUsage, "options: expected a JSON object");
   const OptionTable table = job_option_table();
   std::vector<std::pair<std::string, std::string>> job, hyper;
+  std::optional<SearchSpec> search;
   for (const auto& [key, value] : options.items()) {
+    if (key == "search") {
+      search = SearchSpec::from_json(value);
+      continue;
+    }
     if (key == "params") {
       if (!value.is_object())
         throw Error(ErrorKind::kUsage, "options: params must be a JSON object");
@@ -109,7 +114,9 @@ JobSpec job_spec_from_json(std::string input_table, std::string output_table, co
     }
     job.emplace_back(name, std::move(*text));
   }
-  return make_job_spec(std::move(input_table), std::move(output_table), job, hyper);
+  JobSpec spec = make_job_spec(std::move(input_table), std::move(output_table), job, hyper);
+  spec.search = std::move(search);
+  return spec;
 }
 
 json job_options_json(const JobSpec& spec) {
@@ -118,6 +125,7 @@ json job_options_json(const JobSpec& spec) {
     if (const auto v = row.get(spec)) out[row.spec.name] = option_value_json(*v);
   }
   out["params"] = algorithms::params_to_json(spec.params);
+  if (spec.search) out["search"] = spec.search->to_json();
   return out;
 }
 

@@ -6,6 +6,7 @@
 #include <cctype>
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 #include "core/json.h"
 
 #include "algorithms/train.h"
@@ -265,6 +266,131 @@ std::unique_ptr<algorithms::Model> refit(const TrainingData& data, const JobSpec
       threads);
   evaluation::finish_fit(progress, reported);
   return model;
+}
+
+namespace {
+
+// The mean of `metric` in a report; Error(kUsage) listing the reported ones when it is absent.
+double metric_of(const evaluation::CvReport& cv, const std::string& metric) {
+  if (metric == "rmse") return cv.rmse().mean;
+  if (metric == "mae") return cv.mae().mean;
+  std::string known = "rmse, mae";
+  for (const auto& row : cv.ranking_rows()) {
+    if (row.key == metric) return evaluation::mean_std(row.values).mean;
+    known += ", " + row.key;
+  }
+  throw Error(ErrorKind::kUsage,
+              fmt::format("options: search: metric {} is not reported; this evaluation reports {}",
+                          metric, known));
+}
+
+}  // namespace
+
+SearchOutcome search(const TrainingData& data, const JobSpec& spec, int threads, Progress* progress,
+                     const LogSink& log) {
+  const SearchSpec& s = *spec.search;
+  if (spec.folds == 0) {
+    throw Error(ErrorKind::kUsage,
+                "options: search needs cross-validation: folds must be 2..100, not 0");
+  }
+  // The metric must be one the evaluation reports: refused before any trial runs.
+  std::vector<std::string> reported = {"rmse", "mae"};
+  if (spec.ranking_k > 0) {
+    const std::string k = std::to_string(spec.ranking_k);
+    for (const char* name : {"precision@", "recall@", "ndcg@", "map@", "hitrate@"})
+      reported.push_back(name + k);
+    reported.insert(reported.end(), {"coverage", "obscurity"});
+  }
+  if (std::find(reported.begin(), reported.end(), s.metric) == reported.end()) {
+    throw Error(
+        ErrorKind::kUsage,
+        fmt::format("options: search: metric {} is not reported; this evaluation reports {}",
+                    s.metric, fmt::join(reported, ", ")));
+  }
+  const auto candidates =
+      search_candidates(s, spec.algorithm, static_cast<uint64_t>(spec.seed), spec.folds);
+  // What the caller set stays; each candidate overrides the searched names.
+  std::vector<std::pair<std::string, std::string>> base;
+  for (const auto& [name, value] : spec.params.values()) {
+    if (spec.params.explicitly_set(name)) base.emplace_back(name, format_option_value(value));
+  }
+  const bool lower = lower_is_better(s.metric);
+  SearchOutcome out;
+  json settings = json::array();
+  std::optional<size_t> best;
+  double best_value = 0;
+  std::vector<std::vector<std::string>> rows;
+  for (size_t c = 0; c < candidates.size(); ++c) {
+    std::vector<std::pair<std::string, std::string>> merged;
+    for (const auto& b : base) {
+      const bool overridden = std::any_of(candidates[c].begin(), candidates[c].end(),
+                                          [&](const auto& x) { return x.first == b.first; });
+      if (!overridden) merged.push_back(b);
+    }
+    merged.insert(merged.end(), candidates[c].begin(), candidates[c].end());
+    JobSpec trial = spec;
+    trial.search.reset();
+    trial.params = algorithms::parse_params(spec.algorithm, merged);
+    Stopwatch clock;
+    const evaluation::CvReport cv = evaluate(data, trial, threads, progress);
+    const double value = metric_of(cv, s.metric);
+    json row = {{"params", json::object()},
+                {"rmse", cv.rmse().mean},
+                {"mae", cv.mae().mean},
+                {"seconds", clock.seconds()}};
+    for (const auto& [name, text] : candidates[c]) {
+      row["params"][name] = algorithms::params_to_json(trial.params)[name];
+    }
+    for (const auto& r : cv.ranking_rows()) row[r.key] = evaluation::mean_std(r.values).mean;
+    row[s.metric] = value;
+    settings.push_back(row);
+    if (!best || (lower ? value < best_value : value > best_value)) {
+      best = c;
+      best_value = value;
+      out.best = trial;
+    }
+    std::string described;
+    for (const auto& [name, text] : candidates[c])
+      described += fmt::format("{}{}={}", described.empty() ? "" : " ", name, text);
+    if (log) {
+      log(LogKind::kProgress, fmt::format("trial {}/{}: {}: {} {:.4f}", c + 1, candidates.size(),
+                                          described, s.metric, value));
+    }
+  }
+  out.record = {{"method", s.method == SearchSpec::Method::kGrid ? "grid" : "random"},
+                {"metric", s.metric},
+                {"lower_is_better", lower},
+                {"settings", settings},
+                {"best", *best}};
+  // The table: one column per searched name, then the metric (and rmse, mae when it is not one).
+  std::string header;
+  std::vector<std::string> columns;
+  for (const auto& sp : s.params) columns.push_back(sp.name);
+  std::vector<std::string> metrics = {s.metric};
+  for (const char* m : {"rmse", "mae"})
+    if (s.metric != m) metrics.push_back(m);
+  std::vector<size_t> width;
+  for (const auto& c : columns) width.push_back(std::max<size_t>(c.size(), 8));
+  for (const auto& m : metrics) width.push_back(std::max<size_t>(m.size(), 8));
+  std::string table = fmt::format("Search ({}, {} setting(s), metric {}, {} is better)\n",
+                                  out.record["method"].get<std::string>(), candidates.size(),
+                                  s.metric, lower ? "lower" : "higher");
+  std::string line = "  ";
+  for (size_t k = 0; k < columns.size(); ++k) line += fmt::format("{:<{}}  ", columns[k], width[k]);
+  for (size_t k = 0; k < metrics.size(); ++k)
+    line += fmt::format("{:<{}}  ", metrics[k], width[columns.size() + k]);
+  table += line + "\n";
+  for (size_t c = 0; c < settings.size(); ++c) {
+    line = c == *best ? "* " : "  ";
+    for (size_t k = 0; k < columns.size(); ++k)
+      line += fmt::format("{:<{}}  ", settings[c]["params"][columns[k]].dump(), width[k]);
+    for (size_t k = 0; k < metrics.size(); ++k)
+      line += fmt::format("{:<{}.4f}  ", settings[c][metrics[k]].get<double>(),
+                          width[columns.size() + k]);
+    table += line + "\n";
+  }
+  out.table = table;
+  return out;
 }
 
 Evaluated evaluate_and_refit(const TrainingData& data, const JobSpec& spec, int threads,

@@ -10,6 +10,8 @@
 #include <string>
 #include <vector>
 
+#include <nlohmann/json.hpp>
+
 #include "algorithms/model.h"
 #include "core/home.h"
 #include "core/identifiers.h"
@@ -57,6 +59,16 @@ evaluation::CvReport evaluate(const TrainingData& data, const JobSpec& spec, int
 std::unique_ptr<algorithms::Model> refit(const TrainingData& data, const JobSpec& spec, int threads,
                                          Progress* progress = nullptr,
                                          std::vector<double>* curve = nullptr);
+
+// 2a. Hyperparameter search (spec.search, search.h): each candidate cross-validated as step 2
+// does, on the same split; the winner by spec.search->metric. `log` gets one line per trial.
+struct SearchOutcome {
+  JobSpec best;           // the spec with the winning hyperparameters (search cleared)
+  nlohmann::json record;  // {"method", "metric", "lower_is_better", "settings": [...], "best"}
+  std::string table;      // the same as text, one row per setting, the best marked
+};
+SearchOutcome search(const TrainingData& data, const JobSpec& spec, int threads, Progress* progress,
+                     const LogSink& log);
 
 // 2 and 3 together when spec.folds > 0: the fit on every rating runs on the same threads as the
 // folds (evaluation::cross_validate_and_fit), so a round of folds that would leave a core idle

@@ -14,7 +14,6 @@ TrainResult run_training(storage::Warehouse& wh, const Home& home, const TrainRe
   auto emit = [&](LogKind kind, const std::string& line) {
     if (log) log(kind, line);
   };
-  const JobSpec& spec = req.spec;
   const Stopwatch clock;
   Stopwatch step;
   TrainResult result;
@@ -22,14 +21,26 @@ TrainResult run_training(storage::Warehouse& wh, const Home& home, const TrainRe
   StepTimings& t = s.timings;
 
   Progress* const progress = req.progress;
-  const JobPlan plan = plan_job(wh, spec);
+  const JobPlan plan = plan_job(wh, req.spec);
   if (progress) progress->begin("read", 0, "ratings");
-  const TrainingData data = read_training_data(wh, plan, spec);
+  const TrainingData data = read_training_data(wh, plan, req.spec);
   t.read = step.seconds();
   if (progress) progress->check();
   emit(LogKind::kProgress,
        fmt::format("read {} ratings ({} users, {} items) from {} in {:.2f} s", data.data.size(),
                    data.data.n_users(), data.data.n_items(), plan.input.display(), t.read));
+
+  // A search picks the hyperparameters; the job then trains the winner as it would any setting.
+  std::optional<SearchOutcome> searched;
+  if (req.spec.search) {
+    step.restart();
+    searched = search(data, req.spec, req.threads, progress, log);
+    t.search = step.seconds();
+    emit(LogKind::kReport, searched->table);
+    s.search = searched->record;
+    result.search_table = searched->table;
+  }
+  const JobSpec& spec = searched ? searched->best : req.spec;
 
   // Cross-validation and the fit on every rating share the threads (steps.h); the fit's own
   // time is reported, so cv_s and fit_s overlap.
@@ -112,10 +123,18 @@ TrainResult run_evaluation(storage::Warehouse& wh, const TrainRequest& req, cons
         fmt::format("read {} ratings ({} users, {} items) from {} in {:.2f} s", data.data.size(),
                     data.data.n_users(), data.data.n_items(), plan.input.display(), read_s));
   }
+  std::optional<SearchOutcome> searched;
+  if (spec.search) {
+    step.restart();
+    searched = search(data, spec, req.threads, req.progress, log);
+    if (log) log(LogKind::kReport, searched->table);
+  }
+  const JobSpec& chosen = searched ? searched->best : spec;
   step.restart();
-  const evaluation::CvReport cv = evaluate(data, spec, req.threads, req.progress);
+  const evaluation::CvReport cv = evaluate(data, chosen, req.threads, req.progress);
   const double cv_s = step.seconds();
   TrainResult result;
+  if (searched) result.search_table = searched->table;
   result.cv_table = cv.format_table();
   if (log) {
     log(LogKind::kReport, fmt::format("Evaluating RMSE, MAE of algorithm {} on {} split(s).\n",
@@ -138,6 +157,10 @@ TrainResult run_evaluation(storage::Warehouse& wh, const TrainRequest& req, cons
       {"timings", {{"read_s", read_s}, {"cv_s", cv_s}, {"total_s", clock.seconds()}}},
   };
   for (const auto& row : cv.ranking_rows()) report[row.key] = evaluation::mean_std(row.values).mean;
+  if (searched) {
+    report["search"] = searched->record;
+    report["params"] = algorithms::params_to_json(chosen.params);
+  }
   result.evaluation = json_text(report);
   return result;
 }

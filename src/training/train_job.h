@@ -12,7 +12,7 @@
 #include <optional>
 #include <string>
 
-#include <nlohmann/json_fwd.hpp>
+#include <nlohmann/json.hpp>
 
 #include "core/home.h"
 #include "core/progress.h"
@@ -35,7 +35,7 @@ struct TrainRequest {
 // Wall time of each step, in seconds. With cross-validation the fit on every rating runs beside
 // the folds: cv is the wall time of both, fit that of the fit alone (they overlap).
 struct StepTimings {
-  double read = 0, cv = 0, fit = 0, top_n = 0, write = 0, total = 0;
+  double read = 0, search = 0, cv = 0, fit = 0, top_n = 0, write = 0, total = 0;
 };
 
 // What a finished job reports (the JSON object the SQL function returns; see to_json()).
@@ -55,6 +55,8 @@ struct TrainSummary {
   std::optional<double> rmse, mae;  // cross-validation means; empty when folds == 0
   // The ranking metrics' cross-validation means, by JSON key ("precision@10", ...).
   std::vector<std::pair<std::string, double>> ranking;
+  // The hyperparameter search (steps.h SearchOutcome::record) when the job ran one, else null.
+  nlohmann::json search;
   StepTimings timings;
 
   // {"job", "model", "version", "artifact_uri", "algorithm", "input_table", "output_table",
@@ -66,7 +68,8 @@ struct TrainSummary {
 struct TrainResult {
   TrainSummary summary;
   std::string artifact_path;
-  std::string cv_table;  // Surprise layout; empty when folds == 0
+  std::string cv_table;      // Surprise layout; empty when folds == 0
+  std::string search_table;  // the settings a search tried (steps.h), empty without one
   // run_evaluation's report, a JSON object (empty for training): {"job", "algorithm",
   // "input_table", "ratings", "users", "items", "seed", "folds", "rmse", "mae",
   // "cv": per-fold metrics, "timings": {"read_s", "cv_s", "total_s"}}

@@ -12,6 +12,7 @@ nlohmann::json TrainSummary::to_json() const {
                  {"write_s", timings.write},
                  {"total_s", timings.total}};
   if (folds > 0) timing["cv_s"] = timings.cv;
+  if (!search.is_null()) timing["search_s"] = timings.search;
   json out = {
       {"job", job_id},
       {"model", model_name},
@@ -32,6 +33,7 @@ nlohmann::json TrainSummary::to_json() const {
       {"timings", timing},
   };
   for (const auto& [key, value] : ranking) out[key] = value;
+  if (!search.is_null()) out["search"] = search;
   return out;
 }
 

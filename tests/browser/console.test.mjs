@@ -170,6 +170,12 @@ async function main() {
   check(lines === 6, `the learning curve has 5 folds + the refit (${lines})`);
   noConsoleErrors();
   await shot("version");
+  step = "search table";
+  await go(`#/models/${scenario.model}/2`, "Search: grid, 2 settings");
+  const searchRows = await page.$$eval("main h2 + .table-wrap tbody tr", (els) => els.map((e) => e.innerText));
+  check(searchRows.some((r) => r.startsWith("best")), "a tuned version shows its settings, the best marked");
+  noConsoleErrors();
+  await shot("version-tuned");
   step = "compare";
   await go("#/models", scenario.model);
   const boxes = await page.$$("input[type=checkbox]");

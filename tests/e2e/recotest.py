@@ -56,5 +56,26 @@ class RecoTestCase(unittest.TestCase):
         return json.loads(out) if out else []
 
 
+def run_in_home(home, *args, check=True):
+    """`reco --quiet ARGS` with RECO_HOME=home; fails the caller (AssertionError) on a non-zero exit."""
+    env = dict(os.environ, RECO_HOME=home)
+    env.pop("RECO_DB", None)
+    p = subprocess.run([RECO, "--quiet", *args], capture_output=True, text=True, env=env, timeout=600)
+    if check and p.returncode != 0:
+        raise AssertionError("reco %s failed (%d): %s" % (" ".join(args), p.returncode, p.stderr))
+    return p
+
+
+def generated_home(folder, users, items, ratings, seed):
+    """A home in folder/home with a generated MovieLens-like data set loaded (no download)."""
+    home = os.path.join(folder, "home")
+    os.makedirs(home)
+    data = os.path.join(folder, "data")
+    run_in_home(home, "generate", "movielens", data, "--users", str(users), "--items", str(items), "--ratings",
+                str(ratings), "--seed", str(seed))
+    run_in_home(home, "load", "movielens", data)
+    return home
+
+
 def main():
     unittest.main(verbosity=2)

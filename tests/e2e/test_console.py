@@ -58,9 +58,13 @@ class ConsoleInBrowser(ServeTestCase):
     def test_console(self):
         home = self.fresh_home()
         self.run_reco(home, "load", "movielens", MOVIELENS)
-        for factors, seed in ((10, 1), (40, 2), (5, 3)):
-            self.run_reco(home, "train", "--input", "ratings", "--output", "recs", "--model", "films", "--seed",
-                          str(seed), "--set", "n_factors=%d" % factors)
+        # Version 2 comes from a search, so its page shows the table of settings tried.
+        self.run_reco(home, "train", "--input", "ratings", "--output", "recs", "--model", "films", "--seed", "1",
+                      "--set", "n_factors=10")
+        self.run_reco(home, "tune", "--input", "ratings", "--output", "recs", "--model", "films", "--seed", "2",
+                      "--param", "n_factors=40,41")
+        self.run_reco(home, "train", "--input", "ratings", "--output", "recs", "--model", "films", "--seed", "3",
+                      "--set", "n_factors=5")
         self.run_reco(home, "endpoints", "deploy", "web", "models:/films/1")
         user = 1
         # A title with HTML in it, on a movie user 1 rated; a table whose name is HTML.

@@ -9,7 +9,7 @@ import subprocess
 import tempfile
 import unittest
 
-from recotest import RECO
+from recotest import RECO, generated_home, run_in_home
 from test_serve import ServeTestCase
 
 TOKEN = "console-api-token-0123456789"
@@ -21,12 +21,7 @@ class ConsoleApi(ServeTestCase):
     @classmethod
     def setUpClass(cls):
         cls.tmp = tempfile.TemporaryDirectory(prefix="reco-console-api-")
-        cls.home = os.path.join(cls.tmp.name, "home")
-        os.makedirs(cls.home)
-        data = os.path.join(cls.tmp.name, "data")
-        cls.run_reco("generate", "movielens", data, "--users", "60", "--items", "120", "--ratings", "3000",
-                     "--seed", "4")
-        cls.run_reco("load", "movielens", data)
+        cls.home = generated_home(cls.tmp.name, users=60, items=120, ratings=3000, seed=4)
         cls.run_reco("train", "--input", "ratings", "--output", "recs", "--model", "m", "--set", "n_factors=5")
         cls.run_reco("train", "--input", "ratings", "--model", "m", "--folds", "0", "--set", "n_factors=8")
         cls.run_reco("sql", "-c", "create table \"<b>x</b>\" (a integer)",
@@ -43,12 +38,7 @@ class ConsoleApi(ServeTestCase):
 
     @classmethod
     def run_reco(cls, *args):
-        env = dict(os.environ, RECO_HOME=cls.home)
-        env.pop("RECO_DB", None)
-        p = subprocess.run([RECO, "--quiet", *args], capture_output=True, text=True, env=env, timeout=300)
-        if p.returncode != 0:
-            raise AssertionError("reco %s failed (%d): %s" % (" ".join(args), p.returncode, p.stderr))
-        return p.stdout
+        return run_in_home(cls.home, *args).stdout
 
     def setUp(self):
         self.server = self.serve(self.home, "--token", TOKEN)

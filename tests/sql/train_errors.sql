@@ -54,6 +54,10 @@ select train_and_get_recommendations('train', 'out', '{"algorithm": "knn"}');
 select train_and_get_recommendations('train', 'out', '{"folds": "five"}');
 select train_and_get_recommendations('train', 'out', '{"folds": 1}');
 select train_and_get_recommendations('train', 'out', '{"colour": "blue"}');
+select train_and_get_recommendations('train', 'out', '{"search": {"params": {"n_trees": [1, 2]}}}');
+select train_and_get_recommendations('train', 'out', '{"search": {"params": {"n_factors": [2, 3]}, "metric": "auc"}}');
+select train_and_get_recommendations('train', 'out', '{"search": {"method": "random", "params": {"lr_all": {"min": 0}}}}');
+select train_and_get_recommendations('train', 'out', '{"split": {"kind": "stratified", "test_ratio": 0}}');
 select train_and_get_recommendations('train', 'out', 'not json');
 select train_and_get_recommendations('train', 'out', '{"model": "../escape"}');
 

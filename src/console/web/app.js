@@ -535,6 +535,16 @@ async function pageVersion(name, version) {
     card("Seed", md.seed ?? run.seed ?? "–"), card("Job", run.job ? link(`#/jobs/${enc(run.job)}`, run.job) : "–")));
   if (run.cv) content.push(h("h2", {}, "Cross-validation"), cvTable(run.cv, run.cv_timings));
   content.push(h("h2", {}, "Plots"), h("div", { class: "plots" }, plotsFor(v)));
+  if (run.search && run.search.settings) {
+    const sr = run.search;
+    const names = Object.keys(sr.settings[0].params);
+    const metrics = [...new Set([sr.metric, "rmse", "mae"])];
+    content.push(h("h2", {}, `Search: ${sr.method}, ${sr.settings.length} settings, ${sr.lower_is_better ? "lowest" : "highest"} ${sr.metric} wins`),
+      table(["", ...names, ...metrics, "Seconds"], sr.settings.map((x, i) => ({
+        attrs: { class: i === sr.best ? "diff" : null },
+        cells: [i === sr.best ? "best" : "", ...names.map((n) => JSON.stringify(x.params[n])), ...metrics.map((m) => fmt(x[m])), fmt(x.seconds, 2)],
+      })), Array.from({ length: metrics.length + 1 }, (_, i) => names.length + 1 + i)));
+  }
   const params = paramsOf(v);
   content.push(h("h2", {}, "Hyperparameters"), table(["Name", "Value"], Object.entries(params).map(([k, x]) => [k, JSON.stringify(x)])));
   if (Object.keys(t).length) {

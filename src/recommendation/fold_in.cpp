@@ -1,0 +1,225 @@
+#include "recommendation/fold_in.h"
+
+#include <algorithm>
+#include <charconv>
+#include <cmath>
+#include <optional>
+#include <unordered_set>
+
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+
+#include "algorithms/factor_model.h"
+#include "core/error.h"
+
+namespace reco::recommendation {
+
+namespace {
+
+double number_or(const nlohmann::json& params, const char* name, double fallback) {
+  const auto it = params.find(name);
+  return it != params.end() && it->is_number() ? it->get<double>() : fallback;
+}
+
+// Solves A x = b for a symmetric positive definite A (n x n, row-major) in place: Cholesky.
+std::vector<double> solve_spd(std::vector<double> a, std::vector<double> b, size_t n) {
+  for (size_t j = 0; j < n; ++j) {
+    double d = a[j * n + j];
+    for (size_t k = 0; k < j; ++k) d -= a[j * n + k] * a[j * n + k];
+    if (!(d > 0.0)) {
+      throw Error(ErrorKind::kInput, "fold-in: the user's system is singular (no regularisation)");
+    }
+    const double l = std::sqrt(d);
+    a[j * n + j] = l;
+    for (size_t i = j + 1; i < n; ++i) {
+      double s = a[i * n + j];
+      for (size_t k = 0; k < j; ++k) s -= a[i * n + k] * a[j * n + k];
+      a[i * n + j] = s / l;
+    }
+  }
+  for (size_t i = 0; i < n; ++i) {  // L y = b
+    double s = b[i];
+    for (size_t k = 0; k < i; ++k) s -= a[i * n + k] * b[k];
+    b[i] = s / a[i * n + i];
+  }
+  for (size_t i = n; i-- > 0;) {  // L^T x = y
+    double s = b[i];
+    for (size_t k = i + 1; k < n; ++k) s -= a[k * n + i] * b[k];
+    b[i] = s / a[i * n + i];
+  }
+  return b;
+}
+
+std::optional<int64_t> item_id(const nlohmann::json& v) {
+  if (v.is_number_integer()) return v.get<int64_t>();
+  if (v.is_number_float()) {
+    const double d = v.get<double>();
+    if (std::isfinite(d) && d == std::floor(d) && std::fabs(d) < 9.2e18)
+      return static_cast<int64_t>(d);
+    return std::nullopt;
+  }
+  if (v.is_string()) {
+    const std::string& s = v.get_ref<const std::string&>();
+    int64_t id = 0;
+    const auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), id);
+    if (ec == std::errc() && end == s.data() + s.size() && !s.empty()) return id;
+  }
+  return std::nullopt;
+}
+
+std::pair<int64_t, double> entry(const nlohmann::json& item, const nlohmann::json& rating,
+                                 const std::string& where) {
+  const auto id = item_id(item);
+  if (!id) throw Error(ErrorKind::kUsage, fmt::format("ratings{}: the item is not an id", where));
+  if (!rating.is_number()) {
+    throw Error(ErrorKind::kUsage, fmt::format("ratings{}: the rating is not a number", where));
+  }
+  return {*id, rating.get<double>()};
+}
+
+}  // namespace
+
+std::vector<std::pair<int64_t, double>> ratings_from_json(const nlohmann::json& ratings) {
+  std::vector<std::pair<int64_t, double>> out;
+  if (ratings.is_object()) {
+    for (const auto& [key, value] : ratings.items()) {
+      out.push_back(entry(nlohmann::json(key), value, fmt::format("[\"{}\"]", key.substr(0, 40))));
+    }
+    return out;
+  }
+  if (!ratings.is_array()) {
+    throw Error(ErrorKind::kUsage,
+                "ratings must be [[item, rating], ...], {\"item\": rating, ...} or "
+                "[{\"item\": i, \"rating\": r}, ...]");
+  }
+  for (size_t k = 0; k < ratings.size(); ++k) {
+    const auto& e = ratings[k];
+    const std::string where = fmt::format("[{}]", k);
+    if (e.is_array() && e.size() == 2) {
+      out.push_back(entry(e[0], e[1], where));
+    } else if (e.is_object() && e.contains("item") && e.contains("rating")) {
+      out.push_back(entry(e["item"], e["rating"], where));
+    } else {
+      throw Error(
+          ErrorKind::kUsage,
+          fmt::format("ratings{}: expected [item, rating] or {{\"item\", \"rating\"}}", where));
+    }
+  }
+  return out;
+}
+
+nlohmann::json fold_in_json(const algorithms::Model& model, const FoldInResult& result) {
+  nlohmann::json recs = nlohmann::json::array();
+  for (size_t r = 0; r < result.top.size(); ++r) {
+    recs.push_back({{"rank", r + 1},
+                    {"item", model.items.raw(result.top[r].item)},
+                    {"score", result.top[r].score},
+                    {"prediction", model.clip(result.top[r].score)}});
+  }
+  nlohmann::json note = nullptr;
+  if (result.fallback) {
+    note =
+        result.ignored > 0
+            ? fmt::format(
+                  "none of the {} rated items is known to the model: ranked by the "
+                  "model's estimate for an unknown user",
+                  result.ignored)
+            : std::string("no ratings given: ranked by the model's estimate for an unknown user");
+  } else if (result.ignored > 0) {
+    note = fmt::format("{} rated item(s) unknown to the model were ignored", result.ignored);
+  }
+  return {{"recommendations", std::move(recs)},
+          {"used", result.used},
+          {"ignored", result.ignored},
+          {"fallback", result.fallback},
+          {"note", note}};
+}
+
+FoldInRegularization FoldInRegularization::from_hyperparameters(const std::string& algorithm,
+                                                                const nlohmann::json& params) {
+  FoldInRegularization r;
+  if (algorithm == "svd") {
+    const double all = number_or(params, "reg_all", 0.02);
+    r.bias = number_or(params, "reg_bu", all);
+    r.factors = number_or(params, "reg_pu", all);
+  } else if (algorithm == "baseline") {
+    const bool sgd = params.is_object() && params.value("method", "als") == "sgd";
+    r.bias = sgd ? number_or(params, "reg", 0.02) : number_or(params, "reg_u", 15.0);
+  } else {
+    throw Error(ErrorKind::kUsage,
+                fmt::format("fold-in is not available for {} models (svd and baseline have it)",
+                            algorithm));
+  }
+  return r;
+}
+
+FoldInResult fold_in(const algorithms::Model& model, const FoldInRegularization& reg,
+                     const std::vector<std::pair<int64_t, double>>& ratings, size_t k) {
+  const algorithms::FactorModel& m = algorithms::as_factor_model(model);
+  FoldInResult out;
+  std::unordered_set<int64_t> seen;
+  std::vector<uint32_t> items;
+  std::vector<double> values;
+  for (const auto& [raw, rating] : ratings) {
+    if (!std::isfinite(rating)) {
+      throw Error(ErrorKind::kUsage, fmt::format("the rating of item {} is not a number", raw));
+    }
+    if (!seen.insert(raw).second) {
+      throw Error(ErrorKind::kUsage, fmt::format("item {} is rated twice", raw));
+    }
+    const int64_t i = m.items.find(raw);
+    if (i < 0) {
+      ++out.ignored;
+      continue;
+    }
+    items.push_back(static_cast<uint32_t>(i));
+    values.push_back(rating);
+  }
+  out.used = items.size();
+
+  const uint32_t ni = m.n_items();
+  std::vector<float> scores(ni);
+  if (items.empty()) {
+    out.fallback = true;
+    m.score_unknown_user(0, ni, scores.data());
+  } else {
+    // Unknowns: [b_u] (biased) then p_u (n_factors).
+    const size_t nf = m.n_factors;
+    const size_t offset = m.biased ? 1 : 0;
+    const size_t n = offset + nf;
+    std::vector<double> x(n, 0.0);
+    if (n > 0) {
+      std::vector<double> a(n * n, 0.0), b(n, 0.0), row(n);
+      for (size_t t = 0; t < items.size(); ++t) {
+        const uint32_t i = items[t];
+        double target = values[t];
+        if (m.biased) {
+          target -= m.global_mean + m.item_bias[i];
+          row[0] = 1.0;
+        }
+        for (size_t f = 0; f < nf; ++f) row[offset + f] = m.item_factors[size_t{i} * nf + f];
+        for (size_t r = 0; r < n; ++r) {
+          b[r] += row[r] * target;
+          for (size_t c = 0; c <= r; ++c) a[r * n + c] += row[r] * row[c];
+        }
+      }
+      for (size_t r = 0; r < n; ++r)
+        for (size_t c = r + 1; c < n; ++c) a[r * n + c] = a[c * n + r];
+      if (m.biased) a[0] += reg.bias;
+      for (size_t f = 0; f < nf; ++f) a[(offset + f) * n + offset + f] += reg.factors;
+      x = solve_spd(std::move(a), std::move(b), n);
+    }
+    out.user_bias = m.biased ? x[0] : 0.0;
+    out.user_factors.assign(x.begin() + static_cast<ptrdiff_t>(offset), x.end());
+    for (uint32_t i = 0; i < ni; ++i) {
+      double s = m.biased ? m.global_mean + m.item_bias[i] + x[0] : 0.0;
+      for (size_t f = 0; f < nf; ++f) s += m.item_factors[size_t{i} * nf + f] * x[offset + f];
+      scores[i] = static_cast<float>(s);
+    }
+  }
+  std::sort(items.begin(), items.end());
+  out.top = TopN(model).select(scores, k, items);
+  return out;
+}
+
+}  // namespace reco::recommendation

@@ -1,0 +1,59 @@
+#pragma once
+// New users without retraining ("fold-in"): a user's biases and factors solved from their
+// ratings with the item side of a trained model held fixed, then their top-k.
+//
+// For a factor model (svd, and baseline, whose models have no factors) the user's unknowns
+// x = (b_u, p_u) minimise the model's own training objective restricted to that user:
+//     sum over the given ratings (r_ui - mu - b_i - b_u - q_i . p_u)^2 + reg_bu b_u^2 + reg_pu
+//     |p_u|^2
+// (unbiased SVD: r_ui - q_i . p_u and no bias), a ridge regression solved exactly (Cholesky of a
+// (1 + n_factors)-square system). For baseline this is its ALS user step, b_u = sum(r - mu - b_i)
+// / (reg_u + n). Items the model never saw are ignored and counted; with no known item the user
+// is the model's unknown user (its fallback estimate ranks the items).
+
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include <nlohmann/json_fwd.hpp>
+
+#include "algorithms/model.h"
+#include "recommendation/top_n.h"
+
+namespace reco::recommendation {
+
+struct FoldInRegularization {
+  double bias = 0.0;     // reg_bu (svd) or reg_u (baseline ALS) / reg (baseline SGD)
+  double factors = 0.0;  // reg_pu (svd)
+  // From a model's metadata "hyperparameters" (its algorithm's names; Surprise's defaults when
+  // absent). Error(kUsage) for an algorithm without fold-in.
+  static FoldInRegularization from_hyperparameters(const std::string& algorithm,
+                                                   const nlohmann::json& hyperparameters);
+};
+
+struct FoldInResult {
+  std::vector<Scored> top;           // best first; `item` is the model's dense index
+  size_t used = 0;                   // ratings of items the model knows
+  size_t ignored = 0;                // ratings of items it does not
+  bool fallback = false;             // no known item: ranked as an unknown user
+  double user_bias = 0.0;            // the solved b_u (0 without a bias)
+  std::vector<double> user_factors;  // the solved p_u (empty for a fallback or no factors)
+};
+
+// The ratings of a JSON request: [[item, rating], ...], {"item": rating, ...} or
+// [{"item": i, "rating": r}, ...]; item ids as integers, integral numbers or their text.
+// Error(kUsage) naming the entry that is not one of these.
+std::vector<std::pair<int64_t, double>> ratings_from_json(const nlohmann::json& ratings);
+
+// ratings: (raw item id, rating) pairs; every rating must be finite, and an item may appear
+// once (Error(kUsage) naming it otherwise). The given items are never recommended back.
+FoldInResult fold_in(const algorithms::Model& model, const FoldInRegularization& reg,
+                     const std::vector<std::pair<int64_t, double>>& ratings, size_t k);
+
+// {"recommendations": [{"rank", "item", "score" (unclipped), "prediction" (clipped)}], "used",
+// "ignored", "fallback", "note" (what the caller should know, or null)}
+nlohmann::json fold_in_json(const algorithms::Model& model, const FoldInResult& result);
+
+}  // namespace reco::recommendation

@@ -89,10 +89,17 @@ void rollback_endpoint(RouteContext& ctx, RouteCall& call, Response& res) {
   }
   deployment::EndpointStore::validate_name(name);
   call.endpoint = name;
-  const auto outcome = ctx.endpoints.rollback(name, version, kCause);
-  ctx.live.install(outcome.deployed);
+  std::optional<deployment::DeployOutcome> outcome;
+  try {
+    outcome = ctx.endpoints.rollback(name, version, kCause);
+  } catch (const Error& e) {
+    // A damaged artifact to go back to is as permanent as a missing one: 4xx, not 5xx.
+    if (e.kind() != ErrorKind::kCorrupt) throw;
+    throw Error(ErrorKind::kInput, fmt::format("cannot roll back endpoint {}: {}", name, e.what()));
+  }
+  ctx.live.install(outcome->deployed);
   ctx.refresh();
-  send_json(res, 200, deployment::deploy_result(outcome));
+  send_json(res, 200, deployment::deploy_result(*outcome));
 }
 
 // GET /endpoints/{name}/history: {"endpoint", "events": [...], "skipped_lines"}.

@@ -174,13 +174,22 @@ class HttpTest(ServeTestCase):
         self.assert_error(call("POST", "/endpoints/ep/rollback", {"to": 1}), 400, "unknown field 'to'")
         self.assert_error(server.request("POST", "/endpoints/ep/rollback", "[1]", auth), 400, "JSON object")
         self.assert_error(call("POST", "/endpoints/nope/rollback"), 404, "no endpoint named 'nope'")
+        # A damaged version to go back to is the request's problem (400), and is in the history.
+        artifact = os.path.join(home, "models", "ratings", "v%d" % better, "model.reco")
+        with open(artifact, "r+b") as f:
+            f.seek(os.path.getsize(artifact) // 2)
+            f.write(b"\x00\xff\x00\xff")
+        self.assert_error(call("POST", "/endpoints/ep/rollback"), 400, "cannot roll back endpoint ep")
+        self.assertEqual(call("GET", "/endpoints/ep").json()["serving"]["version"], 3)
         self.assert_error(call("GET", "/endpoints/nope/history"), 404, "no endpoint named 'nope'")
 
         h = call("GET", "/endpoints/ep/history").json()
         self.assertEqual(h["endpoint"], "ep")
         self.assertEqual([e["event"] for e in h["events"]],
-                         ["deploy", "promotion_refused", "promotion_refused", "deploy", "rollback", "rollback"])
+                         ["deploy", "promotion_refused", "promotion_refused", "deploy", "rollback", "rollback",
+                          "load_failed"])
         self.assertTrue(all(e["cause"] == "http" for e in h["events"]))
+        self.assertIn("checksum", h["events"][-1]["reason"])
         # The routes are rows of the table: counted in metrics like the others.
         metrics = call("GET", "/metrics").text()
         self.assertIn('route="/endpoints/{name}/rollback"', metrics)

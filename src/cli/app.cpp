@@ -94,6 +94,7 @@ int run(int argc, char** argv) {
     register_serve(app, ctx);
     register_endpoints(app, ctx);
     register_jobs(app, ctx);
+    register_tasks(app, ctx);
   };
   try {
     return parse_and_run(

@@ -7,6 +7,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <ctime>
+#include <mutex>
 #include <thread>
 
 #include <fmt/format.h>
@@ -15,6 +16,8 @@
 #include "core/error.h"
 #include "serving/server.h"
 #include "serving/server_options.h"
+#include "sqlfunctions/functions.h"
+#include "tasks/runner.h"
 
 namespace reco::cli {
 
@@ -40,6 +43,19 @@ void run_serve(Context& ctx, serving::ServerOptions o, bool token_from_flag) {
 
   serving::Server server(o);
   server.start();
+  // Due tasks run here too (one run per scheduled time whatever the number of servers).
+  tasks::TaskStore task_store(o.home);
+  tasks::TaskRunner task_runner(task_store, o.db_location,
+                                sqlfunctions::task_connection_preparer(o.home));
+  std::mutex log_mutex;
+  tasks::Scheduler scheduler(
+      task_store, task_runner, [] { return static_cast<int64_t>(std::time(nullptr)); },
+      [verbose, &log_mutex](const std::string& line) {
+        if (!verbose) return;
+        const std::lock_guard lock(log_mutex);
+        fmt::print(stderr, "reco serve: {}\n", line);
+      });
+  if (o.task_interval.count() > 0) scheduler.start(o.task_interval);
   fmt::print("{}\n", server.url());  // stdout: the address alone, for scripts (--port 0)
   std::fflush(stdout);
   if (verbose) {
@@ -85,6 +101,9 @@ void run_serve(Context& ctx, serving::ServerOptions o, bool token_from_flag) {
                std::chrono::duration<double>(o.drain_timeout).count());
   // A second signal now ends the process with the default action.
   pthread_sigmask(SIG_UNBLOCK, &signals, nullptr);
+  scheduler.stop(std::chrono::milliseconds(0),
+                 fmt::format("the server stopped ({}) while the task was running",
+                             received == SIGTERM ? "SIGTERM" : "SIGINT"));
   if (server.stop()) {
     if (verbose) fmt::print(stderr, "reco serve: stopped\n");
     return;
@@ -107,7 +126,9 @@ void register_serve(Command& app, Context& ctx) {
       "serve",
       "Serve models over HTTP: the inference protocol (GET /ping, POST /invocations), named "
       "endpoints (/endpoints/{name}/invocations), the warehouse's external functions (POST "
-      "/train, /deploy, /invoke), jobs (/jobs) and Prometheus metrics (/metrics).");
+      "/train, /deploy, /invoke), jobs (/jobs), endpoint rollback and history "
+      "(/endpoints/{name}/rollback, /history) and Prometheus metrics (/metrics); runs due tasks "
+      "(reco tasks).");
   // One flag per setting (serving/server_options.h).
   cmd.table_flags(serving::server_option_table(), given);
   auto markdown = std::make_shared<bool>(false);

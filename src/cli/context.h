@@ -54,5 +54,6 @@ void register_predict(Command& app, Context& ctx);
 void register_serve(Command& app, Context& ctx);
 void register_endpoints(Command& app, Context& ctx);
 void register_jobs(Command& app, Context& ctx);
+void register_tasks(Command& app, Context& ctx);
 
 }  // namespace reco::cli

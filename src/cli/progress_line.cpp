@@ -16,7 +16,7 @@ namespace {
 std::atomic<int> g_interrupts{0};  // lock-free: safe in a signal handler
 struct sigaction g_previous {};
 
-void on_sigint(int) {
+void on_progress_sigint(int) {
   // The second Ctrl-C: the default action (the process ends with SIGINT's status).
   if (g_interrupts.fetch_add(1) + 1 >= 2) {
     ::signal(SIGINT, SIG_DFL);
@@ -35,7 +35,7 @@ size_t terminal_width() {
 ProgressLine::ProgressLine(Progress& progress, Mode mode) : progress_(progress), mode_(mode) {
   g_interrupts.store(0);
   struct sigaction sa {};
-  sa.sa_handler = on_sigint;
+  sa.sa_handler = on_progress_sigint;
   sigemptyset(&sa.sa_mask);
   ::sigaction(SIGINT, &sa, &g_previous);
   thread_ = std::thread([this] { loop(); });

@@ -179,6 +179,127 @@ std::optional<Translation> function_listing(std::string_view sql, const std::vec
   return tr;
 }
 
+// The text of a string literal token ('it''s' -> it's), or nullopt for another token.
+std::optional<std::string> string_value(std::string_view sql, const Token& token) {
+  if (token.end - token.begin < 2 || sql[token.begin] != '\'' || sql[token.end - 1] != '\'')
+    return std::nullopt;
+  std::string out;
+  for (size_t i = token.begin + 1; i + 1 < token.end; ++i) {
+    out += sql[i];
+    if (sql[i] == '\'' && sql[i + 1] == '\'') ++i;
+  }
+  return out;
+}
+
+// A task's name as written: a word, or a "quoted" identifier without its quotes.
+std::string task_name(std::string_view sql, const Token& token) {
+  std::string_view name = sql.substr(token.begin, token.end - token.begin);
+  if (name.size() >= 2 && name.front() == '"' && name.back() == '"')
+    name = name.substr(1, name.size() - 2);
+  return std::string(name);
+}
+
+// Snowflake's task statements as reco's task functions (tasks/task_store.h):
+//   CREATE [OR REPLACE] TASK name [WAREHOUSE = w] SCHEDULE = 's' AS sql
+//     -> create_task('name', 's', 'sql'), then suspend_task: a new task is suspended, as in
+//        Snowflake, until ALTER TASK name RESUME
+//   ALTER TASK name RESUME | SUSPEND -> resume_task / suspend_task
+//   EXECUTE TASK name -> execute_task;  DROP TASK name -> drop_task
+// WHEN (reco has no streams: create_task's when_changed option instead), AFTER (task graphs)
+// and other parameters are errors naming them.
+std::optional<Translation> task_statement(std::string_view sql, const std::vector<Token>& t) {
+  Translation tr;
+  // The answer as a short row (task, state, ...) rather than the function's JSON object.
+  auto task_row = [&](const std::string& call) {
+    tr.statements.push_back(
+        "select json_extract(t, '$.name') as task, json_extract(t, '$.state') as state, "
+        "json_extract(t, '$.schedule') as schedule from (select " +
+        call + " as t)");
+  };
+  auto call = [&](const char* function, const std::string& name) {
+    return std::string(function) + "(" + sql_literal(name) + ")";
+  };
+  size_t k = 1;
+  if (is_word(t, 0, "CREATE")) {
+    const bool replace = is_word(t, 1, "OR") && is_word(t, 2, "REPLACE");
+    k = replace ? 3 : 1;
+    if (!is_word(t, k, "TASK")) return std::nullopt;
+    if (++k >= t.size()) {
+      tr.error = "usage: create [or replace] task NAME [warehouse = W] schedule = 'S' as SQL";
+      return tr;
+    }
+    const std::string name = task_name(sql, t[k++]);
+    std::optional<std::string> schedule;
+    while (k < t.size() && !is_word(t, k, "AS")) {
+      const std::string word = t[k].upper;
+      if ((word == "WAREHOUSE" || word == "SCHEDULE") && k + 2 < t.size() &&
+          t[k + 1].symbol == '=') {
+        if (word == "SCHEDULE") {
+          schedule = string_value(sql, t[k + 2]);
+          if (!schedule) {
+            tr.error = "create task: SCHEDULE takes a quoted string such as '60 MINUTE'";
+            return tr;
+          }
+        }
+        k += 3;
+        continue;
+      }
+      if (word == "WHEN") {
+        tr.error =
+            "create task: reco has no streams, so no WHEN condition: create the task with "
+            "create_task(name, schedule, sql, '{\"when_changed\": \"TABLE\"}') to run it only "
+            "when a table changed";
+      } else if (word == "AFTER") {
+        tr.error = "create task: task graphs (AFTER) are not supported: give each task a schedule";
+      } else {
+        tr.error = "create task: unsupported parameter '" +
+                   std::string(sql.substr(t[k].begin, t[k].end - t[k].begin)) +
+                   "' (supported: WAREHOUSE = w, ignored; SCHEDULE = 's')";
+      }
+      return tr;
+    }
+    if (!schedule || k + 1 >= t.size()) {
+      tr.error = !schedule ? "create task: SCHEDULE = '...' is required (reco runs no task "
+                             "without a schedule)"
+                           : "create task: the SQL after AS is missing";
+      return tr;
+    }
+    size_t end = t.back().end;
+    if (t.back().symbol == ';') end = t.back().begin;
+    const std::string body(sql.substr(t[k + 1].begin, end - t[k + 1].begin));
+    task_row("suspend_task(json_extract(create_task(" + sql_literal(name) + ", " +
+             sql_literal(*schedule) + ", " + sql_literal(body) +
+             (replace ? ", '{\"replace\": true}'" : "") + "), '$.name'))");
+    tr.note = "reco: task " + name + " is created suspended, as in Snowflake: `alter task " + name +
+              " resume` starts it (reco serve runs it)";
+    return tr;
+  }
+  const bool alter = is_word(t, 0, "ALTER"), execute = is_word(t, 0, "EXECUTE"),
+             drop = is_word(t, 0, "DROP");
+  if (!(alter || execute || drop) || !is_word(t, 1, "TASK")) return std::nullopt;
+  if (t.size() < 3 || (t[2].upper.empty() && sql[t[2].begin] != '"')) {
+    tr.error = "usage: alter task NAME resume|suspend, execute task NAME, drop task NAME";
+    return tr;
+  }
+  const std::string name = task_name(sql, t[2]);
+  if (execute) {
+    tr.statements.push_back(
+        "select json_extract(r, '$.state') as state, json_extract(r, '$.error') as error, "
+        "json_extract(r, '$.jobs') as jobs from (select " +
+        call("execute_task", name) + " as r)");
+  } else if (drop) {
+    tr.statements.push_back("select json_extract(" + call("drop_task", name) +
+                            ", '$.task') as dropped");
+  } else if (is_word(t, 3, "RESUME") || is_word(t, 3, "SUSPEND")) {
+    task_row(call(is_word(t, 3, "RESUME") ? "resume_task" : "suspend_task", name));
+  } else {
+    tr.error =
+        "alter task: reco supports RESUME and SUSPEND (change a task with create or "
+        "replace task)";
+  }
+  return tr;
+}
+
 bool adjacent(const std::vector<Token>& t, size_t a, size_t b) {
   return b < t.size() && t[a].end == t[b].begin;
 }
@@ -366,6 +487,7 @@ Translation translate_snowflake(std::string_view original) {
     return tr;
   }
   if (std::optional<Translation> listing = function_listing(sql, t)) return *listing;
+  if (std::optional<Translation> task = task_statement(sql, t)) return *task;
   std::string text(sql);
   if (!is_word(t, 0, "CREATE")) {
     tr.statements.push_back(text);

@@ -6,6 +6,8 @@
 //   USE ROLE|WAREHOUSE|DATABASE|SCHEMA x -> nothing (reco has one warehouse and one schema)
 //   SHOW [EXTERNAL|USER] FUNCTIONS [LIKE 'p'] -> a query listing reco's SQL functions
 //   DESCRIBE|DESC FUNCTION name[(types)]   -> the same for one function (an error if unknown)
+//   CREATE [OR REPLACE] TASK n [WAREHOUSE = w] SCHEDULE = 's' AS sql -> create_task (suspended)
+//   ALTER TASK n RESUME|SUSPEND, EXECUTE TASK n, DROP TASK n -> resume_task, ..., drop_task
 // Statements that set up what reco has built in (CREATE [OR REPLACE] WAREHOUSE / DATABASE /
 // SCHEMA / API INTEGRATION / [SECURE] EXTERNAL FUNCTION, GRANT, REVOKE, DESCRIBE INTEGRATION)
 // run nothing and get a one-line note saying what reco does instead.

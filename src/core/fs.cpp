@@ -1,6 +1,7 @@
 #include "core/fs.h"
 
 #include <fcntl.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -33,25 +34,43 @@ void ensure_directory(const fs::path& dir) {
   if (ec) throw write_error("cannot create directory " + dir.string(), ec.value());
 }
 
-void write_file_atomic(const fs::path& path, std::string_view bytes) {
-  ensure_directory(path.parent_path().empty() ? fs::path(".") : path.parent_path());
-  const fs::path tmp =
-      path.string() + fmt::format(".tmp-{}-{}", ::getpid(), std::random_device{}());
-  const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
-  if (fd < 0) throw write_error("cannot create " + tmp.string(), errno);
+namespace {
+
+// Writes all of `bytes` to fd; 0 or the errno of the failed write.
+int write_all(int fd, std::string_view bytes) {
   const char* p = bytes.data();
   size_t left = bytes.size();
   while (left > 0) {
     const ssize_t w = ::write(fd, p, left);
     if (w < 0) {
       if (errno == EINTR) continue;
-      const int err = errno;
-      ::close(fd);
-      ::unlink(tmp.c_str());
-      throw write_error("cannot write " + tmp.string(), err);
+      return errno;
     }
     p += w;
     left -= static_cast<size_t>(w);
+  }
+  return 0;
+}
+
+void fsync_directory(const fs::path& dir) {
+  const int fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (fd < 0) return;  // best effort: the file's own data is already on disk
+  ::fsync(fd);
+  ::close(fd);
+}
+
+}  // namespace
+
+void write_file_atomic(const fs::path& path, std::string_view bytes) {
+  ensure_directory(path.parent_path().empty() ? fs::path(".") : path.parent_path());
+  const fs::path tmp =
+      path.string() + fmt::format(".tmp-{}-{}", ::getpid(), std::random_device{}());
+  const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+  if (fd < 0) throw write_error("cannot create " + tmp.string(), errno);
+  if (const int err = write_all(fd, bytes)) {
+    ::close(fd);
+    ::unlink(tmp.c_str());
+    throw write_error("cannot write " + tmp.string(), err);
   }
   if (::fsync(fd) != 0 || ::close(fd) != 0) {
     const int err = errno;
@@ -63,6 +82,71 @@ void write_file_atomic(const fs::path& path, std::string_view bytes) {
     ::unlink(tmp.c_str());
     throw write_error(fmt::format("cannot rename {} to {}", tmp.string(), path.string()), err);
   }
+}
+
+void append_line_durable(const fs::path& path, std::string_view line) {
+  const fs::path dir = path.parent_path().empty() ? fs::path(".") : path.parent_path();
+  ensure_directory(dir);
+  const int fd = ::open(path.c_str(), O_RDWR | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
+  if (fd < 0) throw write_error("cannot open " + path.string() + " for appending", errno);
+  struct stat st {};
+  const bool created = ::fstat(fd, &st) == 0 && st.st_size == 0;
+  std::string text;
+  char last = '\n';
+  // A line torn by a crash is ended first, so it cannot swallow this one.
+  if (st.st_size > 0 && ::pread(fd, &last, 1, st.st_size - 1) == 1 && last != '\n') text = "\n";
+  text.append(line);
+  text.push_back('\n');
+  int err = write_all(fd, text);
+  if (err == 0 && ::fsync(fd) != 0) err = errno;
+  ::close(fd);
+  if (err != 0) throw write_error("cannot append to " + path.string(), err);
+  if (created) fsync_directory(dir);
+}
+
+namespace {
+
+int open_lock_file(const fs::path& path) {
+  ensure_directory(path.parent_path().empty() ? fs::path(".") : path.parent_path());
+  const int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+  if (fd < 0) throw write_error("cannot open lock file " + path.string(), errno);
+  return fd;
+}
+
+}  // namespace
+
+DirectoryLock::DirectoryLock(const fs::path& lock_file) : fd_(open_lock_file(lock_file)) {
+  while (::flock(fd_, LOCK_EX) != 0) {
+    if (errno != EINTR) {
+      const int err = errno;
+      ::close(fd_);
+      throw Error(ErrorKind::kIo,
+                  fmt::format("cannot lock {}: {}", lock_file.string(), std::strerror(err)));
+    }
+  }
+}
+
+DirectoryLock::~DirectoryLock() {
+  ::close(fd_);  // closing releases the lock
+}
+
+TryLock::TryLock(const fs::path& lock_file) : fd_(open_lock_file(lock_file)) {
+  held_ = ::flock(fd_, LOCK_EX | LOCK_NB) == 0;
+}
+
+TryLock::~TryLock() {
+  ::close(fd_);
+}
+
+std::vector<std::string> names_with_suffix(const fs::path& dir, std::string_view suffix) {
+  std::vector<std::string> out;
+  std::error_code ec;
+  for (fs::directory_iterator it(dir, ec), end; !ec && it != end; it.increment(ec)) {
+    const std::string file = it->path().filename().string();
+    if (file.size() > suffix.size() && file.ends_with(suffix))
+      out.push_back(file.substr(0, file.size() - suffix.size()));
+  }
+  return out;
 }
 
 size_t remove_stale_temp_files(const fs::path& dir) {

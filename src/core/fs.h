@@ -8,6 +8,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "core/error.h"
 
@@ -20,11 +21,49 @@ Error write_error(const std::string& what, int err);
 
 // Writes `<path>.tmp-<pid>-<n>`, fsyncs it and renames it over `path`.
 void write_file_atomic(const std::filesystem::path& path, std::string_view bytes);
+// Appends `line` and a newline to the file (created when absent) in one write on an O_APPEND
+// descriptor, then fsyncs: the line is whole on disk when this returns. A last line left without
+// its newline (a crash mid-write) is ended first, so readers can skip it alone. Appenders to one
+// file must be serialised by the caller (a lock) if lines may exceed PIPE_BUF.
+void append_line_durable(const std::filesystem::path& path, std::string_view line);
 // Removes the temporary files of write_file_atomic (and the files and directories of other
 // writers using the same `.tmp-<pid>-<n>` suffix) in `dir` whose process is gone. Returns how
 // many it removed.
 size_t remove_stale_temp_files(const std::filesystem::path& dir);
 void ensure_directory(const std::filesystem::path& dir);  // mkdir -p with a clear error
+
+// The names of the files in `dir` that end in `suffix` (".json"), without it, unsorted; empty
+// when `dir` does not exist. Records stored one file per name are listed with it.
+std::vector<std::string> names_with_suffix(const std::filesystem::path& dir,
+                                           std::string_view suffix);
+
+// An exclusive lock on a lock file (flock; the file and its folder are created when absent),
+// held until destruction. It serialises read-modify-write of records between threads and
+// processes; the kernel releases it when a process dies, so it never outlives its holder.
+class DirectoryLock {
+ public:
+  explicit DirectoryLock(const std::filesystem::path& lock_file);
+  ~DirectoryLock();
+  DirectoryLock(const DirectoryLock&) = delete;
+  DirectoryLock& operator=(const DirectoryLock&) = delete;
+
+ private:
+  int fd_ = -1;
+};
+
+// The same without waiting: held() is false when another holder has it.
+class TryLock {
+ public:
+  explicit TryLock(const std::filesystem::path& lock_file);
+  ~TryLock();
+  TryLock(const TryLock&) = delete;
+  TryLock& operator=(const TryLock&) = delete;
+  bool held() const { return held_; }
+
+ private:
+  int fd_ = -1;
+  bool held_ = false;
+};
 
 // A regular file open for reading. Every file a user or client can name is opened this way:
 // with O_NONBLOCK, so a FIFO or a device cannot block the open, then refused unless it is a

@@ -1,5 +1,7 @@
 #include "core/json.h"
 
+#include "core/fs.h"
+
 #include <utility>
 #include <vector>
 
@@ -158,6 +160,30 @@ std::string json_preview(const json& value, size_t max_chars) {
   if (out.size() > max_chars) {
     out.resize(max_chars >= 3 ? max_chars - 3 : 0);
     out += "...";
+  }
+  return out;
+}
+
+JsonLines read_json_lines(const std::filesystem::path& path) {
+  JsonLines out;
+  const auto text = read_file_if_exists(path);
+  if (!text) return out;
+  size_t start = 0;
+  while (start < text->size()) {
+    const size_t end = text->find('\n', start);
+    if (end == std::string::npos) {  // torn by a crash: the next append ends it
+      ++out.skipped;
+      break;
+    }
+    const std::string_view line(text->data() + start, end - start);
+    start = end + 1;
+    if (line.empty()) continue;
+    auto j = try_parse_json(line);
+    if (j && j->is_object()) {
+      out.objects.push_back(std::move(*j));
+    } else {
+      ++out.skipped;
+    }
   }
   return out;
 }

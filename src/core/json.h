@@ -9,9 +9,11 @@
 // without recursion and without serializing more than it prints.
 
 #include <cstddef>
+#include <filesystem>
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include <nlohmann/json.hpp>
 
@@ -36,6 +38,15 @@ std::optional<nlohmann::json> try_parse_json(std::string_view text);
 size_t json_depth_violation(std::string_view text, size_t max_depth = kMaxJsonDepth);
 // Compact JSON text of `value`, cut to at most max_chars characters plus "..." (for messages
 // and logs): iterative, so neither depth nor size can exhaust the stack or memory.
+// The JSON objects of an append-only JSON-lines file (core/fs.h append_line_durable), in order:
+// a last line without its newline (torn by a crash) and lines that are not JSON objects are
+// skipped and counted. A missing file has none.
+struct JsonLines {
+  std::vector<nlohmann::json> objects;
+  size_t skipped = 0;
+};
+JsonLines read_json_lines(const std::filesystem::path& path);
+
 std::string json_preview(const nlohmann::json& value, size_t max_chars = 40);
 
 }  // namespace reco

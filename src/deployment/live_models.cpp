@@ -84,11 +84,22 @@ std::shared_ptr<const LiveModel> LiveModels::refresh_slot(const std::string& nam
   try {
     artifact = load_for_serving(record->artifact_path);
   } catch (const Error& e) {
-    const std::lock_guard lock(mutex_);
-    slot.failed_generation = record->generation;
-    slot.last_error = "cannot load generation " + std::to_string(record->generation) + " (" +
-                      record->model_uri + "): " + e.what();
-    if (slot.live) return slot.live;  // the previous model keeps serving
+    std::shared_ptr<const LiveModel> serving;
+    std::string message;
+    {
+      const std::lock_guard lock(mutex_);
+      slot.failed_generation = record->generation;
+      slot.last_error = "cannot load generation " + std::to_string(record->generation) + " (" +
+                        record->model_uri + "): " + e.what();
+      serving = slot.live;
+      message = slot.last_error;
+    }
+    try {
+      store_.record_load_failure(*record, message, serving ? &serving->endpoint : nullptr);
+    } catch (const Error&) {
+      // A history that cannot be written (read-only home) must not stop serving.
+    }
+    if (serving) return serving;  // the previous model keeps serving
     throw;
   }
   auto live = std::make_shared<const LiveModel>(

@@ -105,7 +105,9 @@ std::string join_ints(const std::vector<int>& values) {
   return out;
 }
 
-std::optional<double> cv_metric(const json& metadata, const char* key) {
+}  // namespace
+
+std::optional<double> cv_mean(const json& metadata, const char* key) {
   const auto cv = metadata.find("cv");
   if (cv == metadata.end() || !cv->is_object()) return std::nullopt;
   const auto mean = cv->find("mean");
@@ -122,8 +124,6 @@ std::optional<double> cv_metric(const json& metadata, const char* key) {
   }
   return sum / static_cast<double>(folds->size());
 }
-
-}  // namespace
 
 ModelRegistry::ModelRegistry(fs::path models_dir) : models_dir_(std::move(models_dir)) {}
 
@@ -416,8 +416,8 @@ ModelSummary ModelRegistry::summarize(const std::string& name, int version) cons
     const json metadata = parse_json(h.metadata);  // a JSON object: checked by the reader
     const auto created = metadata.find("created_at");
     if (created != metadata.end() && created->is_string()) s.created_at = *created;
-    s.cv_rmse = cv_metric(metadata, "rmse");
-    s.cv_mae = cv_metric(metadata, "mae");
+    s.cv_rmse = cv_mean(metadata, "rmse");
+    s.cv_mae = cv_mean(metadata, "mae");
     s.metadata = std::move(h.metadata);
   } catch (const Error& e) {
     s.problem = e.what();

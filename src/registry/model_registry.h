@@ -140,6 +140,11 @@ class ModelRegistry {
   std::filesystem::path models_dir_;
 };
 
+// The cross-validated mean of `metric` ("rmse", "mae") an artifact's metadata reports:
+// cv.mean.<metric>, else the mean of the per-fold cv.<metric>[]; nullopt when the model was not
+// cross-validated.
+std::optional<double> cv_mean(const nlohmann::json& metadata, const char* metric);
+
 // "file://" + the absolute path, percent-encoding bytes outside the RFC 3986 path characters.
 std::string artifact_uri(const std::filesystem::path& path);
 // Accepts "file:///abs/path" (or "file:/abs/path", "file://localhost/abs/path"), a plain path

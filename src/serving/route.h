@@ -32,10 +32,11 @@ enum class Access {
 // What a POST body must be. The server checks size, Content-Type, charset and encoding before the
 // handler runs, and hands it the decoded body.
 enum class BodyKind {
-  kNone,     // no body (GET)
-  kPayload,  // inference: text/csv (user_id,item_id lines) or application/json {"instances"}
-  kBatch,    // the warehouse's external functions: application/json {"data": [...]}
-  kAny,      // any type, any content
+  kNone,      // no body (GET)
+  kPayload,   // inference: text/csv (user_id,item_id lines) or application/json {"instances"}
+  kBatch,     // the warehouse's external functions: application/json {"data": [...]}
+  kAny,       // any type, any content
+  kOptional,  // like kAny, or no body at all (the handler sees an empty one)
 };
 
 // One request as a handler sees it; the handler fills in the last two fields.

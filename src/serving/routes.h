@@ -33,6 +33,7 @@ void send_error(Response& res, const Error& e);
 // reco's routes, in the order the 404 message lists them: the three lists below.
 std::vector<RouteSpec> reco_routes();
 std::vector<RouteSpec> inference_routes();          // routes_inference.cpp
+std::vector<RouteSpec> deployment_routes();         // routes_deployment.cpp
 std::vector<RouteSpec> external_function_routes();  // routes_external.cpp
 std::vector<RouteSpec> admin_routes();              // routes_admin.cpp
 std::vector<RouteSpec> registry_routes();           // routes_registry.cpp

@@ -1,6 +1,7 @@
 // The warehouse's external-function protocol (docs/PROTOCOLS.md) for the guide's three functions:
 //   POST /invoke   invoke(model_name, user_id, item_id)              -> predicted rating
-//   POST /deploy   deploy(model_name, model_url)                     -> endpoint object
+//   POST /deploy   deploy(model_name, model_url [, options_json])    -> endpoint object (options:
+//                  a promotion policy, {"promote_if": {"metric": "rmse", "margin": 0.001}})
 //   POST /train    train(input_table, output_table [, options_json]) -> job result (async)
 //   GET  /train    polls a /train batch by its sf-external-function-query-batch-id
 //   POST /evaluate evaluate(input_table [, options_json]) -> cross-validation report (async;
@@ -41,7 +42,7 @@ namespace fs = std::filesystem;
 namespace {
 
 const FunctionSignature kInvoke{"invoke", {"model_name", "user_id", "item_id"}, 3};
-const FunctionSignature kDeploy{"deploy", {"model_name", "model_url"}, 2};
+const FunctionSignature kDeploy{"deploy", {"model_name", "model_url", "options_json"}, 2};
 const FunctionSignature kTrain{"train", {"input_table", "output_table", "options_json"}, 2};
 const FunctionSignature kEvaluate{"evaluate", {"input_table", "options_json"}, 1};
 
@@ -221,6 +222,7 @@ void deploy(RouteContext& ctx, RouteCall& call, Response& res) {
   const std::vector<BatchRow> rows = parse_batch(call.body, kDeploy);
   // Check every row's arguments before deploying anything, so a malformed batch changes
   // nothing.
+  std::vector<std::optional<deployment::PromotionPolicy>> policies(rows.size());
   for (const BatchRow& row : rows) {
     if (any_null(row, 2)) continue;
     const std::string name = string_arg(row, kDeploy, 0);
@@ -229,6 +231,17 @@ void deploy(RouteContext& ctx, RouteCall& call, Response& res) {
       deployment::EndpointStore::validate_name(name);
     } catch (const Error& e) {
       rethrow_for_row(e, row.where(kDeploy, 0), ErrorKind::kInput);
+    }
+    if (!row.has_arg(2)) continue;
+    try {
+      const json& o = row.args[2];
+      if (o.is_string()) {
+        policies[row.index] = deployment::parse_promotion_options(o.get<std::string>());
+      } else {
+        policies[row.index] = deployment::promotion_from_json(o);
+      }
+    } catch (const Error& e) {
+      rethrow_for_row(e, row.where(kDeploy, 2), ErrorKind::kInput);
     }
   }
   std::vector<std::pair<int64_t, json>> out;
@@ -242,11 +255,17 @@ void deploy(RouteContext& ctx, RouteCall& call, Response& res) {
     const std::string name = string_arg(row, kDeploy, 0);
     const std::string url = string_arg(row, kDeploy, 1);
     try {
-      bool created = false;
-      const deployment::DeployedModel d = ctx.endpoints.deploy(name, url, &created);
-      ctx.live.install(d);
-      out.emplace_back(row.row_number, deployment::deploy_result(d, created));
-      ++deployed;
+      deployment::DeployRequest request;
+      request.name = name;
+      request.model_uri = url;
+      request.cause = "http";
+      request.promote_if = policies[row.index];
+      const deployment::DeployOutcome d = ctx.endpoints.deploy(request);
+      if (d.applied) {
+        ctx.live.install(d.deployed);
+        ++deployed;
+      }
+      out.emplace_back(row.row_number, deployment::deploy_result(d));
     } catch (const Error& e) {
       // A damaged artifact is as permanent as a missing one: the URL is the problem.
       const ErrorKind kind = e.kind() == ErrorKind::kCorrupt ? ErrorKind::kInput : e.kind();

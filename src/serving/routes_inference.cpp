@@ -1,6 +1,6 @@
 // The inference protocol (docs/PROTOCOLS.md) and named endpoints:
 //   GET /ping, POST /invocations, GET /endpoints, GET /endpoints/{name},
-//   POST /endpoints/{name}/invocations.
+//   POST /endpoints/{name}/invocations. (Changing endpoints: routes_deployment.cpp.)
 #include <fmt/format.h>
 
 #include "recommendation/fold_in.h"
@@ -228,32 +228,6 @@ void show_endpoint(RouteContext& ctx, RouteCall& call, Response& res) {
   send_json(res, 200, endpoint_json(*st));
 }
 
-// PUT /endpoints/{name} {"model_url": "models:/NAME/3"}: deploys (creates or updates) the
-// endpoint with the same hot swap as /deploy and deploy_model; 201 when created, else 200.
-void put_endpoint(RouteContext& ctx, RouteCall& call, Response& res) {
-  const std::string& name = call.params[0];
-  const std::optional<json> body = try_parse_json(call.body);
-  if (!body || !body->is_object() || !body->contains("model_url") ||
-      !(*body)["model_url"].is_string()) {
-    return send_error(res, 400,
-                      R"(the body must be a JSON object {"model_url": "models:/NAME[/VERSION]"})");
-  }
-  deployment::EndpointStore::validate_name(name);
-  bool created = false;
-  const std::string url = (*body)["model_url"].get<std::string>();
-  std::optional<deployment::DeployedModel> d;
-  try {
-    d = ctx.endpoints.deploy(name, url, &created);
-  } catch (const Error& e) {
-    // A damaged artifact is as permanent as a missing one: the URL is the problem.
-    throw Error(e.kind() == ErrorKind::kCorrupt ? ErrorKind::kInput : e.kind(),
-                fmt::format("cannot deploy endpoint {} from {}: {}", name, url, e.what()));
-  }
-  ctx.live.install(*d);
-  ctx.refresh();
-  send_json(res, created ? 201 : 200, deployment::deploy_result(*d, created));
-}
-
 // POST /endpoints/{name}/recommend: {"user": ID, "k": 10} for a user the model knows (as SQL's
 // recommend), or {"ratings": [[item, rating], ...], "k": 10} for a new one (fold-in, as
 // recommend_for): the k best items not rated, with unclipped score and clipped prediction.
@@ -309,7 +283,6 @@ std::vector<RouteSpec> inference_routes() {
       {"POST", "/invocations", Access::kToken, BodyKind::kPayload, false, "", invocations},
       {"GET", "/endpoints", Access::kToken, BodyKind::kNone, false, "", list_endpoints},
       {"GET", "/endpoints/{name}", Access::kToken, BodyKind::kNone, false, "", show_endpoint},
-      {"PUT", "/endpoints/{name}", Access::kToken, BodyKind::kAny, false, "", put_endpoint},
       {"POST", "/endpoints/{name}/recommend", Access::kToken, BodyKind::kAny, false, "",
        recommend_route},
       {"POST", "/endpoints/{name}/invocations", Access::kToken, BodyKind::kPayload, false, "",

@@ -112,8 +112,8 @@ void guarded(Response& res, F&& f) {
 
 std::vector<RouteSpec> reco_routes() {
   std::vector<RouteSpec> routes = inference_routes();
-  for (auto* more : {external_function_routes, admin_routes, registry_routes, warehouse_routes,
-                     console_routes}) {
+  for (auto* more : {deployment_routes, external_function_routes, admin_routes, registry_routes,
+                     warehouse_routes, console_routes}) {
     for (auto& r : more()) routes.push_back(std::move(r));
   }
   return routes;
@@ -425,6 +425,7 @@ bool Server::Impl::pre_routing(Request& req, RequestContext& ctx, Response& res)
   if (kind == BodyKind::kNone) return false;
 
   // A request without Content-Length or chunked encoding has no body (RFC 9112 §6.3).
+  if (!has_body && kind == BodyKind::kOptional) return false;
   if (!has_body) {
     send_error(
         res, 400,

@@ -55,6 +55,8 @@ struct ServerOptions {
   size_t keep_alive_max = 1000;
   std::chrono::milliseconds refresh_interval{250};
   std::chrono::milliseconds drain_timeout{25000};  // stop(): in-flight requests get this long
+  // How often `reco serve` checks for due tasks (cli/cmd_serve.cpp runs the scheduler); 0: never.
+  std::chrono::milliseconds task_interval{1000};
 
   int training_jobs = 1;       // training jobs run at once
   size_t max_queued_jobs = 8;  // /train answers 429 beyond this many unfinished jobs

@@ -100,6 +100,10 @@ std::vector<BoundOption<ServerOptions>> server_options() {
                                   "milliseconds between checks for deployments made by other "
                                   "processes"),
                        &SO::refresh_interval),
+      milliseconds_row(O::integer("task_interval", {}, 0, 3600000,
+                                  "milliseconds between checks for due tasks (reco tasks); 0: "
+                                  "this server runs no tasks"),
+                       &SO::task_interval),
       bind_option(O::integer("jobs", {}, 1, 64, "training jobs (POST /train) run at once"),
                   &SO::training_jobs),
       bind_option(O::integer("max_queued_jobs", {}, 1, 10000,

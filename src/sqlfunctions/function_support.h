@@ -24,9 +24,16 @@ const FunctionEnvironment& environment(sqlite3_context* ctx);
 
 // Implemented in model_functions.cpp.
 void deploy_model(sqlite3_context* ctx, int argc, sqlite3_value** argv);
+void rollback_model(sqlite3_context* ctx, int argc, sqlite3_value** argv);
 void invoke_model(sqlite3_context* ctx, int argc, sqlite3_value** argv);
 void recommend(sqlite3_context* ctx, int argc, sqlite3_value** argv);
 void recommend_for(sqlite3_context* ctx, int argc, sqlite3_value** argv);
+// Implemented in task_functions.cpp.
+void create_task(sqlite3_context* ctx, int argc, sqlite3_value** argv);
+void drop_task(sqlite3_context* ctx, int argc, sqlite3_value** argv);
+void suspend_task(sqlite3_context* ctx, int argc, sqlite3_value** argv);
+void resume_task(sqlite3_context* ctx, int argc, sqlite3_value** argv);
+void execute_task(sqlite3_context* ctx, int argc, sqlite3_value** argv);
 // Implemented in json_functions.cpp.
 void parse_json(sqlite3_context* ctx, int argc, sqlite3_value** argv);
 

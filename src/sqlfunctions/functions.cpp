@@ -112,7 +112,8 @@ training::TrainResult run_job(sqlite3_context* ctx, training::TrainRequest req) 
   }
   training::JobStore jobs(env.home);
   training::JobRecord record = jobs.create(req.evaluate_only ? "evaluate" : "train",
-                                           training::job_request_json(req.spec, "sql"));
+                                           training::job_request_json(req.spec, env.cause));
+  if (env.on_job) env.on_job(record.id);
   return training::run_recorded(*warehouse, env.home, jobs, record, std::move(req), log);
 }
 
@@ -178,10 +179,17 @@ const std::vector<Function>& functions() {
         "text (JSON object: rmse, mae, per-fold cv, timings)",
         "cross-validation only: publishes no model and writes no table"},
        evaluate_model},
-      {{"deploy_model", 2, 2, "deploy_model(endpoint_name, model_url)",
-        "text (JSON object: name, model, version, artifact_uri, generation, status)",
-        "creates or updates an endpoint serving models:/NAME[/VERSION], a file:// URI or a path"},
+      {{"deploy_model", 2, 3, "deploy_model(endpoint_name, model_url [, options_json])",
+        "text (JSON object: name, model, version, artifact_uri, generation, status, promoted, "
+        "reason)",
+        "creates or updates an endpoint serving models:/NAME[/VERSION], a file:// URI or a path; "
+        "options {\"promote_if\": {\"metric\": \"rmse\", \"margin\": 0.001}} deploy only a "
+        "better model"},
        deploy_model},
+      {{"rollback_model", 1, 2, "rollback_model(endpoint_name [, version])",
+        "text (JSON object: name, model, version, generation, status, previous)",
+        "puts the endpoint back on the version it served before (or on version N of its model)"},
+       rollback_model},
       {{"invoke_model", 3, 3, "invoke_model(endpoint_name, user_id, item_id)",
         "real (predicted rating, clipped to the rating scale)",
         "one predicted rating from the endpoint's model, computed in-process"},
@@ -196,6 +204,25 @@ const std::vector<Function>& functions() {
         "top-k for a user the model has never seen, from their ratings ([[item, rating], ...] or "
         "{\"item\": rating}), without retraining (fold-in)"},
        recommend_for},
+      {{"create_task", 3, 4, "create_task(name, schedule, sql [, options_json])",
+        "text (JSON object: the task)",
+        "schedules SQL: a cron expression ('0 3 * * * Europe/Paris') or an interval ('60 "
+        "MINUTE'); options {\"when_changed\": \"TABLE\", \"replace\": true}; reco serve "
+        "runs it"},
+       create_task},
+      {{"drop_task", 1, 1, "drop_task(name)", "text (JSON object: task, dropped)",
+        "removes a task (its run history stays)"},
+       drop_task},
+      {{"suspend_task", 1, 1, "suspend_task(name)", "text (JSON object: the task)",
+        "stops scheduling a task"},
+       suspend_task},
+      {{"resume_task", 1, 1, "resume_task(name)", "text (JSON object: the task)",
+        "schedules a suspended task again, from now"},
+       resume_task},
+      {{"execute_task", 1, 1, "execute_task(name)",
+        "text (JSON object: the run: state, error, jobs)",
+        "runs a task now, in this process (its when_changed condition still applies)"},
+       execute_task},
       {{"parse_json", 1, 1, "parse_json(text)", "text (JSON, as SQLite's json() writes it)",
         "checks JSON text (an error names the first mistake) and marks it as JSON, like "
         "Snowflake's PARSE_JSON"},
@@ -214,6 +241,17 @@ const std::vector<FunctionInfo>& function_catalog() {
     return out;
   }();
   return catalog;
+}
+
+tasks::PrepareConnection task_connection_preparer(const Home& home) {
+  return [home](sqlite3* db, const std::string& cause,
+                std::function<void(const std::string&)> on_job) {
+    FunctionEnvironment env{home, false, nullptr, nullptr, cause, std::move(on_job)};
+    const int rc = register_all(db, env);
+    if (rc != SQLITE_OK)
+      throw Error(ErrorKind::kInternal,
+                  fmt::format("cannot register reco's SQL functions: {}", sqlite3_errstr(rc)));
+  };
 }
 
 int register_all(sqlite3* db, const FunctionEnvironment& env) {

@@ -3,7 +3,10 @@
 // extension). They run on the caller's connection, so they see its tables and transaction.
 //
 //   train_and_get_recommendations(input_table, output_table [, options_json])  -> JSON object
-//   deploy_model(endpoint_name, model_url)            -> JSON object describing the endpoint
+//   deploy_model(endpoint_name, model_url [, options]) -> JSON object describing the endpoint
+//   rollback_model(endpoint_name [, version])         -> JSON object describing the endpoint
+//   create_task(name, schedule, sql [, options]), drop_task(name), suspend_task(name),
+//   resume_task(name), execute_task(name)             -> JSON objects (task_functions.cpp)
 //   invoke_model(endpoint_name, user_id, item_id)     -> predicted rating (REAL)
 //   recommend(endpoint_name, user_id [, k])           -> JSON array of the k best item ids
 //   recommend_for(endpoint_name, ratings_json [, k])  -> JSON object: a new user's top-k (fold-in)
@@ -21,6 +24,7 @@
 #include <vector>
 
 #include "core/home.h"
+#include "tasks/runner.h"
 
 namespace reco::deployment {
 class EndpointStore;
@@ -40,6 +44,11 @@ struct FunctionEnvironment {
   // function registered from this environment.
   std::shared_ptr<deployment::EndpointStore> endpoints;
   std::shared_ptr<deployment::LiveModels> live_models;
+  // Recorded in endpoint histories as what deployed or rolled back: "sql", or "task:NAME" when
+  // a task's SQL runs.
+  std::string cause = "sql";
+  // Called with the id of every training job a function starts (a task's run lists them).
+  std::function<void(const std::string& job_id)> on_job = nullptr;
 };
 
 // Registers every reco SQL function on db. Returns SQLITE_OK or an SQLite error code.
@@ -56,5 +65,9 @@ struct FunctionInfo {
   const char* description;
 };
 const std::vector<FunctionInfo>& function_catalog();
+
+// How a task's connection gets reco's functions (tasks/runner.h): registered with the task's
+// cause and job callback, and the same home.
+tasks::PrepareConnection task_connection_preparer(const Home& home);
 
 }  // namespace reco::sqlfunctions

@@ -1,6 +1,8 @@
 // deploy_model, invoke_model and recommend: the real-time half of the guide, answered
 // in-process from the endpoints recorded in the reco home.
 
+#include <fmt/format.h>
+
 #include "core/error.h"
 #include "core/json.h"
 #include "deployment/live_models.h"
@@ -39,19 +41,50 @@ std::optional<int64_t> k_arg(int argc, sqlite3_value** argv, const char* functio
 
 }  // namespace
 
-// deploy_model(endpoint_name, model_url): create or update the endpoint; the artifact is loaded
-// and validated before anything is recorded.
-void deploy_model(sqlite3_context* ctx, int, sqlite3_value** argv) {
+// deploy_model(endpoint_name, model_url [, options_json]): create or update the endpoint; the
+// artifact is loaded and validated before anything is recorded. Options: a promotion policy
+// (deployment/promotion.h); NULL options are no options.
+void deploy_model(sqlite3_context* ctx, int argc, sqlite3_value** argv) {
   constexpr const char* kName = "deploy_model";
   const auto& env = environment(ctx);
   try {
     if (!text_arg(argv, 0) || !text_arg(argv, 1)) return sqlite3_result_null(ctx);
-    const std::string name = required_text(argv, 0, kName, "model_name");
-    const std::string url = required_text(argv, 1, kName, "model_url");
-    bool created = false;
-    const auto deployed = env.endpoints->deploy(name, url, &created);
-    env.live_models->install(deployed);
-    result_json(ctx, json_text(deployment::deploy_result(deployed, created)));
+    deployment::DeployRequest request;
+    request.name = required_text(argv, 0, kName, "model_name");
+    request.model_uri = required_text(argv, 1, kName, "model_url");
+    request.cause = env.cause;
+    if (argc > 2) {
+      if (const auto options = text_arg(argv, 2))
+        request.promote_if = deployment::parse_promotion_options(*options);
+    }
+    const auto outcome = env.endpoints->deploy(request);
+    if (outcome.applied) env.live_models->install(outcome.deployed);
+    result_json(ctx, json_text(deployment::deploy_result(outcome)));
+  } catch (const std::exception& e) {
+    result_error(ctx, kName, e);
+  }
+}
+
+// rollback_model(endpoint_name [, version]): back to the previous deployment, or to version N
+// of the model the endpoint serves; NULL in any argument gives NULL.
+void rollback_model(sqlite3_context* ctx, int argc, sqlite3_value** argv) {
+  constexpr const char* kName = "rollback_model";
+  const auto& env = environment(ctx);
+  try {
+    if (!text_arg(argv, 0)) return sqlite3_result_null(ctx);
+    const std::string name = required_text(argv, 0, kName, "endpoint_name");
+    std::optional<int> version;
+    if (argc > 1) {
+      const auto v = id_arg(argv, 1, kName, "version");
+      if (!v) return sqlite3_result_null(ctx);
+      if (*v < 1 || *v > INT32_MAX)
+        throw Error(ErrorKind::kUsage,
+                    fmt::format("{}: version must be a positive integer, got {}", kName, *v));
+      version = static_cast<int>(*v);
+    }
+    const auto outcome = env.endpoints->rollback(name, version, env.cause);
+    env.live_models->install(outcome.deployed);
+    result_json(ctx, json_text(deployment::deploy_result(outcome)));
   } catch (const std::exception& e) {
     result_error(ctx, kName, e);
   }

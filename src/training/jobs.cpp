@@ -181,11 +181,9 @@ JobRecord JobStore::get(const std::string& id) const {
 
 std::vector<JobRecord> JobStore::list() const {
   std::vector<JobRecord> out;
-  std::error_code ec;
-  for (fs::directory_iterator it(dir_, ec), end; !ec && it != end; it.increment(ec)) {
-    if (it->path().extension() != kSuffix) continue;
+  for (const std::string& id : names_with_suffix(dir_, kSuffix)) {
     try {
-      if (auto r = find(it->path().stem().string())) out.push_back(std::move(*r));
+      if (auto r = find(id)) out.push_back(std::move(*r));
     } catch (const Error&) {
       // damaged record: skipped in listings, reported by get()
     }

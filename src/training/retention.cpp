@@ -25,18 +25,34 @@ std::vector<std::pair<int, std::string>> users_of(
   return out;
 }
 
+// The same for the versions endpoints would roll back to (kept by automatic retention, so a
+// rollback still has somewhere to go).
+void add_rollback_targets(const deployment::EndpointStore& store,
+                          const std::vector<deployment::Endpoint>& endpoints,
+                          const std::string& model, std::vector<std::pair<int, std::string>>& out) {
+  for (const auto& e : endpoints) {
+    const auto target = store.rollback_target(e.name);
+    if (!target || target->value("model", nlohmann::json()) != model) continue;
+    const auto version = target->find("version");
+    if (version != target->end() && version->is_number_integer())
+      out.emplace_back(version->get<int>(), e.name + "'s rollback target");
+  }
+}
+
 }  // namespace
 
 RetentionReport apply_retention(const Home& home, const std::optional<std::string>& model) {
   const registry::ModelRegistry models(home.models_dir());
-  const auto endpoints = deployment::EndpointStore(home).list();
+  const deployment::EndpointStore store(home);
+  const auto endpoints = store.list();
   RetentionReport report;
   const std::vector<std::string> names =
       model ? std::vector<std::string>{*model} : models.model_names();
   for (const auto& name : names) {
     models.remove_deleting(name);
-    const auto users = users_of(endpoints, name);
-    // What the policy lets go: removed, unless an endpoint serves it.
+    auto users = users_of(endpoints, name);
+    add_rollback_targets(store, endpoints, name, users);
+    // What the policy lets go: removed, unless an endpoint serves it or would roll back to it.
     for (const auto& v : models.expired(name, models.policy(name), {})) {
       const auto user = std::find_if(users.begin(), users.end(),
                                      [&](const auto& u) { return u.first == v.number; });

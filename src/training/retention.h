@@ -1,8 +1,9 @@
 #pragma once
 // Model versions kept by policy (registry/model_registry.h RetentionPolicy): applied after every
 // publish and by `reco models gc`; `reco models delete` removes versions on request. A version
-// an endpoint serves is never removed (nor is the newest); deletion is crash-safe (a version is
-// renamed out of the listing before it is deleted).
+// an endpoint serves is never removed (nor is the newest, nor, by the policy, one an endpoint
+// would roll back to); deletion is crash-safe (a version is renamed out of the listing before it
+// is deleted).
 
 #include <optional>
 #include <string>

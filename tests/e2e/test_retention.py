@@ -1,5 +1,5 @@
 """Version retention (issue 14): a model keeps the versions its policy says plus the ones
-endpoints serve; `reco models delete` refuses versions in use; deletion is crash-safe."""
+endpoints serve or would roll back to; `reco models delete` refuses versions in use; deletion is crash-safe."""
 import json
 import os
 
@@ -31,8 +31,13 @@ class Retention(recotest.RecoTestCase):
         # Rolled-back and deleted versions never give their numbers away.
         self.train()
         self.assertEqual(self.versions(), [2, 47, 48, 49, 50, 51])
-        # The endpoint moves on: the next collection lets v2 go.
+        # The endpoint moves on: v2 stays while a rollback would go back to it...
         self.reco("endpoints", "deploy", "pinned", "models:/ratings/51")
+        out = self.reco("models", "gc").stdout
+        self.assertIn("models:/ratings/2 (endpoint pinned's rollback target)", out)
+        self.assertEqual(self.versions(), [2, 47, 48, 49, 50, 51])
+        # ...and once it would not, the next collection lets it go.
+        self.reco("endpoints", "deploy", "pinned", "models:/ratings/50")
         out = self.reco("models", "gc").stdout
         self.assertIn("removed models:/ratings/2", out)
         self.assertEqual(self.versions(), [47, 48, 49, 50, 51])

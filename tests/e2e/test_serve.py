@@ -14,6 +14,7 @@ import socket
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import unittest
 import zlib
@@ -165,6 +166,50 @@ class Serve:
         for marker in ("Sanitizer", "runtime error:"):
             if marker in log:
                 raise AssertionError("reco serve reported a sanitizer error:\n" + log[-4000:])
+
+
+class ContinuousLoad:
+    """`clients` threads posting the guide's payload to `path` on `server` until stop() (at most
+    `limit_s`); an answer counts as ok when it is 200 and one of the `expected` prediction lists,
+    anything else (another status, other values, an exception) is a failure."""
+
+    def __init__(self, server, path, expected, clients=4, limit_s=60):
+        self.server, self.path, self.expected, self.limit_s = server, path, expected, limit_s
+        self.ok, self.failures = 0, []
+        self.by_answer = [0] * len(expected)
+        self._stop = threading.Event()
+        self._lock = threading.Lock()
+        self._threads = [threading.Thread(target=self._client) for _ in range(clients)]
+        self.started = time.monotonic()
+        self.elapsed = 0.0
+
+    def _client(self):
+        deadline = time.monotonic() + self.limit_s  # bounded even if the test fails
+        while not self._stop.is_set() and time.monotonic() < deadline:
+            try:
+                r = self.server.request("POST", self.path, GUIDE_PAYLOAD, CSV, timeout=20)
+                values = [float(x) for x in r.text().splitlines()] if r.status == 200 else None
+            except Exception as e:  # a failed request is what these tests must never see
+                r, values = None, repr(e)
+            with self._lock:
+                if r is not None and r.status == 200 and values in self.expected:
+                    self.ok += 1
+                    self.by_answer[self.expected.index(values)] += 1
+                else:
+                    self.failures.append((r, values))
+
+    def __enter__(self):
+        self.started = time.monotonic()
+        for t in self._threads:
+            t.start()
+        return self
+
+    def __exit__(self, *exc):
+        self._stop.set()
+        for t in self._threads:
+            t.join()
+        self.elapsed = time.monotonic() - self.started
+        return False
 
 
 class ServeTestCase(unittest.TestCase):

@@ -10,7 +10,7 @@ import threading
 import time
 
 import recotest
-from test_serve import CSV, GUIDE_PAYLOAD, Serve, ServeTestCase, run_reco, shared_home
+from test_serve import CSV, GUIDE_PAYLOAD, ContinuousLoad, Serve, ServeTestCase, run_reco, shared_home
 
 
 class HotSwapTest(ServeTestCase):
@@ -23,29 +23,7 @@ class HotSwapTest(ServeTestCase):
         v2 = self.predictions_csv(server, "/endpoints/swap-probe/invocations")
         self.assertNotEqual(v1, v2)
 
-        stop = threading.Event()
-        results = {"ok": 0, "v1": 0, "v2": 0, "failures": []}
-        lock = threading.Lock()
-
-        def client():
-            deadline = time.monotonic() + 60  # bounded even if the main thread fails
-            while not stop.is_set() and time.monotonic() < deadline:
-                try:
-                    r = server.request("POST", "/endpoints/swap/invocations", GUIDE_PAYLOAD, CSV, timeout=20)
-                    values = [float(x) for x in r.text().splitlines()] if r.status == 200 else None
-                except Exception as e:  # a failed request is what this test must never see
-                    r, values = None, repr(e)
-                with lock:
-                    if r is not None and r.status == 200 and values in (v1, v2):
-                        results["ok"] += 1
-                        results["v1" if values == v1 else "v2"] += 1
-                    else:
-                        results["failures"].append((r, values))
-
-        threads = [threading.Thread(target=client) for _ in range(4)]
-        for t in threads:
-            t.start()
-        try:
+        with ContinuousLoad(server, "/endpoints/swap/invocations", [v1, v2]) as load:
             # Swap back and forth: over HTTP (this server) and from another process.
             for i, url in enumerate(["models:/ratings/2", "models:/ratings/1", "models:/ratings/2"]):
                 time.sleep(0.3)
@@ -58,14 +36,10 @@ class HotSwapTest(ServeTestCase):
             server.wait_until(lambda: server.request("GET", "/endpoints/swap").json()["serving"]["version"] == 2,
                               what="the last deployment to be served")
             time.sleep(0.3)
-        finally:
-            stop.set()
-            for t in threads:
-                t.join()
-        self.assertEqual(results["failures"], [])
-        self.assertGreater(results["ok"], 20)
-        self.assertGreater(results["v1"], 0)
-        self.assertGreater(results["v2"], 0)
+        self.assertEqual(load.failures, [])
+        self.assertGreater(load.ok, 20)
+        self.assertGreater(load.by_answer[0], 0)
+        self.assertGreater(load.by_answer[1], 0)
         self.assertEqual(self.predictions_csv(server, "/endpoints/swap/invocations"), v2)
 
 

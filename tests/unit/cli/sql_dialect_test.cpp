@@ -144,6 +144,59 @@ void expect_rewrites(std::initializer_list<Rewrite> cases) {
   }
 }
 
+TEST(SqlDialect, SnowflakeTaskStatementsBecomeTaskFunctions) {
+  auto tr = translate_snowflake(
+      "create or replace task retrain warehouse = compute_wh schedule = '60 MINUTE'\n"
+      "  as select train_and_get_recommendations('ratings', 'it''s');");
+  ASSERT_EQ(tr.statements.size(), 1u) << tr.error;
+  const std::string row =
+      "select json_extract(t, '$.name') as task, json_extract(t, '$.state') as state, "
+      "json_extract(t, '$.schedule') as schedule from (select ";
+  EXPECT_EQ(tr.statements[0],
+            row +
+                "suspend_task(json_extract(create_task('retrain', '60 MINUTE', 'select "
+                "train_and_get_recommendations(''ratings'', ''it''''s'')', '{\"replace\": "
+                "true}'), '$.name')) as t)");
+  EXPECT_NE(tr.note.find("created suspended, as in Snowflake"), std::string::npos);
+  tr = translate_snowflake(
+      "CREATE TASK \"t\" SCHEDULE = 'USING CRON 0 3 * * * UTC' AS delete from x");
+  ASSERT_EQ(tr.statements.size(), 1u) << tr.error;
+  EXPECT_EQ(tr.statements[0], row +
+                                  "suspend_task(json_extract(create_task('t', 'USING CRON 0 "
+                                  "3 * * * UTC', 'delete from x'), '$.name')) as t)");
+  const std::pair<const char*, std::string> simple[] = {
+      {"alter task t resume", row + "resume_task('t') as t)"},
+      {"ALTER TASK t SUSPEND;", row + "suspend_task('t') as t)"},
+      {"execute task t",
+       "select json_extract(r, '$.state') as state, json_extract(r, '$.error') as error, "
+       "json_extract(r, '$.jobs') as jobs from (select execute_task('t') as r)"},
+      {"drop task t", "select json_extract(drop_task('t'), '$.task') as dropped"}};
+  for (const auto& [statement, expected] : simple) {
+    tr = translate_snowflake(statement);
+    ASSERT_EQ(tr.statements.size(), 1u) << statement;
+    EXPECT_EQ(tr.statements[0], expected);
+  }
+  const std::pair<const char*, const char*> errors[] = {
+      {"create task t schedule = '1 DAY' when system$stream_has_data('s') as select 1",
+       "reco has no streams"},
+      {"create task t after other as select 1", "task graphs (AFTER) are not supported"},
+      {"create task t comment = 'x' schedule = '1 DAY' as select 1",
+       "unsupported parameter 'comment'"},
+      {"create task t as select 1", "SCHEDULE = '...' is required"},
+      {"create task t schedule = 60 as select 1", "SCHEDULE takes a quoted string"},
+      {"create task t schedule = '1 DAY' as", "the SQL after AS is missing"},
+      {"alter task t set schedule = '1 DAY'", "reco supports RESUME and SUSPEND"},
+      {"drop task", "usage: alter task NAME"}};
+  for (const auto& [statement, message] : errors) {
+    tr = translate_snowflake(statement);
+    EXPECT_TRUE(tr.statements.empty()) << statement;
+    EXPECT_NE(tr.error.find(message), std::string::npos) << statement << ": " << tr.error;
+  }
+  // Not task statements: passed through.
+  EXPECT_EQ(translate_snowflake("create table task (a int)").statements[0],
+            "create table task (a int)");
+}
+
 TEST(SqlDialect, ElementAccessBecomesJsonExtract) {
   expect_rewrites({
       {"select TOP_10_RECOMMENDATIONS[0] from r",

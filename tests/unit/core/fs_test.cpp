@@ -7,6 +7,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <filesystem>
 #include <fstream>
@@ -14,6 +15,7 @@
 #include <fmt/format.h>
 
 #include "core/error.h"
+#include "core/json.h"
 #include "core/process.h"
 
 namespace reco {
@@ -111,6 +113,64 @@ TEST(StaleTempFiles, OnlyThoseOfDeadProcessesAreRemoved) {
   EXPECT_TRUE(fs::exists(dir.path() / "model.reco"));
   EXPECT_TRUE(fs::exists(dir.path() / "notes.tmp-abc-1"));
   EXPECT_EQ(remove_stale_temp_files(dir.path() / "absent"), 0u);
+}
+
+TEST(AppendLines, ATornLineIsSkippedAloneAndTheNextAppendStartsAfresh) {
+  ScratchDir dir;
+  const fs::path log = dir.path() / "sub" / "events.jsonl";
+  EXPECT_TRUE(read_json_lines(log).objects.empty());  // missing: no lines
+  append_line_durable(log, R"({"n": 1})");
+  {
+    std::ofstream f(log, std::ios::app);
+    f << R"({"n": 2, "torn)";  // a crash in the middle of a write
+  }
+  JsonLines read = read_json_lines(log);
+  ASSERT_EQ(read.objects.size(), 1u);
+  EXPECT_EQ(read.skipped, 1u);
+  append_line_durable(log, R"({"n": 3})");
+  append_line_durable(log, "[1, 2]");  // not an object: skipped and counted
+  read = read_json_lines(log);
+  ASSERT_EQ(read.objects.size(), 2u);
+  EXPECT_EQ(read.objects[0]["n"], 1);
+  EXPECT_EQ(read.objects[1]["n"], 3);
+  EXPECT_EQ(read.skipped, 2u);
+  EXPECT_EQ(read_file(log).back(), '\n');
+}
+
+TEST(AppendLines, AReadOnlyFolderIsAClearError) {
+  if (::geteuid() == 0) GTEST_SKIP() << "root writes anywhere";
+  ScratchDir dir;
+  fs::permissions(dir.path(), fs::perms::owner_read | fs::perms::owner_exec);
+  EXPECT_THAT(error_of([&] { append_line_durable(dir.path() / "x.jsonl", "{}"); }),
+              HasSubstr("read-only"));
+  fs::permissions(dir.path(), fs::perms::owner_all);
+}
+
+TEST(Records, NamesWithASuffix) {
+  ScratchDir dir;
+  for (const char* f : {"a.json", "b.c.json", "d.runs.jsonl", ".json", "e.json.tmp-1-2"})
+    std::ofstream(dir.path() / f) << "{}";
+  auto names = names_with_suffix(dir.path(), ".json");
+  std::sort(names.begin(), names.end());
+  EXPECT_EQ(names, (std::vector<std::string>{"a", "b.c"}));
+  EXPECT_TRUE(names_with_suffix(dir.path() / "absent", ".json").empty());
+}
+
+TEST(Locks, ATryLockFailsWhileAnotherHolderHasTheLockAndSucceedsAfter) {
+  ScratchDir dir;
+  const fs::path lock = dir.path() / "locks" / "x.lease";
+  {
+    const TryLock first(lock);
+    EXPECT_TRUE(first.held());
+    const TryLock second(lock);  // another open file description: flock conflicts
+    EXPECT_FALSE(second.held());
+  }
+  const TryLock again(lock);
+  EXPECT_TRUE(again.held());
+  // A DirectoryLock excludes TryLocks too.
+  const fs::path dir_lock = dir.path() / ".lock";
+  const DirectoryLock held(dir_lock);
+  EXPECT_FALSE(TryLock(dir_lock).held());
 }
 
 }  // namespace

@@ -39,6 +39,7 @@ std::vector<RouteSpec> admin_routes();              // routes_admin.cpp
 std::vector<RouteSpec> registry_routes();           // routes_registry.cpp
 std::vector<RouteSpec> warehouse_routes();          // routes_warehouse.cpp
 std::vector<RouteSpec> console_routes();            // routes_console.cpp
+std::vector<RouteSpec> task_routes();               // routes_tasks.cpp
 
 // Deletes /train batch records older than `keep` (they only serve polls and retries).
 void prune_train_batches(const Home& home, std::chrono::hours keep);

@@ -113,7 +113,7 @@ void guarded(Response& res, F&& f) {
 std::vector<RouteSpec> reco_routes() {
   std::vector<RouteSpec> routes = inference_routes();
   for (auto* more : {deployment_routes, external_function_routes, admin_routes, registry_routes,
-                     warehouse_routes, console_routes}) {
+                     warehouse_routes, console_routes, task_routes}) {
     for (auto& r : more()) routes.push_back(std::move(r));
   }
   return routes;

@@ -35,7 +35,7 @@ async function text(selector = "main") {
   return page.$eval(selector, (el) => el.innerText);
 }
 
-async function waitText(needle, selector = "main", timeout = 15000) {
+async function waitText(needle, selector = "main", timeout = 30000) {
   await page.waitForFunction(
     (sel, n) => document.querySelector(sel) && document.querySelector(sel).innerText.includes(n),
     { timeout, polling: 100 }, selector, needle);
@@ -231,6 +231,30 @@ async function main() {
   const rows = await page.$$eval("#result tbody tr", (els) => els.length);
   check(rows === 50, `a large result is cut at the row limit (${rows} rows)`);
 
+  // --- roll back from the page: /invocations answers as before the redeploy; the history says so
+  step = "rollback";
+  await go("#/endpoints", scenario.endpoint);
+  await page.click(`button[data-rollback="${scenario.endpoint}"]`);
+  await waitText("rolled back to v1");
+  const rolled = await api("POST", `/endpoints/${scenario.endpoint}/invocations`, payload);
+  check(rolled.body === before.body, "/invocations answers as before the redeploy");
+  await go(`#/endpoints/${scenario.endpoint}`, "deployment history");
+  t = await text();
+  check(t.includes("rollback") && t.includes("http"), "the history lists the rollback made over HTTP");
+  noConsoleErrors();
+  await shot("endpoint-history");
+
+  // --- tasks
+  step = "tasks";
+  await go("#/tasks", scenario.task);
+  t = await text();
+  check(t.includes("1 DAY") && t.includes("Succeeded"), "the task list shows the schedule and the last run");
+  await go(`#/tasks/${scenario.task}`, "Runs (newest first)");
+  t = await text();
+  check(t.includes("select count(*) from ratings") && t.includes("Succeeded"), "a task's page shows its SQL and runs");
+  noConsoleErrors();
+  await shot("tasks");
+
   // --- a model deleted while its page is open: an error on the page, not a broken page
   step = "deleted version";
   await go(`#/models/${scenario.model}/${scenario.deleted_version}`, "Hyperparameters");
@@ -251,7 +275,7 @@ async function main() {
   await page.setViewport(PHONE);
   await page.evaluateOnNewDocument((t) => sessionStorage.setItem("reco-console-token", t), token);
   for (const [hash, needle] of [["#/endpoints", scenario.endpoint], ["#/jobs", scenario.completed_job],
-    ["#/models", scenario.model], [`#/models/${scenario.model}/1`, "Learning curve"],
+    ["#/models", scenario.model], [`#/models/${scenario.model}/1`, "Learning curve"], ["#/tasks", scenario.task],
     [`#/explore/${scenario.endpoint}/${scenario.user}`, "Rated by"], ["#/warehouse", "ratings"]]) {
     await go(hash, needle);
     await noHorizontalOverflow();
@@ -265,7 +289,7 @@ async function main() {
   page = desktop;
   await go("#/endpoints", scenario.endpoint);
   let reached = false;
-  for (let i = 0; i < 12 && !reached; i++) {
+  for (let i = 0; i < 25 && !reached; i++) {
     await page.keyboard.press("Tab");
     reached = await page.evaluate(() => document.activeElement && document.activeElement.textContent === "Warehouse");
   }

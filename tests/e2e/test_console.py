@@ -74,6 +74,10 @@ class ConsoleInBrowser(ServeTestCase):
                       "-c", 'create table "%s" (a integer)' % HTML_TABLE)
         rated = self.rows(home, "select m.title from ratings r join movies m using (movieid) where r.userid = %d "
                                 "order by r.rating desc, r.rowid limit 5" % user)
+        # A task with one run (daily: the server will not run it during the test).
+        self.run_reco(home, "tasks", "create", "nightly", "--schedule", "1 DAY", "--sql",
+                      "select count(*) from ratings")
+        self.run_reco(home, "tasks", "run", "nightly")
         jobs = json.loads(self.run_reco(home, "jobs", "--json").stdout)
         completed = [j["id"] for j in jobs if j["state"] == "Completed"][0]
 
@@ -100,7 +104,7 @@ class ConsoleInBrowser(ServeTestCase):
             "endpoint": "web", "model": "films", "user": user, "redeploy_version": 2, "deleted_version": 3,
             "payload": payload, "running_job": running, "completed_job": completed,
             "rated_titles": [r["title"] for r in rated], "top_titles": v2_top, "html_title": HTML_TITLE,
-            "html_table": HTML_TABLE, "n_ratings": 100836,
+            "html_table": HTML_TABLE, "n_ratings": 100836, "task": "nightly",
         }
         self.assertEqual(len(top["recommendations"]), 10)
         artifacts = os.environ.get("RECO_ARTIFACTS") or os.path.join(os.path.dirname(RECO), "test-artifacts",

@@ -209,6 +209,22 @@ class ConsoleApi(ServeTestCase):
         self.assertGreater(t["latency_s"]["p95"], 0)
         self.assertEqual(eps["orphan"]["traffic"]["requests"], 0)
 
+    def test_tasks(self):
+        self.run_reco("tasks", "create", "daily", "--schedule", "0 3 * * * Europe/Paris", "--sql", "select 1")
+        self.run_reco("tasks", "run", "daily")
+        tasks = {t["name"]: t for t in self.get("/tasks").json()["tasks"]}
+        t = tasks["daily"]
+        self.assertEqual((t["schedule"], t["runs"], t["last_run"]["state"]), ("0 3 * * * Europe/Paris", 1, "Succeeded"))
+        self.assertTrue(t["next_run"].endswith(":00:00Z"), t["next_run"])  # 03:00 Paris is 01:00 or 02:00 UTC
+        one = self.get("/tasks/daily").json()
+        self.assertEqual([r["state"] for r in one["history"]], ["Succeeded"])
+        self.assertEqual(one["sql"], "select 1")
+        for bad in ("/tasks/nope", "/tasks/.x"):
+            r = self.get(bad)
+            self.assertEqual(r.status, 404, bad)
+            self.assertIn("GET /tasks lists them", r.json()["error"])
+        self.assertEqual(self.get("/tasks", headers={}).status, 401)
+
     def test_cli_models_show(self):
         """`reco models show`: the same version, in a terminal."""
         out = self.run_reco("models", "show", "m/1")

@@ -301,7 +301,7 @@ async function pageEndpoints() {
       return {
         attrs: { "data-endpoint": e.name },
         cells: [
-          e.name + (data.default === e.name ? " (default)" : ""),
+          h("span", {}, link(`#/endpoints/${enc(e.name)}`, e.name), data.default === e.name ? " (default)" : ""),
           stateBadge(e.state),
           e.model ? link(`#/models/${enc(e.model)}/${e.version}`, `${e.model} v${e.version}`) : e.artifact_uri,
           e.serving && e.serving.version !== null && e.serving.version !== e.version ? `v${e.serving.version}` : "",
@@ -311,7 +311,7 @@ async function pageEndpoints() {
           fmtCount(t.errors),
           mean === null ? "–" : fmtSeconds(mean),
           t.requests ? fmtSeconds(t.latency_s.p95) : "–",
-          deployControl(e, versionsOf.get(e.model) || []),
+          deployControl(e, versionsOf.get(e.model) || [], () => render().catch(() => {})),
         ],
       };
     });
@@ -336,29 +336,83 @@ async function pageEndpoints() {
   every(2000, render);
 }
 
-function deployControl(e, versions) {
+// What the user picked and what the last deployment said, per endpoint: kept across the page's
+// refreshes, which rebuild the table every 2 s.
+const chosenVersion = new Map();
+const deployStatus = new Map();
+
+// `refresh` redraws the page once a change is made, so the table shows it at once.
+function deployControl(e, versions, refresh) {
   if (!e.model || versions.length === 0) return "";
   const id = `deploy-${e.name}`;
-  const select = h("select", { id, "aria-label": `Version to deploy on ${e.name}` },
-    versions.slice().reverse().map((v) => h("option", { value: v.version, selected: v.version === e.version }, `v${v.version}${v.cv_rmse !== null && v.cv_rmse !== undefined ? ` (RMSE ${fmt(v.cv_rmse)})` : ""}`)));
-  const out = h("span", { class: "muted" });
+  const picked = chosenVersion.has(e.name) ? chosenVersion.get(e.name) : e.version;
+  const select = h("select", {
+    id, "aria-label": `Version to deploy on ${e.name}`,
+    onchange: () => chosenVersion.set(e.name, Number(select.value)),
+  }, versions.slice().reverse().map((v) => h("option", { value: v.version, selected: v.version === picked }, `v${v.version}${v.cv_rmse !== null && v.cv_rmse !== undefined ? ` (RMSE ${fmt(v.cv_rmse)})` : ""}`)));
+  const out = h("span", { class: "muted", "data-deploy-status": e.name }, deployStatus.get(e.name) || "");
   const button = h("button", {
     type: "button", class: "secondary", "data-deploy": e.name, onclick: async () => {
+      const version = Number(select.value);
       button.disabled = true;
       out.textContent = "deploying…";
       try {
-        const r = await api("PUT", `/endpoints/${enc(e.name)}`, { model_url: `models:/${e.model}/${select.value}` });
-        out.textContent = `now v${r.version}`;
+        const r = await api("PUT", `/endpoints/${enc(e.name)}`, { model_url: `models:/${e.model}/${version}` });
+        deployStatus.set(e.name, `now v${r.version}`);
+        chosenVersion.delete(e.name);
         announce(`${e.name} now serves ${e.model} version ${r.version}`);
       } catch (err) {
-        out.textContent = err.message;
+        deployStatus.set(e.name, err.message);
       } finally {
+        out.textContent = deployStatus.get(e.name);
         button.disabled = false;
         button.blur();
+        refresh();
       }
     },
   }, "Deploy");
-  return h("span", { class: "actions" }, select, button, out);
+  // Back to the version served before (the deployment history knows it).
+  const back = h("button", {
+    type: "button", class: "secondary", "data-rollback": e.name, onclick: async () => {
+      back.disabled = true;
+      out.textContent = "rolling back…";
+      try {
+        const r = await api("POST", `/endpoints/${enc(e.name)}/rollback`, {});
+        deployStatus.set(e.name, `rolled back to v${r.version}`);
+        announce(`${e.name} rolled back to version ${r.version}`);
+      } catch (err) {
+        deployStatus.set(e.name, err.message);
+      } finally {
+        out.textContent = deployStatus.get(e.name);
+        back.disabled = false;
+        back.blur();
+        refresh();
+      }
+    },
+  }, "Roll back");
+  return h("span", { class: "actions" }, select, button, back, out);
+}
+
+async function pageEndpoint(name) {
+  const gen = pageGeneration;
+  let data;
+  try {
+    data = await api("GET", `/endpoints/${enc(name)}/history`);
+  } catch (e) {
+    if (e instanceof Unauthorized) throw e;
+    setPage("endpoints", h("p", {}, link("#/endpoints", "← Endpoints")), h("h1", {}, `Endpoint ${name}`), errorBox(e));
+    return;
+  }
+  if (!current(gen)) return;
+  const version = (x) => (x && x.version ? `${x.model || ""} v${x.version}` : (x && x.artifact_uri) || "–");
+  const rows = data.events.slice().reverse().map((ev) => [
+    ev.time, ev.event, ev.cause, version(ev.old), version(ev.new),
+    ev.new && ev.new.cv_rmse !== undefined ? fmt(ev.new.cv_rmse) : "–", ev.reason || "",
+  ]);
+  setPage("endpoints", h("p", {}, link("#/endpoints", "← Endpoints")), h("h1", {}, `Endpoint ${name}: deployment history`),
+    rows.length ? table(["Time", "Event", "Cause", "From", "To", "CV RMSE (to)", "Reason"], rows, [5])
+      : h("p", {}, "No deployment recorded."),
+    data.skipped_lines ? h("div", { class: "note" }, `${data.skipped_lines} damaged line(s) of the history file were skipped.`) : null);
 }
 
 // --- jobs
@@ -616,6 +670,51 @@ async function pageCompare(name, list) {
     h("div", { class: "plots" }, fig));
 }
 
+// --- tasks
+
+async function pageTasks() {
+  const gen = pageGeneration;
+  const body = h("div", {});
+  setPage("tasks", h("h1", {}, "Tasks"), body);
+  const render = async () => {
+    const data = await api("GET", "/tasks");
+    if (!current(gen)) return;
+    if (data.tasks.length === 0) {
+      body.replaceChildren(h("p", {}, "No task yet. Create one with ", h("code", {}, "select create_task('retrain', '60 MINUTE', 'select ...')"),
+        " or ", h("code", {}, "reco tasks create"), "; ", h("code", {}, "reco serve"), " runs them."));
+      return;
+    }
+    body.replaceChildren(table(["Task", "Schedule", "State", "Next run", "Last run", "Last state", "Runs"], data.tasks.map((t) => [
+      link(`#/tasks/${enc(t.name)}`, t.name), t.schedule, stateBadge(t.state), t.next_run || "–",
+      t.last_run ? t.last_run.started_at : "–", t.last_run ? stateBadge(t.last_run.state) : "–", fmtCount(t.runs),
+    ]), [6]));
+  };
+  try { await render(); } catch (e) { if (e instanceof Unauthorized) throw e; body.replaceChildren(errorBox(e)); }
+  every(5000, render);
+}
+
+async function pageTask(name) {
+  const gen = pageGeneration;
+  let t;
+  try {
+    t = await api("GET", `/tasks/${enc(name)}`);
+  } catch (e) {
+    if (e instanceof Unauthorized) throw e;
+    setPage("tasks", h("p", {}, link("#/tasks", "← Tasks")), h("h1", {}, `Task ${name}`), errorBox(e));
+    return;
+  }
+  if (!current(gen)) return;
+  setPage("tasks", h("p", {}, link("#/tasks", "← Tasks")), h("h1", {}, `Task ${t.name}`),
+    h("div", { class: "cards" }, card("State", stateBadge(t.state)), card("Schedule", t.schedule), card("Next run", t.next_run || "–"),
+      card("Runs only when changed", t.when_changed || "always")),
+    h("h2", {}, "SQL"), h("pre", { class: "log" }, t.sql),
+    h("h2", {}, "Runs (newest first)"),
+    t.history.length ? table(["Scheduled", "Started", "Finished", "State", "Trigger", "Jobs", "Error"], t.history.map((r) => [
+      r.scheduled_time || "–", r.started_at, r.finished_at || "–", stateBadge(r.state), r.trigger,
+      h("span", {}, r.jobs.map((j) => [link(`#/jobs/${enc(j)}`, j), " "])), r.error || "",
+    ])) : h("p", {}, "No run yet."));
+}
+
 // --- user explorer
 
 async function pageExplore(endpoint, user) {
@@ -704,11 +803,12 @@ async function route() {
   try {
     switch (section) {
       case "jobs": await (a ? pageJob(a) : pageJobs()); break;
+      case "tasks": await (a ? pageTask(a) : pageTasks()); break;
       case "models": await (a && b ? pageVersion(a, b) : pageModels()); break;
       case "compare": await pageCompare(a, b || ""); break;
       case "explore": await pageExplore(a, b); break;
       case "warehouse": await pageWarehouse(); break;
-      default: await pageEndpoints(); break;
+      default: await (section === "endpoints" && a ? pageEndpoint(a) : pageEndpoints()); break;
     }
     if (current(gen)) {
       const title = main.querySelector("h1");

@@ -41,9 +41,17 @@ async function waitText(needle, selector = "main", timeout = 30000) {
     { timeout, polling: 100 }, selector, needle);
 }
 
+// Opens a page and waits for `needle` in it. The old page's content is cleared first, so that
+// text it happened to contain cannot satisfy the wait before the new page has rendered.
 async function go(hash, needle) {
   consoleErrors = [];
-  await page.goto(`${url}/${hash}`, { waitUntil: "domcontentloaded" });
+  const same = await page.evaluate((h) => location.hash === h, hash).catch(() => false);
+  await page.evaluate(() => document.getElementById("main")?.replaceChildren()).catch(() => {});
+  if (same) {
+    await page.evaluate(() => window.dispatchEvent(new HashChangeEvent("hashchange")));
+  } else {
+    await page.goto(`${url}/${hash}`, { waitUntil: "domcontentloaded" });
+  }
   if (needle) await waitText(needle);
 }
 

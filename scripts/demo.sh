@@ -129,3 +129,4 @@ echo "reco endpoints history movielens-model-v1 (promoted or refused, and why):"
 
 echo
 echo "Everything above lives in $home (warehouse.db, models/, endpoints/, jobs/, tasks/). Try: RECO_HOME=$home $reco sql"
+echo "Or see it in a browser: RECO_HOME=$home $reco serve, then open http://127.0.0.1:8080/ (endpoints, jobs, models with plots, users, tasks, the warehouse)."

@@ -787,7 +787,9 @@ async function pageWarehouse() {
     h("button", { type: "button", class: "link", onclick: () => { sql.value = `select * from "${t.name.replaceAll('"', '""')}" limit 20`; sql.focus(); } }, t.name),
     t.view ? "view" : fmtCount(t.rows), t.columns.map((c) => `${c.name}${c.type ? ` ${c.type}` : ""}`).join(", "),
   ]), [1]);
-  setPage("warehouse", h("h1", {}, "Warehouse"), h("p", { class: "muted" }, `${data.backend}: ${data.location}`), tables,
+  const none = h("p", {}, "No table yet: ", h("code", {}, "reco load movielens DIR"), " or ", h("code", {}, "reco load csv FILE --table NAME"), " makes some.");
+  setPage("warehouse", h("h1", {}, "Warehouse"), h("p", { class: "muted" }, `${data.backend}: ${data.location}`),
+    data.tables.length ? tables : none,
     h("h2", {}, "Query"), form, out);
 }
 

@@ -4,6 +4,7 @@
 
 #include <fmt/format.h>
 
+#include "core/binary.h"
 #include "core/error.h"
 
 namespace reco::algorithms {
@@ -54,6 +55,22 @@ void Model::validate_rated() const {
   for (uint32_t i : rated_items) {
     if (i >= ni) fail(fmt::format("rated item index {} out of range", i));
   }
+}
+
+void store_identity_arrays(const Model& model, char* users, char* items, char* offsets,
+                           char* rated) {
+  binary::store_i64s(users, model.users.raw_ids());
+  binary::store_i64s(items, model.items.raw_ids());
+  binary::store_u64s(offsets, model.rated_offsets);
+  binary::store_u32s(rated, model.rated_items);
+}
+
+void load_identity_arrays(Model& model, std::string_view users, std::string_view items,
+                          std::string_view offsets, std::string_view rated) {
+  model.users = IdIndex::from_raw_ids(binary::load_i64s(users));
+  model.items = IdIndex::from_raw_ids(binary::load_i64s(items));
+  model.rated_offsets = binary::load_u64s(offsets);
+  model.rated_items = binary::load_u32s(rated);
 }
 
 }  // namespace reco::algorithms

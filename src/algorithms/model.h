@@ -70,6 +70,13 @@ class Model {
   void validate_rated() const;
 };
 
+// What every model type stores the same way: the user and item ids (i64 each) and the rated-items
+// index (u64 offsets, n_users + 1; u32 items), into or from four of a type's arrays.
+void store_identity_arrays(const Model& model, char* users, char* items, char* offsets,
+                           char* rated);
+void load_identity_arrays(Model& model, std::string_view users, std::string_view items,
+                          std::string_view offsets, std::string_view rated);
+
 // Numbers a listing shows without loading a model: read from the artifact's model header.
 struct ModelShape {
   uint32_t n_users = 0;

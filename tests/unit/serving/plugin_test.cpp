@@ -90,10 +90,7 @@ const algorithms::ModelType& constant_model_type() {
         return h;
       },
       [](const algorithms::Model& m, std::span<char* const> a) {
-        binary::store_i64s(a[0], m.users.raw_ids());
-        binary::store_i64s(a[1], m.items.raw_ids());
-        binary::store_u64s(a[2], m.rated_offsets);
-        binary::store_u32s(a[3], m.rated_items);
+        algorithms::store_identity_arrays(m, a[0], a[1], a[2], a[3]);
       },
       [](std::string algorithm, const char* header,
          std::span<const std::string_view> a) -> std::unique_ptr<algorithms::Model> {
@@ -102,10 +99,7 @@ const algorithms::ModelType& constant_model_type() {
         m->algorithm = std::move(algorithm);
         m->value = h.value;
         m->scale = {h.min, h.max};
-        m->users = IdIndex::from_raw_ids(binary::load_i64s(a[0]));
-        m->items = IdIndex::from_raw_ids(binary::load_i64s(a[1]));
-        m->rated_offsets = binary::load_u64s(a[2]);
-        m->rated_items = binary::load_u32s(a[3]);
+        algorithms::load_identity_arrays(*m, a[0], a[1], a[2], a[3]);
         return m;
       }};
   return type;

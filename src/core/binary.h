@@ -54,6 +54,9 @@ inline void store_u32s(char* out, std::span<const uint32_t> v) {
 inline void store_f32s(char* out, std::span<const float> v) {
   for (size_t k = 0; k < v.size(); ++k) store_f32(out + 4 * k, v[k]);
 }
+inline void store_f64s(char* out, std::span<const double> v) {
+  for (size_t k = 0; k < v.size(); ++k) store_f64(out + 8 * k, v[k]);
+}
 inline std::vector<int64_t> load_i64s(std::string_view bytes) {
   std::vector<int64_t> v(bytes.size() / 8);
   for (size_t k = 0; k < v.size(); ++k) v[k] = static_cast<int64_t>(load_u64(bytes.data() + 8 * k));
@@ -72,6 +75,11 @@ inline std::vector<uint32_t> load_u32s(std::string_view bytes) {
 inline std::vector<float> load_f32s(std::string_view bytes) {
   std::vector<float> v(bytes.size() / 4);
   for (size_t k = 0; k < v.size(); ++k) v[k] = load_f32(bytes.data() + 4 * k);
+  return v;
+}
+inline std::vector<double> load_f64s(std::string_view bytes) {
+  std::vector<double> v(bytes.size() / 8);
+  for (size_t k = 0; k < v.size(); ++k) v[k] = load_f64(bytes.data() + 8 * k);
   return v;
 }
 

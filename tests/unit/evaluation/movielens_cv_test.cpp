@@ -95,6 +95,21 @@ TEST(MovieLensCvTest, NormalPredictorMatchesSurprisesAccuracyOverSeeds) {
   EXPECT_NEAR(mae, 1.1402, 0.006);
 }
 
+// Surprise 1.1.4's CoClustering truncates ratings to integers (0.9449 / 0.7312); with
+// integer_ratings reco does the same and matches; with the ratings as they are it does better.
+TEST(MovieLensCvTest, CoClusteringMatchesSurpriseWithItsIntegerRatingsAndBeatsItWithout) {
+  RECO_REQUIRE_MOVIELENS_SMALL(raw);
+  const Dataset data = Dataset::from_raw(raw);
+  const CvReport surprise_like = cross_validate(
+      data, "co_clustering",
+      algorithms::parse_params("co_clustering", {{"integer_ratings", "true"}}), {0.5, 5}, 5, 42, 2);
+  EXPECT_NEAR(surprise_like.rmse().mean, 0.9449, 0.003);
+  EXPECT_NEAR(surprise_like.mae().mean, 0.7312, 0.003);
+  const CvReport exact = cross_validate(
+      data, "co_clustering", algorithms::default_params("co_clustering"), {0.5, 5}, 5, 42, 2);
+  EXPECT_LT(exact.rmse().mean, surprise_like.rmse().mean - 0.01);
+}
+
 TEST(MovieLensCvTest, BaselineAlsIsWorseThanSvdButClose) {
   RECO_REQUIRE_MOVIELENS_SMALL(raw);
   const Dataset data = Dataset::from_raw(raw);

@@ -1,0 +1,74 @@
+// The model types beside "factor" (normal, coclustering): an artifact round trip keeps every
+// estimate; co-clustering's formula in its simplest case.
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+
+#include "../algorithms/test_data.h"
+#include "algorithms/co_clustering.h"
+#include "algorithms/train.h"
+#include "core/error.h"
+#include "registry/artifact.h"
+
+namespace reco::registry {
+namespace {
+
+void expect_round_trip(const std::string& algorithm,
+                       const std::vector<std::pair<std::string, std::string>>& params) {
+  const Dataset d = reco::testing::random_dataset(40, 30, 0.3, 9);
+  std::vector<uint32_t> all(d.size());
+  for (uint32_t k = 0; k < d.size(); ++k) all[k] = k;
+  const auto model = algorithms::fit(algorithm, algorithms::parse_params(algorithm, params), d, all,
+                                     {0.5f, 5.0f}, 3);
+  model->validate();
+  const std::string bytes = encode_artifact(*model, nlohmann::json::object());
+  const Artifact back = decode_artifact(bytes, "x.reco");
+  back.model->validate();
+  EXPECT_EQ(back.model->algorithm, algorithm);
+  EXPECT_EQ(back.model->type().name, model->type().name);
+  for (int64_t u = -1; u < 40; ++u) {
+    for (int64_t i = -1; i < 30; ++i) {
+      const int64_t mu = u < 0 ? -1 : back.model->users.find(model->users.raw(u));
+      const int64_t mi = i < 0 ? -1 : back.model->items.find(model->items.raw(i));
+      if ((u >= 0 && u >= model->n_users()) || (i >= 0 && i >= model->n_items())) continue;
+      ASSERT_EQ(back.model->estimate(mu, mi), model->estimate(u, i)) << u << " " << i;
+    }
+  }
+  EXPECT_EQ(back.model->rated_items, model->rated_items);
+}
+
+TEST(ModelTypes, NormalAndCoClusteringSurviveAnArtifact) {
+  expect_round_trip("normal_predictor", {});
+  expect_round_trip("co_clustering", {{"n_cltr_u", "4"}, {"n_cltr_i", "2"}});
+}
+
+TEST(ModelTypes, CoClusteringWithOneClusterEachIsTheMeansFormula) {
+  // One cluster each: avg(C_ui) = avg(C_u) = avg(C_i) = mu, so r^ = mu_u + mu_i - mu.
+  const Dataset d = reco::testing::random_dataset(20, 15, 0.5, 2);
+  std::vector<uint32_t> all(d.size());
+  for (uint32_t k = 0; k < d.size(); ++k) all[k] = k;
+  const auto model = algorithms::fit(
+      "co_clustering",
+      algorithms::parse_params("co_clustering", {{"n_cltr_u", "1"}, {"n_cltr_i", "1"}}), d, all,
+      {0.5f, 5.0f}, 1);
+  const auto& m = dynamic_cast<const algorithms::CoClusteringModel&>(*model);
+  for (uint32_t u = 0; u < m.n_users(); ++u) {
+    for (uint32_t i = 0; i < m.n_items(); ++i) {
+      EXPECT_NEAR(m.estimate(u, i), m.user_mean[u] + m.item_mean[i] - m.global_mean, 1e-12);
+    }
+  }
+  EXPECT_EQ(m.estimate(-1, 0), m.global_mean);
+  EXPECT_EQ(m.estimate(0, -1), m.global_mean);
+  const auto truncated = algorithms::fit(
+      "co_clustering",
+      algorithms::parse_params("co_clustering",
+                               {{"n_cltr_u", "1"}, {"n_cltr_i", "1"}, {"integer_ratings", "true"}}),
+      d, all, {0.5f, 5.0f}, 1);
+  const auto& t = dynamic_cast<const algorithms::CoClusteringModel&>(*truncated);
+  for (const double mean : t.user_mean) EXPECT_LE(mean, 5.0);
+  double diff = 0;
+  for (uint32_t u = 0; u < t.n_users(); ++u) diff += m.user_mean[u] - t.user_mean[u];
+  EXPECT_GT(diff, 0.0);  // half stars cut off lower every mean
+}
+
+}  // namespace
+}  // namespace reco::registry

@@ -1,4 +1,3 @@
-#include <charconv>
 #include <cmath>
 #include <memory>
 #include <optional>
@@ -25,16 +24,12 @@ std::pair<std::string, std::optional<int>> parse_model_ref(const std::string& te
   std::string name = text;
   std::optional<int> version;
   if (const auto slash = name.find('/'); slash != std::string::npos) {
-    std::string v = name.substr(slash + 1);
+    version = registry::parse_version(std::string_view(name).substr(slash + 1));
     name.resize(slash);
-    if (!v.empty() && v[0] == 'v') v.erase(0, 1);
-    int n = 0;
-    const auto [p, ec] = std::from_chars(v.data(), v.data() + v.size(), n);
-    if (v.empty() || ec != std::errc() || p != v.data() + v.size() || n < 1) {
+    if (!version) {
       throw Error(ErrorKind::kUsage,
                   fmt::format("'{}' is not NAME/VERSION (a positive version number)", text));
     }
-    version = n;
   }
   registry::ModelRegistry::validate_name(name);
   return {name, version};

@@ -115,25 +115,21 @@ std::vector<CvReport::RankingRow> CvReport::ranking_rows() const {
   if (!ranking || folds.empty()) return {};
   for (const auto& f : folds)
     if (!f.ranking) return {};
-  const std::string k = std::to_string(ranking->k);
-  struct Field {
-    std::string label;
-    double RankingMetrics::*member;
-  };
-  const Field fields[] = {
-      {"Precision@" + k, &RankingMetrics::precision}, {"Recall@" + k, &RankingMetrics::recall},
-      {"NDCG@" + k, &RankingMetrics::ndcg},           {"MAP@" + k, &RankingMetrics::map},
-      {"HitRate@" + k, &RankingMetrics::hit_rate},    {"Coverage", &RankingMetrics::coverage},
-      {"Obscurity", &RankingMetrics::obscurity}};
   std::vector<RankingRow> rows;
-  for (const auto& [label, member] : fields) {
-    RankingRow row{label, label, {}};
-    std::transform(row.key.begin(), row.key.end(), row.key.begin(),
-                   [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-    for (const auto& f : folds) row.values.push_back((*f.ranking).*member);
+  for (const RankingMeasure& m : ranking_measures()) {
+    RankingRow row{measure_label(m, ranking->k), measure_key(m, ranking->k), {}};
+    for (const auto& f : folds) row.values.push_back((*f.ranking).*m.value);
     rows.push_back(std::move(row));
   }
   return rows;
+}
+
+std::optional<double> CvReport::metric_mean(std::string_view key) const {
+  if (key == "rmse") return rmse().mean;
+  if (key == "mae") return mae().mean;
+  for (const auto& row : ranking_rows())
+    if (row.key == key) return mean_std(row.values).mean;
+  return std::nullopt;
 }
 
 RatingHistogram CvReport::predictions() const {

@@ -77,6 +77,9 @@ struct CvReport {
     std::vector<double> values;
   };
   std::vector<RankingRow> ranking_rows() const;
+  // The mean over the folds of a metric by JSON key (evaluation::metric_keys); nullopt when this
+  // report does not have it.
+  std::optional<double> metric_mean(std::string_view key) const;
 
   // Surprise's printed summary, byte for byte: rows formatted "{:<18}" then "{:<8}" per fold,
   // Mean and Std (trailing spaces kept); 4 decimals for RMSE/MAE, 2 for times. Each row ends

@@ -1,6 +1,7 @@
 #include "evaluation/ranking.h"
 
 #include <algorithm>
+#include <cctype>
 #include <cmath>
 #include <numeric>
 #include <random>
@@ -9,6 +10,52 @@
 #include "recommendation/top_n.h"
 
 namespace reco::evaluation {
+
+std::span<const RankingMeasure> ranking_measures() {
+  static constexpr RankingMeasure kMeasures[] = {{"Precision", true, &RankingMetrics::precision},
+                                                 {"Recall", true, &RankingMetrics::recall},
+                                                 {"NDCG", true, &RankingMetrics::ndcg},
+                                                 {"MAP", true, &RankingMetrics::map},
+                                                 {"HitRate", true, &RankingMetrics::hit_rate},
+                                                 {"Coverage", false, &RankingMetrics::coverage},
+                                                 {"Obscurity", false, &RankingMetrics::obscurity}};
+  return kMeasures;
+}
+
+std::string measure_label(const RankingMeasure& measure, int k) {
+  return measure.per_k ? std::string(measure.label) + "@" + std::to_string(k) : measure.label;
+}
+
+std::string measure_key(const RankingMeasure& measure, int k) {
+  std::string key = measure_label(measure, k);
+  std::transform(key.begin(), key.end(), key.begin(),
+                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  return key;
+}
+
+std::vector<std::string> metric_keys(int k) {
+  std::vector<std::string> keys = {"rmse", "mae"};
+  if (k > 0)
+    for (const auto& m : ranking_measures()) keys.push_back(measure_key(m, k));
+  return keys;
+}
+
+std::optional<bool> lower_is_better(std::string_view key) {
+  if (key == "rmse" || key == "mae") return true;
+  for (const auto& m : ranking_measures()) {
+    const std::string stem = measure_key(m, 0);  // "precision@0" or "coverage"
+    if (!m.per_k) {
+      if (key == stem) return m.value == &RankingMetrics::obscurity;
+      continue;
+    }
+    const std::string_view prefix = std::string_view(stem).substr(0, stem.size() - 1);
+    if (key.size() > prefix.size() && key.substr(0, prefix.size()) == prefix &&
+        key.find_first_not_of("0123456789", prefix.size()) == std::string_view::npos) {
+      return false;
+    }
+  }
+  return std::nullopt;
+}
 
 RankingMetrics ranking_metrics(const algorithms::Model& model, const Dataset& data,
                                std::span<const uint32_t> test, const RankingOptions& options) {
@@ -47,43 +94,21 @@ RankingMetrics ranking_metrics(const algorithms::Model& model, const Dataset& da
   for (size_t r = 1; r <= k; ++r) discount[r] = 1.0 / std::log2(static_cast<double>(r) + 1.0);
 
   const recommendation::TopN top(model);
-  // Users are scored a block at a time, one item block after another, so that each item block's
-  // factors stay in cache while every user of the block passes over them.
+  // Users are scored a block at a time (TopN::score_tile passes over the items once per block).
   constexpr size_t kBlock = 64;
-  constexpr uint32_t kItems = 512;
   std::vector<float> buffer(kBlock * n_items);
-  std::vector<float> unknown(n_items);
-  if (n_items > 0) model.score_unknown_user(0, static_cast<uint32_t>(n_items), unknown.data());
   RankingMetrics m;
   size_t entries = 0, obscure = 0;
   std::vector<char> is_relevant(n_items, 0);
   for (size_t first = 0; first < order.size(); first += kBlock) {
     const size_t count = std::min(kBlock, order.size() - first);
-    std::vector<uint32_t> known;
-    std::vector<size_t> slot;  // row of `buffer` per known user
+    std::vector<int64_t> block(count);
+    std::vector<std::span<float>> outs(count);
     for (size_t t = 0; t < count; ++t) {
-      const int64_t u = users[order[first + t]].model_user;
-      if (u >= 0) {
-        slot.push_back(t);
-        known.push_back(static_cast<uint32_t>(u));
-      }
+      block[t] = users[order[first + t]].model_user;
+      outs[t] = std::span<float>(buffer.data() + t * n_items, n_items);
     }
-    if (!known.empty()) {
-      std::vector<float> block(known.size() * kItems);
-      for (uint32_t i0 = 0; i0 < n_items; i0 += kItems) {
-        const uint32_t n = std::min<uint32_t>(kItems, static_cast<uint32_t>(n_items) - i0);
-        top.score_range(known, i0, n, block.data(), kItems);
-        for (size_t r = 0; r < known.size(); ++r) {
-          std::copy_n(block.data() + r * kItems, n, buffer.data() + slot[r] * n_items + i0);
-        }
-      }
-    }
-    std::vector<std::span<const float>> outs(count);
-    for (size_t t = 0; t < count; ++t) {
-      outs[t] = users[order[first + t]].model_user >= 0
-                    ? std::span<const float>(buffer.data() + t * n_items, n_items)
-                    : std::span<const float>(unknown);
-    }
+    if (n_items > 0) top.score_tile(block, outs);
     for (size_t t = 0; t < count; ++t) {
       const Held& held = users[order[first + t]];
       const auto rated = held.model_user >= 0

@@ -19,7 +19,11 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <optional>
 #include <span>
+#include <string>
+#include <string_view>
+#include <vector>
 
 #include <nlohmann/json_fwd.hpp>
 
@@ -43,6 +47,24 @@ struct RankingMetrics {
   size_t users = 0;           // test users whose list was scored
   size_t relevant_users = 0;  // of them, with at least one relevant held-out item
 };
+
+// The ranking measures in report order. Label and JSON key carry the cut-off when `per_k`
+// ("Precision@10" / "precision@10"); Coverage and Obscurity do not.
+struct RankingMeasure {
+  const char* label;
+  bool per_k;
+  double RankingMetrics::*value;
+};
+std::span<const RankingMeasure> ranking_measures();
+std::string measure_label(const RankingMeasure& measure, int k);  // "Precision@10"
+std::string measure_key(const RankingMeasure& measure, int k);    // "precision@10"
+
+// Every metric an evaluation reports, as JSON keys: rmse, mae, then with a cut-off k > 0 the
+// ranking measures' keys.
+std::vector<std::string> metric_keys(int k);
+// Whether less of a metric is better (rmse, mae, obscurity) or more (the other ranking
+// measures, at any cut-off); nullopt for a name that is no metric.
+std::optional<bool> lower_is_better(std::string_view key);
 
 // The metrics of `model` on the ratings `test` of `data` (the model was trained on the others).
 RankingMetrics ranking_metrics(const algorithms::Model& model, const Dataset& data,

@@ -1,7 +1,6 @@
 #include "recommendation/fold_in.h"
 
 #include <algorithm>
-#include <charconv>
 #include <cmath>
 #include <optional>
 #include <unordered_set>
@@ -11,6 +10,7 @@
 
 #include "algorithms/factor_model.h"
 #include "core/error.h"
+#include "core/ids.h"
 
 namespace reco::recommendation {
 
@@ -50,20 +50,11 @@ std::vector<double> solve_spd(std::vector<double> a, std::vector<double> b, size
   return b;
 }
 
+// An item id as JSON: 10, 10.0, "10" or "10.0" (core/ids.h).
 std::optional<int64_t> item_id(const nlohmann::json& v) {
   if (v.is_number_integer()) return v.get<int64_t>();
-  if (v.is_number_float()) {
-    const double d = v.get<double>();
-    if (std::isfinite(d) && d == std::floor(d) && std::fabs(d) < 9.2e18)
-      return static_cast<int64_t>(d);
-    return std::nullopt;
-  }
-  if (v.is_string()) {
-    const std::string& s = v.get_ref<const std::string&>();
-    int64_t id = 0;
-    const auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), id);
-    if (ec == std::errc() && end == s.data() + s.size() && !s.empty()) return id;
-  }
+  if (v.is_number_float()) return id_from_double(v.get<double>());
+  if (v.is_string()) return id_from_text(v.get_ref<const std::string&>());
   return std::nullopt;
 }
 

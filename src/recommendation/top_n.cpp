@@ -105,12 +105,12 @@ void TopN::score_all(int64_t user, std::span<float> out) const {
 void TopN::score_tile(std::span<const int64_t> users, std::span<const std::span<float>> out) const {
   const auto& m = model_;
   const uint32_t ni = m.n_items();
-  if (users.empty() || users.size() > kUserTile || out.size() != users.size()) {
+  if (users.empty() || out.size() != users.size()) {
     throw Error(ErrorKind::kInternal,
                 fmt::format("score_tile: {} users, {} outputs", users.size(), out.size()));
   }
-  uint32_t known[kUserTile];
-  size_t slot[kUserTile];
+  std::vector<uint32_t> known(users.size());
+  std::vector<size_t> slot(users.size());
   size_t n_known = 0;
   for (size_t t = 0; t < users.size(); ++t) {
     if (out[t].size() != ni) {
@@ -131,7 +131,8 @@ void TopN::score_tile(std::span<const int64_t> users, std::span<const std::span<
   std::vector<float> buf(n_known * size_t{kItemBlock});
   for (uint32_t first = 0; first < ni; first += kItemBlock) {
     const uint32_t count = std::min(kItemBlock, ni - first);
-    score_range(std::span<const uint32_t>(known, n_known), first, count, buf.data(), kItemBlock);
+    score_range(std::span<const uint32_t>(known.data(), n_known), first, count, buf.data(),
+                kItemBlock);
     for (size_t s = 0; s < n_known; ++s) {
       std::copy_n(buf.data() + s * kItemBlock, count, out[slot[s]].data() + first);
     }

@@ -44,7 +44,9 @@ class TopN {
   // Unclipped estimates of every model item for model user `user` (-1: unknown user, which
   // gets the model's fallback estimate). out.size() must be n_items.
   void score_all(int64_t user, std::span<float> out) const;
-  // The same for up to kUserTile users at once: out[t] receives users[t]'s scores.
+  // The same for several users at once (any number; kUserTile is what the kernel scores
+  // together): out[t] receives users[t]'s scores. The items go past in cache-sized blocks, each
+  // scored for every user before the next.
   void score_tile(std::span<const int64_t> users, std::span<const std::span<float>> out) const;
   // The k best items by `scores`, skipping `excluded` (model item indices, ascending).
   std::vector<Scored> select(std::span<const float> scores, size_t k,

@@ -567,6 +567,11 @@ std::optional<Version> ModelRegistry::version_of(const fs::path& artifact) const
   return Version{model_dir.filename().string(), *number, version_dir};
 }
 
+std::optional<int> parse_version(std::string_view text) {
+  if (text.starts_with("v")) text.remove_prefix(1);
+  return parse_positive(text);
+}
+
 fs::path path_from_uri(std::string_view uri, const ModelRegistry& registry) {
   if (uri.empty()) {
     throw Error(ErrorKind::kUsage, fmt::format("empty artifact location; {}", kAcceptedLocations));
@@ -586,8 +591,7 @@ fs::path path_from_uri(std::string_view uri, const ModelRegistry& registry) {
     if (slash != std::string_view::npos) {
       std::string_view v = rest.substr(slash + 1);
       if (v != "latest") {
-        if (v.starts_with("v")) v.remove_prefix(1);
-        version = parse_positive(v);
+        version = parse_version(v);
         if (!version) {
           throw Error(ErrorKind::kUsage,
                       fmt::format("bad model URI {}: the version must be a positive integer (3 or "

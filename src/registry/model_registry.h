@@ -145,6 +145,10 @@ class ModelRegistry {
 // cross-validated.
 std::optional<double> cv_mean(const nlohmann::json& metadata, const char* metric);
 
+// A version as users write it, "3" or "v3" (a positive integer without leading zeros); nullopt
+// for anything else.
+std::optional<int> parse_version(std::string_view text);
+
 // "file://" + the absolute path, percent-encoding bytes outside the RFC 3986 path characters.
 std::string artifact_uri(const std::filesystem::path& path);
 // Accepts "file:///abs/path" (or "file:/abs/path", "file://localhost/abs/path"), a plain path

@@ -1,8 +1,6 @@
 // Model registry routes (read-only): GET /models, GET /models/{name},
 // GET /models/{name}/versions/{version}. What `reco models` and `reco models show` print, as
 // JSON, for the console and for scripts.
-#include <charconv>
-
 #include <fmt/format.h>
 
 #include "registry/model_registry.h"
@@ -79,21 +77,17 @@ void show_model(RouteContext& ctx, RouteCall& call, Response& res) {
 
 void show_version(RouteContext& ctx, RouteCall& call, Response& res) {
   const std::string& name = call.params[0];
-  std::string_view text = call.params[1];
-  if (!text.empty() && (text.front() == 'v' || text.front() == 'V')) text.remove_prefix(1);
-  int version = 0;
-  const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), version);
-  if (ec != std::errc() || end != text.data() + text.size() || version < 1 ||
-      !registry::ModelRegistry::is_valid_name(name)) {
+  const std::optional<int> version = registry::parse_version(call.params[1]);
+  if (!version || !registry::ModelRegistry::is_valid_name(name)) {
     return send_error(res, 404,
                       fmt::format("no version {} of model {}; GET /models/{} lists them",
                                   call.params[1], name, name));
   }
   const auto models = registry_of(ctx);
-  const registry::ModelSummary m = models.summarize(name, version);  // 404 names what exists
-  json j = summary_json(m, endpoints_by_version(ctx, name)[version]);
+  const registry::ModelSummary m = models.summarize(name, *version);  // 404 names what exists
+  json j = summary_json(m, endpoints_by_version(ctx, name)[*version]);
   j["metadata"] = m.problem.empty() ? parse_json(m.metadata) : json(nullptr);
-  j["run"] = models.run_info(name, version);
+  j["run"] = models.run_info(name, *version);
   send_json(res, 200, j);
 }
 

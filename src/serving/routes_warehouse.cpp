@@ -2,10 +2,9 @@
 // POST /warehouse/query (one read-only statement, bounded rows and time), and the user explorer
 // GET /endpoints/{name}/users/{user} (the user's ratings beside the endpoint's top-10, with
 // titles).
-#include <charconv>
-
 #include <fmt/format.h>
 
+#include "core/ids.h"
 #include "recommendation/top_n.h"
 #include "serving/routes.h"
 #include "storage/catalog.h"
@@ -20,10 +19,9 @@ constexpr size_t kDefaultRowLimit = 200;
 constexpr size_t kMaxRowLimit = 5000;
 constexpr size_t kExplorerTopK = 10;
 
+// The server's warehouse (ServerOptions::db_location, resolved when the server starts).
 std::unique_ptr<storage::Warehouse> open_warehouse(RouteContext& ctx) {
-  return storage::open_warehouse(ctx.options.db_location.empty()
-                                     ? ctx.options.home.warehouse_path().string()
-                                     : ctx.options.db_location);
+  return storage::open_warehouse(ctx.options.db_location);
 }
 
 json value_json(const storage::Value& v) {
@@ -88,12 +86,11 @@ void run_query(RouteContext& ctx, RouteCall& call, Response& res) {
 void explore_user(RouteContext& ctx, RouteCall& call, Response& res) {
   const std::string& name = call.params[0];
   const std::string& user_text = call.params[1];
-  int64_t user = 0;
-  const auto [end, ec] =
-      std::from_chars(user_text.data(), user_text.data() + user_text.size(), user);
-  if (ec != std::errc() || end != user_text.data() + user_text.size()) {
+  const std::optional<int64_t> parsed = id_from_text(user_text);
+  if (!parsed) {
     return send_error(res, 400, fmt::format("user id must be an integer, got {}", user_text));
   }
+  const int64_t user = *parsed;
   const auto live = ctx.live.get(name);  // 404 for an unknown endpoint
   const algorithms::Model& model = live->model();
   const json metadata = parse_json(live->artifact->metadata);

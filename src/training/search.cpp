@@ -9,6 +9,7 @@
 #include "core/error.h"
 #include "core/json.h"
 #include "core/random.h"
+#include "evaluation/ranking.h"
 
 namespace reco::training {
 
@@ -31,7 +32,7 @@ std::string value_text(const json& v) {
 }  // namespace
 
 bool lower_is_better(const std::string& metric) {
-  return metric == "rmse" || metric == "mae" || metric == "obscurity";
+  return evaluation::lower_is_better(metric).value_or(false);
 }
 
 SearchSpec SearchSpec::from_json(const json& j) {

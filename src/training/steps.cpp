@@ -268,24 +268,6 @@ std::unique_ptr<algorithms::Model> refit(const TrainingData& data, const JobSpec
   return model;
 }
 
-namespace {
-
-// The mean of `metric` in a report; Error(kUsage) listing the reported ones when it is absent.
-double metric_of(const evaluation::CvReport& cv, const std::string& metric) {
-  if (metric == "rmse") return cv.rmse().mean;
-  if (metric == "mae") return cv.mae().mean;
-  std::string known = "rmse, mae";
-  for (const auto& row : cv.ranking_rows()) {
-    if (row.key == metric) return evaluation::mean_std(row.values).mean;
-    known += ", " + row.key;
-  }
-  throw Error(ErrorKind::kUsage,
-              fmt::format("options: search: metric {} is not reported; this evaluation reports {}",
-                          metric, known));
-}
-
-}  // namespace
-
 SearchOutcome search(const TrainingData& data, const JobSpec& spec, int threads, Progress* progress,
                      const LogSink& log) {
   const SearchSpec& s = *spec.search;
@@ -294,13 +276,7 @@ SearchOutcome search(const TrainingData& data, const JobSpec& spec, int threads,
                 "options: search needs cross-validation: folds must be 2..100, not 0");
   }
   // The metric must be one the evaluation reports: refused before any trial runs.
-  std::vector<std::string> reported = {"rmse", "mae"};
-  if (spec.ranking_k > 0) {
-    const std::string k = std::to_string(spec.ranking_k);
-    for (const char* name : {"precision@", "recall@", "ndcg@", "map@", "hitrate@"})
-      reported.push_back(name + k);
-    reported.insert(reported.end(), {"coverage", "obscurity"});
-  }
+  const std::vector<std::string> reported = evaluation::metric_keys(spec.ranking_k);
   if (std::find(reported.begin(), reported.end(), s.metric) == reported.end()) {
     throw Error(
         ErrorKind::kUsage,
@@ -319,7 +295,6 @@ SearchOutcome search(const TrainingData& data, const JobSpec& spec, int threads,
   json settings = json::array();
   std::optional<size_t> best;
   double best_value = 0;
-  std::vector<std::vector<std::string>> rows;
   for (size_t c = 0; c < candidates.size(); ++c) {
     std::vector<std::pair<std::string, std::string>> merged;
     for (const auto& b : base) {
@@ -332,22 +307,20 @@ SearchOutcome search(const TrainingData& data, const JobSpec& spec, int threads,
     trial.search.reset();
     trial.params = algorithms::parse_params(spec.algorithm, merged);
     Stopwatch clock;
-    const evaluation::CvReport cv = evaluate(data, trial, threads, progress);
-    const double value = metric_of(cv, s.metric);
-    json row = {{"params", json::object()},
-                {"rmse", cv.rmse().mean},
-                {"mae", cv.mae().mean},
-                {"seconds", clock.seconds()}};
-    for (const auto& [name, text] : candidates[c]) {
-      row["params"][name] = algorithms::params_to_json(trial.params)[name];
-    }
-    for (const auto& r : cv.ranking_rows()) row[r.key] = evaluation::mean_std(r.values).mean;
-    row[s.metric] = value;
+    evaluation::CvReport cv = evaluate(data, trial, threads, progress);
+    const double seconds = clock.seconds();
+    const double value = *cv.metric_mean(s.metric);  // checked above
+    json row = {{"params", json::object()}, {"seconds", seconds}};
+    const json effective = algorithms::params_to_json(trial.params);
+    for (const auto& [name, text] : candidates[c]) row["params"][name] = effective[name];
+    for (const auto& key : reported) row[key] = *cv.metric_mean(key);
     settings.push_back(row);
     if (!best || (lower ? value < best_value : value > best_value)) {
       best = c;
       best_value = value;
       out.best = trial;
+      out.best_cv = std::move(cv);
+      out.best_seconds = seconds;
     }
     std::string described;
     for (const auto& [name, text] : candidates[c])

@@ -63,7 +63,9 @@ std::unique_ptr<algorithms::Model> refit(const TrainingData& data, const JobSpec
 // 2a. Hyperparameter search (spec.search, search.h): each candidate cross-validated as step 2
 // does, on the same split; the winner by spec.search->metric. `log` gets one line per trial.
 struct SearchOutcome {
-  JobSpec best;           // the spec with the winning hyperparameters (search cleared)
+  JobSpec best;                  // the spec with the winning hyperparameters (search cleared)
+  evaluation::CvReport best_cv;  // the winner's cross-validation (the job need not run it again)
+  double best_seconds = 0;       // its wall time
   nlohmann::json record;  // {"method", "metric", "lower_is_better", "settings": [...], "best"}
   std::string table;      // the same as text, one row per setting, the best marked
 };

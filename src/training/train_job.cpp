@@ -48,20 +48,28 @@ TrainResult run_training(storage::Warehouse& wh, const Home& home, const TrainRe
   std::unique_ptr<algorithms::Model> model;
   std::vector<double> fit_curve;
   step.restart();
-  if (spec.folds > 0) {
+  if (searched) {
+    // The winner was cross-validated during the search: only the fit on every rating is left.
+    cv = std::move(searched->best_cv);
+    t.cv = searched->best_seconds;
+    model = refit(data, spec, req.threads, progress, &fit_curve);
+    t.fit = step.seconds();
+  } else if (spec.folds > 0) {
     Evaluated both = evaluate_and_refit(data, spec, req.threads, progress);
     t.cv = step.seconds();
     t.fit = both.fit_seconds;
     cv = std::move(both.cv);
     model = std::move(both.model);
     fit_curve = std::move(both.fit_epoch_rmse);
+  } else {
+    model = refit(data, spec, req.threads, progress, &fit_curve);
+    t.fit = step.seconds();
+  }
+  if (cv) {
     result.cv_table = cv->format_table();
     emit(LogKind::kReport, fmt::format("Evaluating RMSE, MAE of algorithm {} on {} split(s).\n",
                                        spec.algorithm, cv->folds.size()));
     emit(LogKind::kReport, result.cv_table);
-  } else {
-    model = refit(data, spec, req.threads, progress, &fit_curve);
-    t.fit = step.seconds();
   }
   emit(LogKind::kProgress, fmt::format("fit {} on all {} ratings in {:.2f} s", spec.algorithm,
                                        data.data.size(), t.fit));
@@ -131,8 +139,10 @@ TrainResult run_evaluation(storage::Warehouse& wh, const TrainRequest& req, cons
   }
   const JobSpec& chosen = searched ? searched->best : spec;
   step.restart();
-  const evaluation::CvReport cv = evaluate(data, chosen, req.threads, req.progress);
-  const double cv_s = step.seconds();
+  // With a search, the winner's cross-validation is the report; without, it runs now.
+  const evaluation::CvReport cv =
+      searched ? std::move(searched->best_cv) : evaluate(data, chosen, req.threads, req.progress);
+  const double cv_s = searched ? searched->best_seconds : step.seconds();
   TrainResult result;
   if (searched) result.search_table = searched->table;
   result.cv_table = cv.format_table();

@@ -61,7 +61,8 @@ struct TrainSummary {
 
   // {"job", "model", "version", "artifact_uri", "algorithm", "input_table", "output_table",
   //  "output_rows", "ratings", "users", "items", "seed", "folds", "top_k", "rmse", "mae",
-  //  "timings": {"read_s", "cv_s" (when folds > 0), "fit_s", "top_n_s", "write_s", "total_s"}}
+  //  "timings": {"read_s", "search_s" (with a search), "cv_s" (when folds > 0; after a search the
+  //  winner's cross-validation, run during it), "fit_s", "top_n_s", "write_s", "total_s"}}
   nlohmann::json to_json() const;
 };
 

@@ -351,45 +351,38 @@ function deployControl(e, versions, refresh) {
     onchange: () => chosenVersion.set(e.name, Number(select.value)),
   }, versions.slice().reverse().map((v) => h("option", { value: v.version, selected: v.version === picked }, `v${v.version}${v.cv_rmse !== null && v.cv_rmse !== undefined ? ` (RMSE ${fmt(v.cv_rmse)})` : ""}`)));
   const out = h("span", { class: "muted", "data-deploy-status": e.name }, deployStatus.get(e.name) || "");
-  const button = h("button", {
-    type: "button", class: "secondary", "data-deploy": e.name, onclick: async () => {
-      const version = Number(select.value);
-      button.disabled = true;
-      out.textContent = "deploying…";
-      try {
-        const r = await api("PUT", `/endpoints/${enc(e.name)}`, { model_url: `models:/${e.model}/${version}` });
-        deployStatus.set(e.name, `now v${r.version}`);
-        chosenVersion.delete(e.name);
-        announce(`${e.name} now serves ${e.model} version ${r.version}`);
-      } catch (err) {
-        deployStatus.set(e.name, err.message);
-      } finally {
-        out.textContent = deployStatus.get(e.name);
-        button.disabled = false;
-        button.blur();
-        refresh();
-      }
-    },
-  }, "Deploy");
+  // A button that changes the endpoint: `call` makes the request and returns what to say.
+  const action = (label, attrs, busy, call) => {
+    const b = h("button", {
+      type: "button", class: "secondary", ...attrs, onclick: async () => {
+        b.disabled = true;
+        out.textContent = busy;
+        try {
+          deployStatus.set(e.name, await call());
+        } catch (err) {
+          deployStatus.set(e.name, err.message);
+        } finally {
+          out.textContent = deployStatus.get(e.name);
+          b.disabled = false;
+          b.blur();
+          refresh();
+        }
+      },
+    }, label);
+    return b;
+  };
+  const button = action("Deploy", { "data-deploy": e.name }, "deploying…", async () => {
+    const r = await api("PUT", `/endpoints/${enc(e.name)}`, { model_url: `models:/${e.model}/${Number(select.value)}` });
+    chosenVersion.delete(e.name);
+    announce(`${e.name} now serves ${e.model} version ${r.version}`);
+    return `now v${r.version}`;
+  });
   // Back to the version served before (the deployment history knows it).
-  const back = h("button", {
-    type: "button", class: "secondary", "data-rollback": e.name, onclick: async () => {
-      back.disabled = true;
-      out.textContent = "rolling back…";
-      try {
-        const r = await api("POST", `/endpoints/${enc(e.name)}/rollback`, {});
-        deployStatus.set(e.name, `rolled back to v${r.version}`);
-        announce(`${e.name} rolled back to version ${r.version}`);
-      } catch (err) {
-        deployStatus.set(e.name, err.message);
-      } finally {
-        out.textContent = deployStatus.get(e.name);
-        back.disabled = false;
-        back.blur();
-        refresh();
-      }
-    },
-  }, "Roll back");
+  const back = action("Roll back", { "data-rollback": e.name }, "rolling back…", async () => {
+    const r = await api("POST", `/endpoints/${enc(e.name)}/rollback`, {});
+    announce(`${e.name} rolled back to version ${r.version}`);
+    return `rolled back to v${r.version}`;
+  });
   return h("span", { class: "actions" }, select, button, back, out);
 }
 

@@ -48,7 +48,7 @@ browser-deps: deps
 # RECO_REQUIRE_BROWSER: the browser tests fail, rather than skip, when Chromium is missing.
 test-release: build browser-deps
 	@scripts/check-test-data.sh
-	cd $(BUILD) && RECO_REQUIRE_BROWSER=1 ctest --output-on-failure -j $(JOBS) --timeout 600
+	cd $(BUILD) && RECO_REQUIRE_BROWSER=1 RECO_REQUIRE_PG=1 ctest --output-on-failure -j $(JOBS) --timeout 600
 
 test-asan: build-asan
 	cd $(ASAN_BUILD) && ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1 \

@@ -17,6 +17,7 @@ build_packages=(
   libssl-dev                            # MD5/SHA digests for download verification
   zlib1g-dev                            # CRC-32 for artifact checksums
   libreadline-dev                       # interactive reco sql prompt
+  libpq-dev                             # PostgreSQL warehouse (--db postgresql://...)
 )
 test_packages=(
   sqlite3                               # stock shell for the extension tests
@@ -29,6 +30,9 @@ test_packages=(
   clang libclang-rt-14-dev              # libFuzzer targets (coverage instrumentation, runtime)
   chromium                              # the console's browser tests (headless, driven by
   nodejs                                #   puppeteer-core from npm: tests/browser, make browser-deps)
+  postgresql-15 postgresql-client-15    # the throw-away PostgreSQL cluster of the tests
+  postgresql-server-dev-15              # PGXS: the PostgreSQL extension (make pg-extension)
+  postgresql-15-cron                    # pg_cron: scheduled tasks on PostgreSQL
 )
 
 group="${1:-test}"

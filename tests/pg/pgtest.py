@@ -1,0 +1,47 @@
+"""Shared helpers for reco's PostgreSQL tests: the cluster that ctest's `pg` fixture started.
+
+The fixture (scripts/pg-cluster.sh, see tests/CMakeLists.txt) writes the cluster's settings to the
+file named by RECO_TEST_PG_STATE. Without it (a single test run by hand, no cluster), the tests
+skip loudly; with RECO_REQUIRE_PG=1 (make test) they fail instead.
+"""
+import os
+import shlex
+import subprocess
+import sys
+
+SKIP = 77
+
+
+def cluster_env():
+    """The cluster's settings (PGHOST, PGPORT, PGUSER, PGDATABASE, PGPASSWORD, RECO_TEST_PG, ...),
+    or exits: 77 (skip, with a message) or 1 when RECO_REQUIRE_PG=1."""
+    path = os.environ.get("RECO_TEST_PG_STATE", "")
+    if not path or not os.path.isfile(path):
+        message = ("PostgreSQL test cluster not running (RECO_TEST_PG_STATE=%r); run it through ctest "
+                   "(its pg fixture starts one) or scripts/pg-cluster.sh start FILE" % path)
+        if os.environ.get("RECO_REQUIRE_PG") == "1":
+            print("FAILED: " + message, file=sys.stderr)
+            sys.exit(1)
+        print("SKIPPED: " + message, file=sys.stderr)
+        sys.exit(SKIP)
+    env = {}
+    with open(path) as f:
+        for line in f:
+            line = line.strip()
+            if line.startswith("export "):
+                key, _, value = line[len("export "):].partition("=")
+                env[key] = shlex.split(value)[0] if value else ""
+    return env
+
+
+def psql(env, sql, *extra, check=True, database=None):
+    """Runs sql through psql against the test cluster; returns the CompletedProcess."""
+    full = dict(os.environ)
+    full.update(env)
+    if database:
+        full["PGDATABASE"] = database
+    p = subprocess.run(["psql", "-X", "-v", "ON_ERROR_STOP=1", "-qAt", *extra, "-c", sql], capture_output=True,
+                       text=True, env=full, timeout=300)
+    if check and p.returncode != 0:
+        raise AssertionError("psql failed (%d): %s\n%s" % (p.returncode, sql, p.stderr))
+    return p

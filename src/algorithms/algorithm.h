@@ -45,6 +45,9 @@ struct Algorithm {
   std::string doc;   // one line
   OptionTable params;
   const ModelType* model_type = nullptr;  // the type of the models fit() returns
+  // False for ranking models (ials, bpr, ease): their estimate is a score that orders items,
+  // not a rating, so it is never clipped to the rating scale and RMSE/MAE do not apply.
+  bool predicts_ratings = true;
   // Optional: data shared by every fit of one cross-validation (threads: 0 means all cores).
   std::function<std::unique_ptr<FoldShared>(const Dataset& data, const Params& params,
                                             uint64_t seed, int threads)>

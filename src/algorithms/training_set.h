@@ -24,6 +24,7 @@ namespace reco::algorithms {
 namespace rng_stream {
 inline constexpr uint64_t kFactorInit = 1;   // initial p_u, q_i
 inline constexpr uint64_t kFoldShuffle = 2;  // cross-validation permutation
+inline constexpr uint64_t kSampling = 3;     // training samples (bpr's triples)
 }  // namespace rng_stream
 
 // Called after each finished epoch (1-based) with the root mean squared error of the epoch's

@@ -17,6 +17,7 @@ namespace {
 }  // namespace
 
 double Model::clip(double est) const {
+  if (ranking_scores) return est;
   return std::clamp(est, static_cast<double>(scale.min), static_cast<double>(scale.max));
 }
 

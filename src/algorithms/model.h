@@ -30,6 +30,9 @@ class Model {
 
   std::string algorithm;  // the registered algorithm that made it ("svd", "baseline", ...)
   RatingScale scale;
+  // A ranking model's estimate is a score, not a rating (Algorithm::predicts_ratings false):
+  // clip() and predict() return it as it is. Set by algorithms::fit() and the artifact reader.
+  bool ranking_scores = false;
   IdIndex users;  // users seen in training (dense index = position)
   IdIndex items;  // items seen in training
   // Items each user rated in training (CSR by dense user; dense item ids ascending).
@@ -44,6 +47,7 @@ class Model {
 
   // Unclipped estimate from dense indices; -1 means unknown (each model documents its fallback).
   virtual double estimate(int64_t user, int64_t item) const = 0;
+  // The estimate clipped to the rating scale (a ranking model's score unchanged).
   double clip(double estimate) const;
   // Clipped prediction for external ids.
   double predict(int64_t raw_user, int64_t raw_item) const {

@@ -33,7 +33,10 @@ std::unique_ptr<Model> fit(std::string_view algorithm, const Params& params, con
                 fmt::format("rating scale [{}, {}] is empty", scale.min, scale.max));
   }
   const TrainingSet set = make_training_set(data, rating_indices);
-  return a.fit(FitInput{params, set, scale, seed, progress, shared, threads});
+  std::unique_ptr<Model> model =
+      a.fit(FitInput{params, set, scale, seed, progress, shared, threads});
+  model->ranking_scores = !a.predicts_ratings;
+  return model;
 }
 
 int max_fit_threads(std::string_view algorithm, const Params& params, size_t n_ratings) {

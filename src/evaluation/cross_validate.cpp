@@ -125,8 +125,10 @@ std::vector<CvReport::RankingRow> CvReport::ranking_rows() const {
 }
 
 std::optional<double> CvReport::metric_mean(std::string_view key) const {
-  if (key == "rmse") return rmse().mean;
-  if (key == "mae") return mae().mean;
+  if (key == "rmse" || key == "mae") {
+    if (!rating_metrics) return std::nullopt;
+    return key == "rmse" ? rmse().mean : mae().mean;
+  }
   for (const auto& row : ranking_rows())
     if (row.key == key) return mean_std(row.values).mean;
   return std::nullopt;
@@ -152,8 +154,16 @@ std::string CvReport::format_table() const {
   for (size_t f = 0; f < folds.size(); ++f)
     out += fmt::format("{:<8}", fmt::format("Fold {}", f + 1));
   out += fmt::format("{:<8}{:<8}\n", "Mean", "Std");
-  out += table_row("RMSE (testset)", column(&FoldResult::rmse), rmse(), 4, width);
-  out += table_row("MAE (testset)", column(&FoldResult::mae), mae(), 4, width);
+  if (rating_metrics) {
+    out += table_row("RMSE (testset)", column(&FoldResult::rmse), rmse(), 4, width);
+    out += table_row("MAE (testset)", column(&FoldResult::mae), mae(), 4, width);
+  } else {
+    for (const char* label : {"RMSE (testset)", "MAE (testset)"}) {
+      std::string row = fmt::format("{:<{}}", label, width);
+      for (size_t f = 0; f < folds.size() + 2; ++f) row += fmt::format("{:<8}", "n/a");
+      out += row + '\n';
+    }
+  }
   for (const auto& row : ranking) {
     out += table_row(row.label + " (testset)", row.values, mean_std(row.values), 4, width);
   }
@@ -185,6 +195,7 @@ CvAndFit run_fits(const Dataset& data, std::string_view algorithm, const algorit
   report.algorithm = params.algorithm();
   report.params = params;
   report.seed = seed;
+  report.rating_metrics = algorithms::find_algorithm(algorithm).predicts_ratings;
   report.folds.resize(static_cast<size_t>(folds));
   if (ranking) report.ranking = *ranking;
 

@@ -62,6 +62,9 @@ struct CvReport {
   uint64_t seed = 0;
   std::vector<FoldResult> folds;
   std::optional<RankingOptions> ranking;  // set when every fold has ranking metrics
+  // False for a ranking model (Algorithm::predicts_ratings): its scores are not ratings, so RMSE
+  // and MAE do not apply: the table shows n/a, the JSON null, metric_mean() nullopt.
+  bool rating_metrics = true;
 
   MeanStd rmse() const;
   MeanStd mae() const;

@@ -10,6 +10,11 @@ nlohmann::json summary(MeanStd ms) {
   return {{"mean", ms.mean}, {"std", ms.std}};
 }
 
+// RMSE or MAE, null for a ranking model (CvReport::rating_metrics).
+nlohmann::json rating_metric(bool applies, double value) {
+  return applies ? nlohmann::json(value) : nlohmann::json(nullptr);
+}
+
 // How the ranking rows were measured: the definitions' parameters and the users scored.
 nlohmann::json ranking_json(const RankingOptions& o, const std::vector<FoldResult>& folds) {
   nlohmann::json users = nlohmann::json::array(), relevant = nlohmann::json::array();
@@ -32,8 +37,8 @@ nlohmann::json CvReport::to_json() const {
   for (size_t f = 0; f < folds.size(); ++f) {
     const FoldResult& r = folds[f];
     per_fold.push_back({{"fold", f + 1},
-                        {"rmse", r.rmse},
-                        {"mae", r.mae},
+                        {"rmse", rating_metric(rating_metrics, r.rmse)},
+                        {"mae", rating_metric(rating_metrics, r.mae)},
                         {"fit_time", r.fit_seconds},
                         {"test_time", r.test_seconds},
                         {"n_train", r.n_train},
@@ -44,8 +49,8 @@ nlohmann::json CvReport::to_json() const {
                         {"seed", seed},
                         {"n_folds", folds.size()},
                         {"folds", std::move(per_fold)},
-                        {"rmse", summary(rmse())},
-                        {"mae", summary(mae())},
+                        {"rmse", rating_metrics ? summary(rmse()) : nullptr},
+                        {"mae", rating_metrics ? summary(mae()) : nullptr},
                         {"fit_time", summary(fit_seconds())},
                         {"test_time", summary(test_seconds())}};
   const auto rows = ranking_rows();
@@ -60,14 +65,18 @@ nlohmann::json CvReport::to_json() const {
 nlohmann::json CvReport::metrics_json() const {
   nlohmann::json rmse_values = nlohmann::json::array(), mae_values = nlohmann::json::array();
   for (const auto& f : folds) {
-    rmse_values.push_back(f.rmse);
-    mae_values.push_back(f.mae);
+    rmse_values.push_back(rating_metric(rating_metrics, f.rmse));
+    mae_values.push_back(rating_metric(rating_metrics, f.mae));
   }
   nlohmann::json out = {{"folds", folds.size()},
                         {"rmse", rmse_values},
                         {"mae", mae_values},
-                        {"mean", {{"rmse", rmse().mean}, {"mae", mae().mean}}},
-                        {"std", {{"rmse", rmse().std}, {"mae", mae().std}}}};
+                        {"mean",
+                         {{"rmse", rating_metric(rating_metrics, rmse().mean)},
+                          {"mae", rating_metric(rating_metrics, mae().mean)}}},
+                        {"std",
+                         {{"rmse", rating_metric(rating_metrics, rmse().std)},
+                          {"mae", rating_metric(rating_metrics, mae().std)}}}};
   const auto rows = ranking_rows();
   for (const auto& row : rows) {
     const MeanStd ms = mean_std(row.values);

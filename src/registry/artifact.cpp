@@ -368,6 +368,8 @@ Artifact decode_artifact(std::string_view bytes, const std::string& source) {
     std::vector<std::string_view> arrays;
     for (const Region& r : l.arrays) arrays.push_back(bytes.substr(r.offset, r.size));
     std::unique_ptr<Model> m = h.type->decode(h.algorithm, h.model_header.data(), arrays);
+    if (const auto* a = algorithms::find_algorithm_or_null(m->algorithm))
+      m->ranking_scores = !a->predicts_ratings;
     m->validate();
     a.model = std::move(m);
   } catch (const Error& e) {

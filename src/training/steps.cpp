@@ -283,6 +283,14 @@ SearchOutcome search(const TrainingData& data, const JobSpec& spec, int threads,
         fmt::format("options: search: metric {} is not reported; this evaluation reports {}",
                     s.metric, fmt::join(reported, ", ")));
   }
+  if ((s.metric == "rmse" || s.metric == "mae") &&
+      !algorithms::find_algorithm(spec.algorithm).predicts_ratings) {
+    throw Error(
+        ErrorKind::kUsage,
+        fmt::format("options: search: metric {} does not apply to {}, a ranking model whose "
+                    "scores are not ratings; choose a ranking metric such as ndcg@{}",
+                    s.metric, spec.algorithm, std::max(spec.ranking_k, 10)));
+  }
   const auto candidates =
       search_candidates(s, spec.algorithm, static_cast<uint64_t>(spec.seed), spec.folds);
   // What the caller set stays; each candidate overrides the searched names.
@@ -313,7 +321,10 @@ SearchOutcome search(const TrainingData& data, const JobSpec& spec, int threads,
     json row = {{"params", json::object()}, {"seconds", seconds}};
     const json effective = algorithms::params_to_json(trial.params);
     for (const auto& [name, text] : candidates[c]) row["params"][name] = effective[name];
-    for (const auto& key : reported) row[key] = *cv.metric_mean(key);
+    for (const auto& key : reported) {
+      const auto mean = cv.metric_mean(key);  // rmse and mae: none for a ranking model
+      row[key] = mean ? json(*mean) : json(nullptr);
+    }
     settings.push_back(row);
     if (!best || (lower ? value < best_value : value > best_value)) {
       best = c;
@@ -358,8 +369,10 @@ SearchOutcome search(const TrainingData& data, const JobSpec& spec, int threads,
     for (size_t k = 0; k < columns.size(); ++k)
       line += fmt::format("{:<{}}  ", settings[c]["params"][columns[k]].dump(), width[k]);
     for (size_t k = 0; k < metrics.size(); ++k)
-      line += fmt::format("{:<{}.4f}  ", settings[c][metrics[k]].get<double>(),
-                          width[columns.size() + k]);
+      line += settings[c][metrics[k]].is_number()
+                  ? fmt::format("{:<{}.4f}  ", settings[c][metrics[k]].get<double>(),
+                                width[columns.size() + k])
+                  : fmt::format("{:<{}}  ", "n/a", width[columns.size() + k]);
     table += line + "\n";
   }
   out.table = table;

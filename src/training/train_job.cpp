@@ -94,8 +94,8 @@ TrainResult run_training(storage::Warehouse& wh, const Home& home, const TrainRe
   s.folds = cv ? static_cast<int>(cv->folds.size()) : 0;  // a stratified split is one
   s.top_k = spec.top_k;
   if (cv) {
-    s.rmse = cv->rmse().mean;
-    s.mae = cv->mae().mean;
+    s.rmse = cv->metric_mean("rmse");  // none for a ranking model
+    s.mae = cv->metric_mean("mae");
     for (const auto& row : cv->ranking_rows())
       s.ranking.emplace_back(row.key, evaluation::mean_std(row.values).mean);
   }
@@ -161,8 +161,8 @@ TrainResult run_evaluation(storage::Warehouse& wh, const TrainRequest& req, cons
       {"seed", spec.seed},
       {"folds", cv.folds.size()},
       {"split", spec.split},
-      {"rmse", cv.rmse().mean},
-      {"mae", cv.mae().mean},
+      {"rmse", cv.metric_mean("rmse") ? nlohmann::json(*cv.metric_mean("rmse")) : nlohmann::json()},
+      {"mae", cv.metric_mean("mae") ? nlohmann::json(*cv.metric_mean("mae")) : nlohmann::json()},
       {"cv", cv.metrics_json()},
       {"timings", {{"read_s", read_s}, {"cv_s", cv_s}, {"total_s", clock.seconds()}}},
   };

@@ -44,9 +44,11 @@ Interactions make_interactions(const TrainingSet& set, double min_rating) {
 
 bool solve_spd_in_place(double* a, double* b, size_t n) {
   for (size_t j = 0; j < n; ++j) {
-    double d = a[j * n + j];
+    const double diagonal = a[j * n + j];
+    double d = diagonal;
     for (size_t k = 0; k < j; ++k) d -= a[j * n + k] * a[j * n + k];
-    if (!(d > 0.0) || !std::isfinite(d)) return false;
+    // Singular up to rounding: what is left of the pivot is noise.
+    if (!(d > 1e-12 * std::abs(diagonal)) || !std::isfinite(d)) return false;
     const double l = std::sqrt(d);
     a[j * n + j] = l;
     for (size_t i = j + 1; i < n; ++i) {

@@ -40,7 +40,8 @@ inline Interactions all_interactions(const TrainingSet& set) {
 
 // Solves A x = b for a symmetric positive definite A (n x n, row-major; only the lower triangle
 // is read) by Cholesky, in place: A is overwritten by its factor and b by x. Returns false
-// (leaving both partly overwritten) when A is not positive definite.
+// (leaving both partly overwritten) when A is not positive definite (a pivot at most 1e-12 of
+// its diagonal entry counts as zero).
 bool solve_spd_in_place(double* a, double* b, size_t n);
 
 // Calls body(first, last) for consecutive ranges of [0, n) of `grain` rows, on `threads`

@@ -8,7 +8,11 @@
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
+#include "algorithms/als.h"
+#include "algorithms/ease.h"
 #include "algorithms/factor_model.h"
+#include "algorithms/ials.h"
+#include "algorithms/interactions.h"
 #include "core/error.h"
 #include "core/ids.h"
 
@@ -19,35 +23,6 @@ namespace {
 double number_or(const nlohmann::json& params, const char* name, double fallback) {
   const auto it = params.find(name);
   return it != params.end() && it->is_number() ? it->get<double>() : fallback;
-}
-
-// Solves A x = b for a symmetric positive definite A (n x n, row-major) in place: Cholesky.
-std::vector<double> solve_spd(std::vector<double> a, std::vector<double> b, size_t n) {
-  for (size_t j = 0; j < n; ++j) {
-    double d = a[j * n + j];
-    for (size_t k = 0; k < j; ++k) d -= a[j * n + k] * a[j * n + k];
-    if (!(d > 0.0)) {
-      throw Error(ErrorKind::kInput, "fold-in: the user's system is singular (no regularisation)");
-    }
-    const double l = std::sqrt(d);
-    a[j * n + j] = l;
-    for (size_t i = j + 1; i < n; ++i) {
-      double s = a[i * n + j];
-      for (size_t k = 0; k < j; ++k) s -= a[i * n + k] * a[j * n + k];
-      a[i * n + j] = s / l;
-    }
-  }
-  for (size_t i = 0; i < n; ++i) {  // L y = b
-    double s = b[i];
-    for (size_t k = 0; k < i; ++k) s -= a[i * n + k] * b[k];
-    b[i] = s / a[i * n + i];
-  }
-  for (size_t i = n; i-- > 0;) {  // L^T x = y
-    double s = b[i];
-    for (size_t k = i + 1; k < n; ++k) s -= a[k * n + i] * b[k];
-    b[i] = s / a[i * n + i];
-  }
-  return b;
 }
 
 // An item id as JSON: 10, 10.0, "10" or "10.0" (core/ids.h).
@@ -108,7 +83,12 @@ nlohmann::json fold_in_json(const algorithms::Model& model, const FoldInResult& 
                     {"prediction", model.clip(result.top[r].score)}});
   }
   nlohmann::json note = nullptr;
-  if (result.fallback) {
+  if (result.fallback && result.used > 0) {
+    note = fmt::format(
+        "none of the {} known rated items is a positive (rated at least the model's min_rating): "
+        "ranked by the model's estimate for an unknown user",
+        result.used);
+  } else if (result.fallback) {
     note =
         result.ignored > 0
             ? fmt::format(
@@ -128,6 +108,7 @@ nlohmann::json fold_in_json(const algorithms::Model& model, const FoldInResult& 
 
 FoldInRegularization FoldInRegularization::from_hyperparameters(const std::string& algorithm,
                                                                 const nlohmann::json& params) {
+  using Method = FoldInRegularization::Method;
   FoldInRegularization r;
   if (algorithm == "svd") {
     const double all = number_or(params, "reg_all", 0.02);
@@ -136,21 +117,40 @@ FoldInRegularization FoldInRegularization::from_hyperparameters(const std::strin
   } else if (algorithm == "baseline") {
     const bool sgd = params.is_object() && params.value("method", "als") == "sgd";
     r.bias = sgd ? number_or(params, "reg", 0.02) : number_or(params, "reg_u", 15.0);
+  } else if (algorithm == "als") {
+    r.method = Method::kAls;
+    r.factors = number_or(params, "reg_param", 0.1);
+  } else if (algorithm == "ials") {
+    r.method = Method::kIals;
+    r.factors = number_or(params, "regularization", 0.01);
+    r.alpha = number_or(params, "alpha", 1.0);
+    r.rating_confidence = params.is_object() && params.value("confidence", "binary") == "rating";
+    r.min_rating = number_or(params, "min_rating", 0.0);
+  } else if (algorithm == "ease") {
+    r.method = Method::kEase;
   } else {
     throw Error(ErrorKind::kUsage,
-                fmt::format("fold-in is not available for {} models (svd and baseline have it)",
+                fmt::format("fold-in is not available for {} models (svd, baseline, als, ials and "
+                            "ease have it)",
                             algorithm));
   }
   return r;
 }
 
-FoldInResult fold_in(const algorithms::Model& model, const FoldInRegularization& reg,
-                     const std::vector<std::pair<int64_t, double>>& ratings, size_t k) {
-  const algorithms::FactorModel& m = algorithms::as_factor_model(model);
-  FoldInResult out;
-  std::unordered_set<int64_t> seen;
+namespace {
+
+// The ratings of known items (dense index, rating) at or above min_rating; the others are
+// counted as ignored when the model does not know them.
+struct KnownRatings {
   std::vector<uint32_t> items;
   std::vector<double> values;
+};
+
+KnownRatings known_ratings(const algorithms::Model& m,
+                           const std::vector<std::pair<int64_t, double>>& ratings,
+                           FoldInResult& out) {
+  KnownRatings known;
+  std::unordered_set<int64_t> seen;
   for (const auto& [raw, rating] : ratings) {
     if (!std::isfinite(rating)) {
       throw Error(ErrorKind::kUsage, fmt::format("the rating of item {} is not a number", raw));
@@ -163,27 +163,46 @@ FoldInResult fold_in(const algorithms::Model& model, const FoldInRegularization&
       ++out.ignored;
       continue;
     }
-    items.push_back(static_cast<uint32_t>(i));
-    values.push_back(rating);
+    known.items.push_back(static_cast<uint32_t>(i));
+    known.values.push_back(rating);
   }
-  out.used = items.size();
+  out.used = known.items.size();
+  return known;
+}
 
-  const uint32_t ni = m.n_items();
-  std::vector<float> scores(ni);
-  if (items.empty()) {
-    out.fallback = true;
-    m.score_unknown_user(0, ni, scores.data());
+// p_u (and b_u) of a factor model, as FoldInResult fields, and the scores of every item.
+void solve_factor_user(const algorithms::FactorModel& m, const FoldInRegularization& reg,
+                       const KnownRatings& known, FoldInResult& out, std::vector<float>& scores) {
+  using Method = FoldInRegularization::Method;
+  const size_t nf = m.n_factors;
+  std::vector<double> x;
+  size_t offset = 0;
+  if (reg.method == Method::kAls) {
+    x = algorithms::als_solve_user(reg.factors, m, known.items, known.values);
+  } else if (reg.method == Method::kIals) {
+    algorithms::IalsOptions o;
+    o.regularization = reg.factors;
+    o.alpha = reg.alpha;
+    o.rating_confidence = reg.rating_confidence;
+    o.min_rating = reg.min_rating;
+    KnownRatings positive;
+    for (size_t t = 0; t < known.items.size(); ++t) {
+      if (known.values[t] >= reg.min_rating) {
+        positive.items.push_back(known.items[t]);
+        positive.values.push_back(known.values[t]);
+      }
+    }
+    x = algorithms::ials_solve_user(o, m, positive.items, positive.values);
   } else {
     // Unknowns: [b_u] (biased) then p_u (n_factors).
-    const size_t nf = m.n_factors;
-    const size_t offset = m.biased ? 1 : 0;
+    offset = m.biased ? 1 : 0;
     const size_t n = offset + nf;
-    std::vector<double> x(n, 0.0);
+    x.assign(n, 0.0);
     if (n > 0) {
       std::vector<double> a(n * n, 0.0), b(n, 0.0), row(n);
-      for (size_t t = 0; t < items.size(); ++t) {
-        const uint32_t i = items[t];
-        double target = values[t];
+      for (size_t t = 0; t < known.items.size(); ++t) {
+        const uint32_t i = known.items[t];
+        double target = known.values[t];
         if (m.biased) {
           target -= m.global_mean + m.item_bias[i];
           row[0] = 1.0;
@@ -194,22 +213,60 @@ FoldInResult fold_in(const algorithms::Model& model, const FoldInRegularization&
           for (size_t c = 0; c <= r; ++c) a[r * n + c] += row[r] * row[c];
         }
       }
-      for (size_t r = 0; r < n; ++r)
-        for (size_t c = r + 1; c < n; ++c) a[r * n + c] = a[c * n + r];
       if (m.biased) a[0] += reg.bias;
       for (size_t f = 0; f < nf; ++f) a[(offset + f) * n + offset + f] += reg.factors;
-      x = solve_spd(std::move(a), std::move(b), n);
-    }
-    out.user_bias = m.biased ? x[0] : 0.0;
-    out.user_factors.assign(x.begin() + static_cast<ptrdiff_t>(offset), x.end());
-    for (uint32_t i = 0; i < ni; ++i) {
-      double s = m.biased ? m.global_mean + m.item_bias[i] + x[0] : 0.0;
-      for (size_t f = 0; f < nf; ++f) s += m.item_factors[size_t{i} * nf + f] * x[offset + f];
-      scores[i] = static_cast<float>(s);
+      if (!algorithms::solve_spd_in_place(a.data(), b.data(), n)) {
+        throw Error(ErrorKind::kInput,
+                    "fold-in: the user's system is singular (no regularisation)");
+      }
+      x = std::move(b);
     }
   }
-  std::sort(items.begin(), items.end());
-  out.top = TopN(model).select(scores, k, items);
+  out.user_bias = offset == 1 ? x[0] : 0.0;
+  out.user_factors.assign(x.begin() + static_cast<ptrdiff_t>(offset), x.end());
+  for (uint32_t i = 0; i < m.n_items(); ++i) {
+    double s = m.biased ? m.global_mean + m.item_bias[i] + out.user_bias : 0.0;
+    for (size_t f = 0; f < nf; ++f) s += m.item_factors[size_t{i} * nf + f] * out.user_factors[f];
+    scores[i] = static_cast<float>(s);
+  }
+}
+
+}  // namespace
+
+FoldInResult fold_in(const algorithms::Model& model, const FoldInRegularization& reg,
+                     const std::vector<std::pair<int64_t, double>>& ratings, size_t k) {
+  using Method = FoldInRegularization::Method;
+  FoldInResult out;
+  KnownRatings known = known_ratings(model, ratings, out);
+  const uint32_t ni = model.n_items();
+  std::vector<float> scores(ni);
+  if (reg.method == Method::kEase) {
+    const auto* ease = dynamic_cast<const algorithms::EaseModel*>(&model);
+    if (ease == nullptr) throw Error(ErrorKind::kInternal, "fold-in: not an ease model");
+    std::vector<uint32_t> positives;
+    for (size_t t = 0; t < known.items.size(); ++t)
+      if (known.values[t] >= ease->min_rating) positives.push_back(known.items[t]);
+    std::sort(positives.begin(), positives.end());
+    out.fallback = positives.empty();
+    if (out.fallback) {
+      model.score_unknown_user(0, ni, scores.data());
+    } else {
+      ease->score_items(positives.data(), positives.size(), 0, ni, scores.data());
+    }
+  } else {
+    const algorithms::FactorModel& m = algorithms::as_factor_model(model);
+    const bool no_positive =
+        reg.method == Method::kIals && std::none_of(known.values.begin(), known.values.end(),
+                                                    [&](double r) { return r >= reg.min_rating; });
+    out.fallback = known.items.empty() || no_positive;
+    if (out.fallback) {
+      m.score_unknown_user(0, ni, scores.data());
+    } else {
+      solve_factor_user(m, reg, known, out, scores);
+    }
+  }
+  std::sort(known.items.begin(), known.items.end());
+  out.top = TopN(model).select(scores, k, known.items);
   return out;
 }
 

@@ -8,8 +8,14 @@
 //     |p_u|^2
 // (unbiased SVD: r_ui - q_i . p_u and no bias), a ridge regression solved exactly (Cholesky of a
 // (1 + n_factors)-square system). For baseline this is its ALS user step, b_u = sum(r - mu - b_i)
-// / (reg_u + n). Items the model never saw are ignored and counted; with no known item the user
-// is the model's unknown user (its fallback estimate ranks the items).
+// / (reg_u + n). The ranking and explicit ALS models solve their own user step exactly:
+//   als   (sum of y_i y_i^T + reg_param n I) x = sum of r_ui y_i  (n: the known ratings)
+//   ials  (Y^T Y + regularization I + sum of (c_ui - 1) y_i y_i^T) x = sum of c_ui y_i over the
+//         ratings >= min_rating, c_ui = 1 + alpha w_ui (ials.h), by Cholesky
+//   ease  no unknowns: score(j) = sum of B_ij over the ratings >= min_rating (ease.h)
+// bpr has no closed-form user step and no fold-in. Items the model never saw are ignored and
+// counted; with no known item (for ials and ease: no known positive) the user is the model's
+// unknown user (its fallback estimate ranks the items).
 
 #include <cstddef>
 #include <cstdint>
@@ -25,8 +31,13 @@
 namespace reco::recommendation {
 
 struct FoldInRegularization {
+  enum class Method { kRidge, kAls, kIals, kEase };
   double bias = 0.0;     // reg_bu (svd) or reg_u (baseline ALS) / reg (baseline SGD)
-  double factors = 0.0;  // reg_pu (svd)
+  double factors = 0.0;  // reg_pu (svd), reg_param (als), regularization (ials)
+  double alpha = 0.0;    // ials: confidence
+  bool rating_confidence = false;
+  double min_rating = 0.0;  // ials (ease keeps its own in the model)
+  Method method = Method::kRidge;  // svd and baseline: the ridge regression above
   // From a model's metadata "hyperparameters" (its algorithm's names; Surprise's defaults when
   // absent). Error(kUsage) for an algorithm without fold-in.
   static FoldInRegularization from_hyperparameters(const std::string& algorithm,

@@ -9,8 +9,11 @@
 #include <cmath>
 
 #include "../algorithms/test_data.h"
+#include "algorithms/als.h"
 #include "algorithms/baseline.h"
+#include "algorithms/ease.h"
 #include "algorithms/factor_model.h"
+#include "algorithms/ials.h"
 #include "algorithms/train.h"
 #include "core/error.h"
 #include "core/random.h"
@@ -141,6 +144,66 @@ TEST(FoldIn, ReadsTheThreeJsonForms) {
   }
   EXPECT_THAT([] { ratings_from_json(json::parse(R"([[1, 2], [3, "x"]])")); },
               ::testing::ThrowsMessage<Error>(HasSubstr("ratings[1]: the rating is not a number")));
+}
+
+TEST(FoldIn, RankingModelsAndAlsSolveTheirOwnUserStep) {
+  using nlohmann::json;
+  const Dataset d = reco::testing::random_dataset(40, 30, 0.4, 6);
+  const auto all = algorithms::all_rating_indices(d);
+  // ials: the exact solution of its normal equations over the ratings >= min_rating.
+  const json hp = {{"regularization", 0.2}, {"alpha", 4.0}, {"min_rating", 3.0}};
+  const auto ials = algorithms::fit(
+      "ials",
+      algorithms::parse_params(
+          "ials",
+          {{"factors", "4"}, {"regularization", "0.2"}, {"alpha", "4"}, {"min_rating", "3"}}),
+      d, all, {0.5f, 5.0f}, 1);
+  const auto reg = FoldInRegularization::from_hyperparameters("ials", hp);
+  const int64_t a = ials->items.raw(2), b = ials->items.raw(5), c = ials->items.raw(8);
+  const auto result = fold_in(*ials, reg, {{a, 4.0}, {b, 2.0}, {c, 5.0}, {999999, 4.0}}, 5);
+  algorithms::IalsOptions o;
+  o.regularization = 0.2;
+  o.alpha = 4.0;
+  const auto& f = algorithms::as_factor_model(*ials);
+  const std::vector<double> x = algorithms::ials_solve_user(o, f, {2, 8}, {4.0, 5.0});
+  ASSERT_EQ(result.user_factors.size(), 4u);
+  for (size_t k = 0; k < 4; ++k) EXPECT_NEAR(result.user_factors[k], x[k], 1e-12);
+  EXPECT_EQ(result.used, 3u);
+  EXPECT_EQ(result.ignored, 1u);
+  for (const auto& s : result.top) EXPECT_TRUE(s.item != 2 && s.item != 5 && s.item != 8);
+  // Only ratings below min_rating: no positive, the unknown user's ranking, said in the note.
+  const auto none = fold_in(*ials, reg, {{b, 2.0}}, 5);
+  EXPECT_TRUE(none.fallback);
+  EXPECT_THAT(fold_in_json(*ials, none)["note"].get<std::string>(), HasSubstr("is a positive"));
+
+  // ease: a training user's own positives give that user's scores, so the same top list.
+  const auto ease = algorithms::fit("ease", algorithms::parse_params("ease", {{"lambda", "20"}}), d,
+                                    all, {0.5f, 5.0f}, 1);
+  const auto& e = dynamic_cast<const algorithms::EaseModel&>(*ease);
+  std::vector<std::pair<int64_t, double>> own;
+  for (const uint32_t i : e.rated_by(3)) own.emplace_back(e.items.raw(i), 4.0);
+  const auto folded =
+      fold_in(*ease, FoldInRegularization::from_hyperparameters("ease", {}), own, 6);
+  std::vector<float> scratch;
+  const auto direct = TopN(*ease).for_model_users(3, 1, 6, scratch)[0];
+  ASSERT_EQ(folded.top.size(), direct.size());
+  for (size_t r = 0; r < direct.size(); ++r) {
+    EXPECT_EQ(folded.top[r].item, direct[r].item);
+    EXPECT_EQ(folded.top[r].score, direct[r].score);
+  }
+
+  // als: weighted-lambda least squares with reg_param from the hyperparameters.
+  const auto als = algorithms::fit("als", algorithms::parse_params("als", {{"rank", "3"}}), d, all,
+                                   {0.5f, 5.0f}, 1);
+  const auto als_result =
+      fold_in(*als, FoldInRegularization::from_hyperparameters("als", json{{"reg_param", 0.5}}),
+              {{als->items.raw(1), 4.0}, {als->items.raw(4), 2.0}}, 3);
+  const auto expected =
+      algorithms::als_solve_user(0.5, algorithms::as_factor_model(*als), {1, 4}, {4.0, 2.0});
+  for (size_t k = 0; k < 3; ++k) EXPECT_NEAR(als_result.user_factors[k], expected[k], 1e-6);
+
+  EXPECT_THAT([] { FoldInRegularization::from_hyperparameters("bpr", {}); },
+              ::testing::ThrowsMessage<Error>(HasSubstr("not available for bpr")));
 }
 
 }  // namespace

@@ -5,6 +5,7 @@
 
 #include "../algorithms/test_data.h"
 #include "algorithms/co_clustering.h"
+#include "algorithms/ease.h"
 #include "algorithms/train.h"
 #include "core/error.h"
 #include "registry/artifact.h"
@@ -39,6 +40,37 @@ void expect_round_trip(const std::string& algorithm,
 TEST(ModelTypes, NormalAndCoClusteringSurviveAnArtifact) {
   expect_round_trip("normal_predictor", {});
   expect_round_trip("co_clustering", {{"n_cltr_u", "4"}, {"n_cltr_i", "2"}});
+}
+
+TEST(ModelTypes, RankingModelsSurviveAnArtifact) {
+  expect_round_trip("ease", {{"lambda", "10"}, {"min_rating", "3"}});
+  expect_round_trip("ials", {{"factors", "5"}, {"iterations", "2"}});
+  expect_round_trip("bpr", {{"factors", "5"}, {"iterations", "2"}});
+  expect_round_trip("als", {{"rank", "4"}, {"max_iter", "2"}});
+}
+
+TEST(ModelTypes, RankingScoresAreNotClippedAfterAnArtifact) {
+  const Dataset d = reco::testing::random_dataset(20, 15, 0.4, 3);
+  std::vector<uint32_t> all(d.size());
+  for (uint32_t k = 0; k < d.size(); ++k) all[k] = k;
+  for (const char* algorithm : {"ease", "ials", "svd"}) {
+    const auto model =
+        algorithms::fit(algorithm, algorithms::default_params(algorithm), d, all, {0.5f, 5.0f}, 1);
+    const Artifact back =
+        decode_artifact(encode_artifact(*model, nlohmann::json::object()), "x.reco");
+    EXPECT_EQ(back.model->ranking_scores, std::string(algorithm) != "svd") << algorithm;
+    EXPECT_EQ(back.model->clip(-3.0), std::string(algorithm) != "svd" ? -3.0 : 0.5);
+  }
+  // Inconsistent ease contents fail validation, naming the field.
+  const auto ease =
+      algorithms::fit("ease", algorithms::default_params("ease"), d, all, {0.5f, 5.0f}, 1);
+  const auto& m = dynamic_cast<const algorithms::EaseModel&>(*ease);
+  algorithms::EaseModel broken = m;
+  broken.positive_items.push_back(0);
+  EXPECT_THROW(broken.validate(), Error);
+  broken = m;
+  broken.weights.pop_back();
+  EXPECT_THROW(broken.validate(), Error);
 }
 
 TEST(ModelTypes, CoClusteringWithOneClusterEachIsTheMeansFormula) {

@@ -1,11 +1,14 @@
 #include "algorithms/ease.h"
 
+#include <immintrin.h>
+
 #include <algorithm>
 #include <cmath>
 
 #include <fmt/format.h>
 
 #include "algorithms/interactions.h"
+#include "algorithms/simd.h"
 #include "core/binary.h"
 #include "core/error.h"
 #include "core/parallel.h"
@@ -25,6 +28,39 @@ constexpr size_t kCols = 512;  // columns of a row updated together (stay in L1)
 __attribute__((target_clones("arch=x86-64-v4", "arch=x86-64-v3", "default"))) void axpy_sub(
     double* a, const double* b, double w, size_t n) {
   for (size_t j = 0; j < n; ++j) a[j] = std::fma(-w, b[j], a[j]);
+}
+
+// The trailing update of rows [i, i + 4), columns [c0, c1):
+//   a[i + r][j] = fma(-v[k][i + r], w[k][j], a[i + r][j])   for k = 0, 1, ..., b - 1 in turn,
+// exactly what axpy_sub does row by row (so both paths give the same bits), with the
+// 4 x 32 block of `a` held in registers across the b steps and each w row loaded once for the
+// four rows. AVX-512 only; the caller does the rest with axpy_sub.
+__attribute__((target("avx512f"))) void update_4_rows_avx512(double* a, size_t lda, const double* v,
+                                                             const double* w, size_t ldvw, size_t b,
+                                                             size_t i, size_t c0, size_t c1) {
+  size_t j = c0;
+  for (; j + 32 <= c1; j += 32) {
+    __m512d acc[4][4];
+    for (size_t r = 0; r < 4; ++r)
+      for (size_t m = 0; m < 4; ++m) acc[r][m] = _mm512_loadu_pd(&a[(i + r) * lda + j + 8 * m]);
+    for (size_t k = 0; k < b; ++k) {
+      const double* wk = &w[k * ldvw + j];
+      const __m512d w0 = _mm512_loadu_pd(wk), w1 = _mm512_loadu_pd(wk + 8),
+                    w2 = _mm512_loadu_pd(wk + 16), w3 = _mm512_loadu_pd(wk + 24);
+      for (size_t r = 0; r < 4; ++r) {
+        const __m512d f = _mm512_set1_pd(v[k * ldvw + i + r]);
+        acc[r][0] = _mm512_fnmadd_pd(f, w0, acc[r][0]);
+        acc[r][1] = _mm512_fnmadd_pd(f, w1, acc[r][1]);
+        acc[r][2] = _mm512_fnmadd_pd(f, w2, acc[r][2]);
+        acc[r][3] = _mm512_fnmadd_pd(f, w3, acc[r][3]);
+      }
+    }
+    for (size_t r = 0; r < 4; ++r)
+      for (size_t m = 0; m < 4; ++m) _mm512_storeu_pd(&a[(i + r) * lda + j + 8 * m], acc[r][m]);
+  }
+  for (size_t r = 0; r < 4; ++r)
+    for (size_t k = 0; k < b; ++k)
+      if (j < c1) axpy_sub(&a[(i + r) * lda + j], &w[k * ldvw + j], v[k * ldvw + i + r], c1 - j);
 }
 
 // The unblocked sweep of a small symmetric m x m matrix (full storage): afterwards m holds
@@ -61,6 +97,7 @@ std::vector<double> invert_spd(std::vector<double> a, size_t n, int threads) {
   //   A_KK <- -D (D = A_KK^-1),  A_IK <- A_IK D,  A_IJ <- A_IJ - A_IK D A_KJ  (I, J != K);
   // after every block A = -(the input)^-1.
   std::vector<double> v, w, d;
+  const bool wide = active_isa() == Isa::kAvx512;
   for (size_t k0 = 0; k0 < n; k0 += kBlock) {
     const size_t b = std::min(kBlock, n - k0);
     // V = A_K,: (b x n) from the lower triangle; D = A_KK^-1; W = D V.
@@ -90,10 +127,20 @@ std::vector<double> invert_spd(std::vector<double> a, size_t n, int threads) {
         for (size_t i = std::max(first, c0); i < last; ++i) {
           if (i >= k0 && i < k0 + b) continue;
           const size_t c1 = std::min(i + 1, c0 + kCols);
-          for (size_t k = 0; k < b; ++k) {
-            const double f = v[k * n + i];
-            if (f != 0.0) axpy_sub(&a[i * n + c0], &w[k * n + c0], f, c1 - c0);
+          // Four rows at once where they share columns (AVX-512), the rest row by row.
+          const bool four = wide && i + 4 <= last && (i + 4 <= k0 || i >= k0 + b) && c1 > c0;
+          if (four) {
+            update_4_rows_avx512(a.data(), n, v.data(), w.data(), n, b, i, c0, c1);
+            for (size_t r = 1; r < 4; ++r) {
+              const size_t e = std::min(i + r + 1, c0 + kCols);
+              for (size_t k = 0; k < b; ++k)
+                axpy_sub(&a[(i + r) * n + c1], &w[k * n + c1], v[k * n + i + r], e - c1);
+            }
+            i += 3;
+            continue;
           }
+          for (size_t k = 0; k < b; ++k)
+            axpy_sub(&a[i * n + c0], &w[k * n + c0], v[k * n + i], c1 - c0);
         }
       }
     });

@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <cstdlib>
 
 #include "algorithms/als.h"
 #include "algorithms/bpr.h"
@@ -86,6 +87,10 @@ TEST(Ease, BlockedInverseIsTheInverseOnAnyThreadCount) {
   const std::vector<double> p1 = invert_spd(a, n, 1);
   const std::vector<double> p2 = invert_spd(a, n, 2);
   EXPECT_EQ(p1, p2);
+  setenv("RECO_SIMD", "scalar", 1);  // the register-blocked AVX-512 update off: the same bits
+  const std::vector<double> p3 = invert_spd(a, n, 2);
+  unsetenv("RECO_SIMD");
+  EXPECT_EQ(p1, p3);
   double worst = 0.0;
   for (size_t i = 0; i < n; ++i) {
     for (size_t j = 0; j < n; ++j) {

@@ -129,7 +129,8 @@ void register_predict(Command& app, Context& ctx) {
   cmd.option("--timeout", o->timeout, "Seconds to wait for --url (default 60)").positive();
   cmd.flag("--json", o->json,
            "Print JSON: an object for USER ITEM, an array for a FILE; each with user, item, "
-           "prediction (clipped to the rating scale), estimate (unclipped), known_user, "
+           "prediction (clipped to the rating scale; for the ranking models ials, bpr and ease the "
+           "score as it is), estimate (unclipped), known_user, "
            "known_item (in-process only)");
   cmd.footer(
       "Examples:\n"

@@ -44,7 +44,8 @@ void register_recommend(Command& app, Context& ctx) {
   cmd.footer(
       "predicted is the rating the model predicts, clipped to the rating scale (what "
       "invoke_model returns); score is the unclipped estimate the ranking uses, so items that "
-      "all predict the top of the scale still show their order.\n");
+      "all predict the top of the scale still show their order. The ranking models (ials, bpr, "
+      "ease) predict no ratings: for them predicted is the score itself.\n");
   cmd.callback([o, &ctx] {
     const auto artifact = load_model(ctx, o->model, o->version);
     const algorithms::Model& model = *artifact.model;

@@ -20,6 +20,12 @@ constexpr size_t kBlock = 64;  // pivots swept together
 constexpr size_t kRows = 64;   // rows updated together (one task)
 constexpr size_t kCols = 512;  // columns of a row updated together (stay in L1)
 
+std::string size_text(uint64_t bytes) {
+  if (bytes < 1'000'000) return fmt::format("{} bytes", bytes);
+  if (bytes < 1'000'000'000) return fmt::format("{:.1f} MB", static_cast<double>(bytes) / 1e6);
+  return fmt::format("{:.1f} GB", static_cast<double>(bytes) / 1e9);
+}
+
 [[noreturn]] void fail(const std::string& what) {
   throw Error(ErrorKind::kCorrupt, "invalid model: " + what);
 }
@@ -168,11 +174,10 @@ EaseModel fit_ease(double lambda, double min_rating, uint64_t max_memory, const 
   const uint64_t need = ease_memory_bytes(n);
   if (need > max_memory) {
     throw Error(ErrorKind::kInput,
-                fmt::format("ease: {} items need a {} x {} item-item matrix, {:.2f} GB to solve "
-                            "(12 bytes per entry), above max_memory {:.2f} GB; raise max_memory "
+                fmt::format("ease: {} items need a {} x {} item-item matrix, {} to solve "
+                            "(12 bytes per entry), above max_memory {}; raise max_memory "
                             "or use ials or bpr (memory linear in the items)",
-                            n, n, n, static_cast<double>(need) / 1e9,
-                            static_cast<double>(max_memory) / 1e9));
+                            n, n, n, size_text(need), size_text(max_memory)));
   }
   EaseModel m;
   fill_model_base(m, set, "ease", scale);

@@ -58,6 +58,10 @@ select train_and_get_recommendations('train', 'out', '{"search": {"params": {"n_
 select train_and_get_recommendations('train', 'out', '{"search": {"params": {"n_factors": [2, 3]}, "metric": "auc"}}');
 select train_and_get_recommendations('train', 'out', '{"search": {"method": "random", "params": {"lr_all": {"min": 0}}}}');
 select train_and_get_recommendations('train', 'out', '{"split": {"kind": "stratified", "test_ratio": 0}}');
+-- Ranking models: EASE refuses an item count over its memory cap before allocating; their
+-- scores are not ratings, so a search cannot optimise RMSE.
+select train_and_get_recommendations('train', 'out', '{"algorithm": "ease", "params": {"max_memory": 1000}}');
+select train_and_get_recommendations('train', 'out', '{"algorithm": "ials", "split": {"kind": "stratified"}, "search": {"params": {"factors": [2, 3]}}}');
 select train_and_get_recommendations('train', 'out', 'not json');
 select train_and_get_recommendations('train', 'out', '{"model": "../escape"}');
 

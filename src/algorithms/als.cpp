@@ -140,9 +140,7 @@ Algorithm als_algorithm() {
               "regParam)"),
   };
   a.model_type = &factor_model_type();
-  a.max_fit_threads = [](const Params&, size_t n_ratings) {
-    return n_ratings >= 20000 ? resolve_threads(0, 64) : 1;
-  };
+  a.max_fit_threads = row_parallel_fit_threads;
   a.fit = [](const FitInput& in) -> std::unique_ptr<Model> {
     return std::make_unique<FactorModel>(fit_als(AlsOptions::from_params(in.params), in.set,
                                                  in.scale, in.seed, resolve_threads(in.threads, 64),

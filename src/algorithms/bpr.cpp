@@ -102,8 +102,7 @@ Algorithm bpr_algorithm() {
       O::real("regularization", 0.01, 0.0, 1e6, "L2 regularization of factors and item biases"),
       O::integer("iterations", 100, 1, 100000,
                  "passes, each of as many sampled triples as there are positives"),
-      O::real("min_rating", 0.0, 0.0, 1e9,
-              "ratings at or above it are positives, the others unobserved (0: every rating)"),
+      min_rating_param(),
   };
   a.model_type = &factor_model_type();
   a.predicts_ratings = false;

@@ -319,20 +319,10 @@ const ModelType& ease_model_type() {
         using binary::checked_mul;
         const Header h = read_header(header);
         const uint64_t nu = h.n_users, ni = h.n_items;
-        const std::optional<uint64_t> sizes[] = {checked_mul(nu, 8),
-                                                 checked_mul(ni, 8),
-                                                 checked_mul(checked_mul(ni, ni), 4),
-                                                 checked_mul(ni, 4),
-                                                 checked_mul(checked_add(nu, 1), 8),
-                                                 checked_mul(h.n_positive, 4),
-                                                 checked_mul(checked_add(nu, 1), 8),
-                                                 checked_mul(h.n_rated, 4)};
-        std::vector<uint64_t> out;
-        for (const auto& s : sizes) {
-          if (!s) return std::nullopt;
-          out.push_back(*s);
-        }
-        return out;
+        return binary::all_sizes({checked_mul(nu, 8), checked_mul(ni, 8),
+                                  checked_mul(checked_mul(ni, ni), 4), checked_mul(ni, 4),
+                                  checked_mul(checked_add(nu, 1), 8), checked_mul(h.n_positive, 4),
+                                  checked_mul(checked_add(nu, 1), 8), checked_mul(h.n_rated, 4)});
       },
       [](const char* header) {
         const Header h = read_header(header);
@@ -398,16 +388,13 @@ Algorithm ease_algorithm() {
   a.params = {
       O::real("lambda", 500.0, 0.0, 1e12, "L2 regularization added to the diagonal of X^T X")
           .open_min(),
-      O::real("min_rating", 0.0, 0.0, 1e9,
-              "ratings at or above it are positives, the others unobserved (0: every rating)"),
+      min_rating_param(),
       O::bytes("max_memory", int64_t{4} << 30, 1, int64_t{1} << 50,
                "refuse item counts whose 12 x items^2 bytes exceed it (before allocating)"),
   };
   a.model_type = &ease_model_type();
   a.predicts_ratings = false;
-  a.max_fit_threads = [](const Params&, size_t n_ratings) {
-    return n_ratings >= 20000 ? resolve_threads(0, 64) : 1;
-  };
+  a.max_fit_threads = row_parallel_fit_threads;
   a.fit = [](const FitInput& in) -> std::unique_ptr<Model> {
     return std::make_unique<EaseModel>(
         fit_ease(in.params.get_float("lambda"), in.params.get_float("min_rating"),

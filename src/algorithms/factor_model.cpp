@@ -138,20 +138,10 @@ std::optional<std::vector<uint64_t>> array_sizes(const char* header) {
   using binary::checked_mul;
   const Header h = read_header(header);
   const uint64_t nu = h.n_users, ni = h.n_items, k = h.n_factors;
-  const std::optional<uint64_t> sizes[] = {checked_mul(nu, 8),
-                                           checked_mul(ni, 8),
-                                           checked_mul(nu, 4),
-                                           checked_mul(ni, 4),
-                                           checked_mul(checked_mul(nu, k), 4),
-                                           checked_mul(checked_mul(ni, k), 4),
-                                           checked_mul(checked_add(nu, 1), 8),
-                                           checked_mul(h.n_rated, 4)};
-  std::vector<uint64_t> out;
-  for (const auto& s : sizes) {
-    if (!s) return std::nullopt;
-    out.push_back(*s);
-  }
-  return out;
+  return binary::all_sizes({checked_mul(nu, 8), checked_mul(ni, 8), checked_mul(nu, 4),
+                            checked_mul(ni, 4), checked_mul(checked_mul(nu, k), 4),
+                            checked_mul(checked_mul(ni, k), 4), checked_mul(checked_add(nu, 1), 8),
+                            checked_mul(h.n_rated, 4)});
 }
 
 std::string describe(const char* header) {

@@ -182,14 +182,11 @@ Algorithm ials_algorithm() {
       O::integer("cg_steps", 3, 1, 1000, "conjugate-gradient steps per user or item update"),
       O::choice("confidence", "binary", {"binary", "rating"},
                 "a positive's weight w in c = 1 + alpha * w: 1 (binary) or its rating"),
-      O::real("min_rating", 0.0, 0.0, 1e9,
-              "ratings at or above it are positives, the others unobserved (0: every rating)"),
+      min_rating_param(),
   };
   a.model_type = &factor_model_type();
   a.predicts_ratings = false;
-  a.max_fit_threads = [](const Params&, size_t n_ratings) {
-    return n_ratings >= 20000 ? resolve_threads(0, 64) : 1;
-  };
+  a.max_fit_threads = row_parallel_fit_threads;
   a.fit = [](const FitInput& in) -> std::unique_ptr<Model> {
     const int threads = resolve_threads(in.threads, 64);
     return std::make_unique<FactorModel>(fit_ials(IalsOptions::from_params(in.params), in.set,

@@ -2,7 +2,19 @@
 
 #include <cmath>
 
+#include "core/parallel.h"
+
 namespace reco::algorithms {
+
+OptionSpec min_rating_param() {
+  return OptionSpec::real(
+      "min_rating", 0.0, 0.0, 1e9,
+      "ratings at or above it are positives, the others unobserved (0: every rating)");
+}
+
+int row_parallel_fit_threads(const Params&, size_t n_ratings) {
+  return n_ratings >= 20000 ? resolve_threads(0, 64) : 1;
+}
 
 Interactions make_interactions(const TrainingSet& set, double min_rating) {
   Interactions x;

@@ -13,7 +13,9 @@
 #include <limits>
 #include <vector>
 
+#include "algorithms/params.h"
 #include "algorithms/training_set.h"
+#include "core/options.h"
 
 namespace reco::algorithms {
 
@@ -30,6 +32,12 @@ struct Interactions {
 
   size_t size() const { return user_item.size(); }
 };
+
+// The `min_rating` parameter of the ranking models, as each declares it.
+OptionSpec min_rating_param();
+// max_fit_threads of the models whose fits split users/items over threads (als, ials, ease):
+// every core from 20,000 ratings on, one below (threads cost more than they save there).
+int row_parallel_fit_threads(const Params& params, size_t n_ratings);
 
 // The ratings of `set` at or above min_rating (every rating when min_rating is -infinity or
 // at most the lowest one).

@@ -5,6 +5,7 @@
 
 #include <bit>
 #include <cstdint>
+#include <initializer_list>
 #include <optional>
 #include <span>
 #include <string_view>
@@ -93,6 +94,16 @@ inline std::optional<uint64_t> checked_mul(std::optional<uint64_t> a, uint64_t b
   uint64_t r;
   if (!a || __builtin_mul_overflow(*a, b, &r)) return std::nullopt;
   return r;
+}
+// Every size, or nullopt when one of them overflowed.
+inline std::optional<std::vector<uint64_t>> all_sizes(
+    std::initializer_list<std::optional<uint64_t>> sizes) {
+  std::vector<uint64_t> out;
+  for (const auto& s : sizes) {
+    if (!s) return std::nullopt;
+    out.push_back(*s);
+  }
+  return out;
 }
 inline std::optional<uint64_t> align_up(std::optional<uint64_t> x, uint64_t alignment) {
   auto r = checked_add(x, alignment - 1);

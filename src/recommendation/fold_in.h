@@ -36,7 +36,7 @@ struct FoldInRegularization {
   double factors = 0.0;  // reg_pu (svd), reg_param (als), regularization (ials)
   double alpha = 0.0;    // ials: confidence
   bool rating_confidence = false;
-  double min_rating = 0.0;  // ials (ease keeps its own in the model)
+  double min_rating = 0.0;         // ials (ease keeps its own in the model)
   Method method = Method::kRidge;  // svd and baseline: the ridge regression above
   // From a model's metadata "hyperparameters" (its algorithm's names; Surprise's defaults when
   // absent). Error(kUsage) for an algorithm without fold-in.

@@ -305,7 +305,7 @@ Datum reco_train_and_get_recommendations(PG_FUNCTION_ARGS) {
     ResetLatch(MyLatch);
     CHECK_FOR_INTERRUPTS();
     wait.waiting = false;
-    interval_ms = interval_ms * 3 / 2 > 200 ? 200 : interval_ms * 3 / 2;
+    interval_ms = interval_ms * 3 / 2 > 50 ? 50 : interval_ms * 3 / 2;
     ok = reco_pg::train_poll(s, batch, reply);
   }
   error_context_stack = context.previous;

@@ -1,0 +1,159 @@
+#!/usr/bin/env python3
+"""Runs one psql-script test against the extension reco: X.sql through `psql -a` (every input
+line echoed, errors in place: pg_regress's style) in a fresh database of the test cluster with
+CREATE EXTENSION reco, reco.service_url and reco.token_file set, while a `reco serve` with a
+token serves a fresh reco home; compares everything psql prints with X.out.
+
+Directives are SQL comments at the top of the script, before its first statement:
+
+  -- setup: generate ARGS...       `reco generate movielens DATA ARGS...`, loaded into the
+                                   serve's home; $DATA in the script names that folder
+  -- setup: load movielens         MovieLens ml-latest-small instead (--movielens DIR; skipped
+                                   with exit 77 when absent)
+  -- serve-sql: STATEMENT          run by `reco sql` in the serve's home before it starts (the
+                                   tables the service reads, while it runs on its own warehouse)
+
+The script goes to psql on its standard input. In the output, the service URL reads $SERVICE,
+the home $RECO_HOME, the data folder $DATA; job
+ids read JOB, timestamps TIME, and the timings of a training result (the *_s fields) T; a
+LOCATION line (VERBOSITY verbose) keeps its function, not its source line.
+
+Exit status: 0 pass, 1 fail, 77 skipped. --update rewrites X.out with the actual output.
+"""
+import argparse
+import difflib
+import os
+import re
+import shlex
+import shutil
+import subprocess
+import sys
+import tempfile
+
+import pgtest
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "e2e"))
+import test_serve  # noqa: E402  (Serve, run_reco)
+
+TOKEN = "psql-test-token-0123456789"
+DIRECTIVE = re.compile(r"^--\s*(setup|serve-sql)\s*:\s*(.*?)\s*$")
+VOLATILE = [
+    (re.compile(r"job-\d{8}-\d{6}-[0-9a-f]{6}"), "JOB"),
+    (re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z"), "TIME"),
+    (re.compile(r'("[a-z_]+_s"): [0-9.e+-]+'), r"\1: T"),
+    (re.compile(r"pg-\d+-\d+-\d+-\d+"), "BATCH"),
+    (re.compile(r"^(LOCATION:  \S+), \S+:\d+$", re.M), r"\1"),  # source lines change
+]
+
+
+def directives_of(text):
+    setup, serve_sql = [], []
+    for line in text.splitlines():
+        s = line.strip()
+        if not s:
+            continue
+        if not s.startswith("--"):
+            break
+        m = DIRECTIVE.match(s)
+        if not m:
+            continue
+        key, value = m.groups()
+        if key == "setup":
+            words = shlex.split(value)
+            if words == ["load", "movielens"] or words[:1] == ["generate"]:
+                setup.append(words)
+            else:
+                raise SystemExit("unknown setup '%s' (known: 'load movielens', 'generate ARGS...')" % value)
+        else:
+            serve_sql.append(value)
+    return setup, serve_sql
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--movielens", default=os.environ.get("RECO_MOVIELENS_SMALL", ""))
+    ap.add_argument("--update", action="store_true")
+    ap.add_argument("script")
+    a = ap.parse_args()
+    env = pgtest.cluster_env()
+    pgtest.require_extension(env)
+    script = os.path.abspath(a.script)
+    golden = os.path.splitext(script)[0] + ".out"
+    name = os.path.basename(script)
+    with open(script, encoding="utf-8") as f:
+        text = f.read()
+    setup, serve_sql = directives_of(text)
+
+    work = tempfile.mkdtemp(prefix="reco-psql-test-")
+    home = os.path.join(work, "home")
+    os.mkdir(home)
+    db = None
+    serve = None
+    try:
+        data = ""
+        for words in setup:
+            if words[0] == "load":
+                if not os.path.isfile(os.path.join(a.movielens, "ratings.csv")):
+                    print("SKIPPED %s: it needs MovieLens ml-latest-small (--movielens)" % name, file=sys.stderr)
+                    return pgtest.SKIP
+                data = os.path.abspath(a.movielens)
+            else:
+                data = os.path.join(work, "data")
+                test_serve.run_reco(home, "generate", "movielens", data, *words[1:])
+            test_serve.run_reco(home, "load", "movielens", data)
+        for statement in serve_sql:
+            test_serve.run_reco(home, "sql", "-c", statement)
+        token_file = pgtest.readable_token_file(work, TOKEN, env)
+        serve = test_serve.Serve(home, "--token-file", token_file)
+        db = pgtest.create_database(env, "reco_psql")
+        pgtest.psql(env, "create extension reco; alter database %s set reco.service_url = '%s'; "
+                         "alter database %s set reco.token_file = '%s'" % (db, serve.url, db, token_file),
+                    database=db)
+        full = dict(os.environ)
+        full.update(env)
+        full["PGDATABASE"] = db
+        full["PGTZ"] = "UTC"
+        # Wide results (the JSON of a training or a deployment) are shown one field per line.
+        command = ["psql", "-X", "-a", "-q", "-P", "expanded=auto", "-P", "columns=100"]
+        p = subprocess.run(command, input=text.replace("$DATA", data), stdout=subprocess.PIPE,
+                           stderr=subprocess.STDOUT, text=True, env=full, cwd=os.path.dirname(script),
+                           timeout=600)
+        output = p.stdout
+        if p.returncode != 0:
+            output += "[exit status %d]\n" % p.returncode
+        for path, label in sorted([(serve.url, "$SERVICE"), (home, "$RECO_HOME"), (data, "$DATA"),
+                                   (script, "$SCRIPT")], key=lambda x: -len(x[0])):
+            if path:
+                output = output.replace(path, label)
+        for pattern, replacement in VOLATILE:
+            output = pattern.sub(replacement, output)
+    finally:
+        if serve:
+            serve.close()
+        if db:
+            pgtest.drop_database(env, db)
+        shutil.rmtree(work, ignore_errors=True)
+
+    if a.update:
+        with open(golden, "w", encoding="utf-8") as f:
+            f.write(output)
+        print("updated %s" % os.path.relpath(golden))
+        return 0
+    try:
+        with open(golden, encoding="utf-8") as f:
+            expected = f.read()
+    except OSError as e:
+        print("FAIL %s: cannot read the golden output: %s" % (name, e))
+        print(output)
+        return 1
+    if output == expected:
+        print("PASS %s" % name)
+        return 0
+    sys.stdout.writelines(difflib.unified_diff(expected.splitlines(True), output.splitlines(True),
+                                               fromfile=os.path.relpath(golden), tofile="actual output"))
+    print("FAIL %s: output differs from %s (rerun with --update to accept it)" % (name, os.path.basename(golden)))
+    return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

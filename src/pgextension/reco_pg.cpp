@@ -285,6 +285,7 @@ Datum reco_train_and_get_recommendations(PG_FUNCTION_ARGS) {
         // interrupt stopped the transfer: ask again (the batch id makes that safe).
         wait.waiting = true;
         CHECK_FOR_INTERRUPTS();
+        if (interrupted()) report_failure(kName);  // held off: stop rather than spin
         wait.waiting = false;
         ok = reco_pg::train_poll(s, batch, reply);
         continue;

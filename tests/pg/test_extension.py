@@ -290,6 +290,12 @@ class ExtensionTest(unittest.TestCase):
                          "'recs_slow2', '{\"params\": {\"n_epochs\": 100000, \"n_factors\": 100}, \"folds\": 0}')")
         self.assertIn("canceling statement due to statement timeout", err)
         self.assertIn("goes on in reco serve", err)
+        # reco.train_timeout gives up waiting the same way, with its own message.
+        err = self.error("set reco.train_timeout = 1; select train_and_get_recommendations('ratings', "
+                         "'recs_slow3', '{\"params\": {\"n_epochs\": 100000, \"n_factors\": 100}, \"folds\": 0}')")
+        self.assertIn("train_and_get_recommendations: gave up waiting for the training job after 1 s "
+                      "(reco.train_timeout)", err)
+        self.assertIn("goes on in reco serve", err)
         jobs = self.serve.request("GET", "/jobs", headers={"Authorization": "Bearer " + TOKEN}).json()["jobs"]
         for j in jobs:
             if j["state"] == "InProgress":

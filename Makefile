@@ -9,7 +9,7 @@ CMAKE_GEN  := $(shell command -v ninja >/dev/null 2>&1 && echo "-G Ninja")
 FUZZ_BUILD ?= build-fuzz
 FUZZ_SECONDS ?= 600
 
-.PHONY: all deps deps-build browser-deps build build-asan pg-extension demo test test-release test-asan test-fuzz fuzz bench format clean
+.PHONY: all deps deps-build browser-deps build build-asan pg-extension demo demo-postgres test test-release test-asan test-fuzz fuzz bench format clean
 
 all: build
 
@@ -80,6 +80,12 @@ demo: deps-build
 	  cmake -S . -B $(BUILD) $(CMAKE_GEN) -DCMAKE_BUILD_TYPE=Release -DRECO_BUILD_TESTS=OFF
 	cmake --build $(BUILD) -j $(JOBS) --target reco reco_sqlite_extension
 	@scripts/demo.sh "$(BUILD)/reco" "$(DATA)"
+
+# The guide on a PostgreSQL server: a throw-away cluster, reco serve --db postgresql://..., the
+# guide's SQL in psql through the extension (scripts/demo-postgres.sh).
+demo-postgres: pg-extension
+	cmake --build $(BUILD) -j $(JOBS) --target reco
+	@scripts/demo-postgres.sh "$(BUILD)/reco" "$(DATA)"
 
 bench: deps
 	cmake -S . -B $(BUILD) $(CMAKE_GEN) -DCMAKE_BUILD_TYPE=Release -DRECO_BUILD_BENCH=ON

@@ -12,6 +12,12 @@ Directives are SQL comments at the top of the script, before its first statement
                                    with exit 77 when absent)
   -- serve-sql: STATEMENT          run by `reco sql` in the serve's home before it starts (the
                                    tables the service reads, while it runs on its own warehouse)
+  -- warehouse: postgres           the service's warehouse is the test's database itself
+                                   (`reco serve --db postgresql://...`): setup loads the data
+                                   there; skipped (77) when the reco binary has no PostgreSQL
+                                   warehouse
+  -- database: NAME                the test database's name (the guide's MOVIELENS.PUBLIC.x
+                                   names need the database movielens); default a unique one
 
 The script goes to psql on its standard input. In the output, the service URL reads $SERVICE,
 the home $RECO_HOME, the data folder $DATA; job
@@ -37,7 +43,7 @@ sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."
 import test_serve  # noqa: E402  (Serve, run_reco)
 
 TOKEN = "psql-test-token-0123456789"
-DIRECTIVE = re.compile(r"^--\s*(setup|serve-sql)\s*:\s*(.*?)\s*$")
+DIRECTIVE = re.compile(r"^--\s*(setup|serve-sql|warehouse|database)\s*:\s*(.*?)\s*$")
 VOLATILE = [
     (re.compile(r"job-\d{8}-\d{6}-[0-9a-f]{6}"), "JOB"),
     (re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z"), "TIME"),
@@ -51,7 +57,7 @@ VOLATILE = [
 
 
 def directives_of(text):
-    setup, serve_sql = [], []
+    setup, serve_sql, options = [], [], {"warehouse": "sqlite", "database": ""}
     for line in text.splitlines():
         s = line.strip()
         if not s:
@@ -68,9 +74,13 @@ def directives_of(text):
                 setup.append(words)
             else:
                 raise SystemExit("unknown setup '%s' (known: 'load movielens', 'generate ARGS...')" % value)
-        else:
+        elif key == "serve-sql":
             serve_sql.append(value)
-    return setup, serve_sql
+        elif key == "warehouse" and value not in ("sqlite", "postgres"):
+            raise SystemExit("unknown warehouse '%s' (known: sqlite, postgres)" % value)
+        else:
+            options[key] = value
+    return setup, serve_sql, options
 
 
 def main():
@@ -86,7 +96,14 @@ def main():
     name = os.path.basename(script)
     with open(script, encoding="utf-8") as f:
         text = f.read()
-    setup, serve_sql = directives_of(text)
+    setup, serve_sql, options = directives_of(text)
+    reco_env = {}
+    if options["warehouse"] == "postgres":
+        usage = subprocess.run([test_serve.RECO, "--help"], capture_output=True, text=True).stdout
+        if "postgresql://" not in usage:
+            print("SKIPPED %s: %s has no PostgreSQL warehouse (reco --db postgresql://...)"
+                  % (name, test_serve.RECO), file=sys.stderr)
+            return pgtest.SKIP
 
     work = tempfile.mkdtemp(prefix="reco-psql-test-")
     home = os.path.join(work, "home")
@@ -94,6 +111,15 @@ def main():
     db = None
     serve = None
     try:
+        if options["database"]:
+            db = options["database"]
+            pgtest.drop_database(env, db)
+            pgtest.psql(env, "create database %s" % db)
+        else:
+            db = pgtest.create_database(env, "reco_psql")
+        if options["warehouse"] == "postgres":
+            reco_env = {"RECO_DB": "postgresql://%s@%s:%s/%s" % (env["PGUSER"], env["PGHOST"], env["PGPORT"], db),
+                        "PGPASSWORD": env["PGPASSWORD"]}
         data = ""
         for words in setup:
             if words[0] == "load":
@@ -104,12 +130,11 @@ def main():
             else:
                 data = os.path.join(work, "data")
                 test_serve.run_reco(home, "generate", "movielens", data, *words[1:])
-            test_serve.run_reco(home, "load", "movielens", data)
+            test_serve.run_reco(home, "load", "movielens", data, env=reco_env)
         for statement in serve_sql:
-            test_serve.run_reco(home, "sql", "-c", statement)
+            test_serve.run_reco(home, "sql", "-c", statement, env=reco_env)
         token_file = pgtest.readable_token_file(work, TOKEN, env)
-        serve = test_serve.Serve(home, "--token-file", token_file)
-        db = pgtest.create_database(env, "reco_psql")
+        serve = test_serve.Serve(home, "--token-file", token_file, env=reco_env)
         pgtest.psql(env, "create extension reco; alter database %s set reco.service_url = '%s'; "
                          "alter database %s set reco.token_file = '%s'" % (db, serve.url, db, token_file),
                     database=db)

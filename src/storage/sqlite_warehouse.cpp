@@ -595,11 +595,14 @@ RawRatings SqliteWarehouse::read_ratings(const TableRef& table, const RatingColu
   count.step();
   const auto n = static_cast<size_t>(sqlite3_column_int64(count.get(), 0));
 
+  const bool with_time = !c.timestamp.empty();
   Statement st(
-      db_, fmt::format("SELECT {}, {}, {} FROM {}", quote_identifier(c.user),
-                       quote_identifier(c.item), quote_identifier(c.rating), quote_table(table)));
+      db_, fmt::format("SELECT {}, {}, {}{} FROM {}", quote_identifier(c.user),
+                       quote_identifier(c.item), quote_identifier(c.rating),
+                       with_time ? ", " + quote_identifier(c.timestamp) : "", quote_table(table)));
   RawRatings out;
   out.reserve(n);
+  if (with_time) out.timestamps.reserve(n);
   size_t row = 0;
   while (st.step()) {
     ++row;
@@ -614,6 +617,12 @@ RawRatings SqliteWarehouse::read_ratings(const TableRef& table, const RatingColu
     if (!id_value(st.get(), 1, item)) throw bad(c.item, 1, "an integer id");
     if (!numeric_value(st.get(), 2, rating)) throw bad(c.rating, 2, "a number");
     out.push_back(user, item, static_cast<float>(rating));
+    if (with_time) {
+      double time;
+      if (!numeric_value(st.get(), 3, time) || !(std::fabs(time) < 9e18))
+        throw bad(c.timestamp, 3, "a number (a timestamp)");
+      out.timestamps.push_back(static_cast<int64_t>(time));
+    }
   }
   return out;
 }

@@ -64,6 +64,7 @@ struct RatingColumns {
   std::string user;
   std::string item;
   std::string rating;
+  std::string timestamp;  // empty: not read; else an integer (epoch seconds) per row
 };
 
 // A transaction (a SAVEPOINT, so it nests inside a caller's transaction). Destroying it without
@@ -103,7 +104,8 @@ class Warehouse {
 
   // Reads the three columns of every row, in table (rowid) order. Every value must be a number;
   // ids must be integral (10 and 10.0 and '10' are all user 10). Throws Error(kInput) naming the
-  // table, the column, the row number and the bad value for NULL or non-numeric values.
+  // table, the column, the row number and the bad value for NULL or non-numeric values. With
+  // columns.timestamp, the timestamps too (integers; a fractional number is truncated).
   virtual RawRatings read_ratings(const TableRef& table, const RatingColumns& columns) = 0;
 
   // The user's tables and views, by name; reco's own (_reco_*) and the database's internal ones

@@ -65,6 +65,7 @@ class SqliteWarehouse final : public Warehouse {
   ResultSet query(std::string_view sql) override;
   LimitedResult read_only_query(std::string_view sql, const QueryLimits& limits) override;
   void execute(std::string_view sql) override;
+  void cancel_running() noexcept override { sqlite3_interrupt(db_); }
 
  private:
   SqliteWarehouse(sqlite3* db, bool owned, std::string path);

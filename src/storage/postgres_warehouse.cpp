@@ -422,6 +422,21 @@ PostgresWarehouse::~PostgresWarehouse() {
 
 namespace {
 
+// libpq's multi-line messages ("...failed: Connection refused\n\tIs the server running...") on
+// one line.
+std::string one_line(std::string_view text) {
+  std::string out;
+  for (const char c : text) {
+    if (c == '\n' || c == '\t') {
+      if (!out.empty() && out.back() != ' ') out += ' ';
+    } else {
+      out += c;
+    }
+  }
+  while (!out.empty() && out.back() == ' ') out.pop_back();
+  return out;
+}
+
 // Connects; Error naming the server and the database (never a password) on failure.
 PGconn* connect(const PostgresTarget& target) {
   // application_name shows reco in pg_stat_activity; a fallback, so the string's own wins.
@@ -430,8 +445,7 @@ PGconn* connect(const PostgresTarget& target) {
   PGconn* conn = PQconnectdbParams(keys, values, 1);
   if (!conn) throw Error(ErrorKind::kIo, "cannot connect to PostgreSQL: out of memory");
   if (PQstatus(conn) == CONNECTION_OK) return conn;
-  std::string why = PQerrorMessage(conn);
-  while (!why.empty() && (why.back() == '\n' || why.back() == ' ')) why.pop_back();
+  std::string why = one_line(PQerrorMessage(conn));
   const bool no_password = PQconnectionNeedsPassword(conn) != 0;
   const std::string where =
       host_port_db(PQhost(conn), PQport(conn), PQdb(conn));  // what libpq actually tried

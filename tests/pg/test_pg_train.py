@@ -52,8 +52,13 @@ class TrainTest(pgtest.PgTestCase):
         # In psql the guide's column names need no quotes; the list is jsonb.
         self.assertEqual(self.psql("select jsonb_array_length(top_10_recommendations) from recs "
                                    "order by userid limit 1").stdout.strip(), "10")
-        # models/recommend are unchanged: the registry is the home's.
-        self.assertIn("ratings", self.reco("models", "list").stdout)
+        # models/recommend are unchanged: the registry is the home's, titles come from PostgreSQL.
+        self.assertIn("ratings", self.reco("models").stdout)
+        rec = json.loads(self.reco("recommend", "-m", "ratings", "-u", "1", "--json").stdout)
+        self.assertEqual([r["movieid"] for r in rec["recommendations"]], pg[1])
+        titles = {r["movieid"]: r["title"] for r in rec["recommendations"]}
+        first = pg[1][0]
+        self.assertEqual(titles[first], self.psql("select title from movies where movieid = %d" % first).stdout.strip())
 
     def test_serve_train_route_writes_the_output_table(self):
         folder = self.ratings_folder()

@@ -471,7 +471,7 @@ void SqlShell::run_interactive(const std::filesystem::path& history_file,
 }
 
 bool SqlShell::run_lines(ShellInput& input, Source& source) {
-  StatementSplitter splitter;
+  StatementSplitter splitter = warehouse_ ? StatementSplitter::postgres() : StatementSplitter();
   while (!quit_) {
     std::optional<std::string> line = input.read(splitter.in_statement());
     if (input.take_cancel()) {

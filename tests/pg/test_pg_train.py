@@ -75,6 +75,39 @@ class TrainTest(pgtest.PgTestCase):
             self.assertEqual(r.status, 200, r)
             users = int(self.psql("select count(distinct userid) from ratings").stdout)
             self.assertEqual(self.psql("select count(*) from served_recs").stdout.strip(), str(users))
+
+            # The console's warehouse routes on PostgreSQL: tables, and the read-only query box.
+            t = server.request("GET", "/warehouse/tables").json()
+            self.assertEqual((t["backend"], t["location"]),
+                             ("postgresql", "postgresql://127.0.0.1:%s/%s" % (self.ENV["PGPORT"], self.db)))
+            by_name = {x["name"]: x for x in t["tables"]}
+            self.assertEqual(by_name["served_recs"]["rows"], users)
+            self.assertNotIn("_reco_publications", by_name)
+            self.assertEqual([c["name"] for c in by_name["served_recs"]["columns"]],
+                             ["userid", "top_10_recommendations"])
+
+            def query(sql, limit=None):
+                body = {"sql": sql} if limit is None else {"sql": sql, "limit": limit}
+                return server.request("POST", "/warehouse/query", json.dumps(body), {"Content-Type": "application/json"})
+            self.psql("create sequence s")
+            r = query("select userid, top_10_recommendations from served_recs order by userid", 5)
+            self.assertEqual(r.status, 200, r)
+            self.assertEqual((len(r.json()["rows"]), r.json()["truncated"]), (5, True))
+            for sql, fragment in [("delete from served_recs", "only reads: DELETE"),
+                                  ("select 1; drop table served_recs", "one statement at a time"),
+                                  ("begin", "only reads: BEGIN"),
+                                  ("with d as (delete from served_recs returning 1) select * from d",
+                                   "data-modifying"),
+                                  ("select nextval('s')", "read-only transaction")]:
+                r = query(sql)
+                self.assertEqual(r.status // 100, 4, (sql, r))
+                self.assertIn(fragment, r.text(), sql)
+            self.assertEqual(self.psql("select count(*) from served_recs").stdout.strip(), str(users))
+            # What the read-only transaction lets through is rolled back, never committed.
+            self.assertEqual(query("select lo_create(0)").status, 200)
+            self.assertEqual(self.psql("select count(*) from pg_largeobject_metadata").stdout.strip(), "0")
+            r = query("select pg_sleep(30)")
+            self.assertIn("stopped after 5 s", r.text())
         finally:
             server.close()
 

@@ -162,6 +162,8 @@ std::string missing_function_advice(std::string message) {
   if (message.find("does not exist") == std::string::npos) return message;
   for (const char* f : kFunctions) {
     if (message.find(fmt::format("function {}(", f)) != std::string::npos) {
+      // PostgreSQL's hint (add explicit type casts) would send the user the wrong way.
+      message = message.substr(0, message.find("; hint: "));
       return message + fmt::format(
                            "; on PostgreSQL, reco's SQL functions ({} and the others) come from "
                            "its extension: run CREATE EXTENSION reco; in this database (it is "

@@ -107,6 +107,12 @@ class ErrorsTest(pgtest.PgTestCase):
         p = self.reco("train", "--input", "bad3", check=False)
         self.assert_fails(p, 65, "table 'bad3', row 2: column movieid is NULL, expected an integer id")
 
+    def test_tasks_say_they_do_not_run_on_postgresql_yet(self):
+        self.reco("tasks", "create", "t1", "--schedule", "60 MINUTE", "--sql", "select 1")
+        p = self.reco("tasks", "run", "t1", check=False)
+        self.assertEqual(p.returncode, 1, p.stderr)
+        self.assertIn("scheduled tasks do not run on a PostgreSQL warehouse yet", p.stdout + p.stderr)
+
 
 if __name__ == "__main__":
     unittest.main()

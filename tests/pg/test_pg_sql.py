@@ -57,6 +57,19 @@ class SqlTest(pgtest.PgTestCase):
         p = self.sql("-c", "select 1; select 2", "--mode", "csv", "--headers", "off")
         self.assertEqual(p.stdout.split(), ["1", "2"])
 
+    def test_create_or_replace_is_atomic_and_nests_in_the_users_transaction(self):
+        # DROP + CREATE in one transaction: a CREATE that fails keeps the old table.
+        p = self.sql("-c", "CREATE OR REPLACE TABLE t AS (SELECT * FROM nosuch)", check=False)
+        self.assertEqual(p.returncode, 1)
+        self.assertEqual(self.psql("select count(*) from t").stdout.strip(), "2")
+        # Inside the user's own transaction it is a SAVEPOINT: the user's ROLLBACK undoes it.
+        script = os.path.join(self.home, "tx.sql")
+        with open(script, "w") as f:
+            f.write("BEGIN;\nCREATE OR REPLACE TABLE t AS (SELECT 1 AS id);\nselect count(*) from t;\n"
+                    "ROLLBACK;\nselect count(*) from t;\n")
+        p = self.sql("--mode", "csv", "--headers", "off", script)
+        self.assertEqual(p.stdout.split(), ["1", "2"])
+
     def test_dot_commands(self):
         self.psql("create schema other; create table other.o (x int)")
         self.assertEqual(self.sql("-c", ".tables").stdout.split(), ["t", "other.o"])

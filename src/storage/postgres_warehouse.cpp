@@ -631,6 +631,10 @@ bool PostgresWarehouse::table_exists(const TableRef& table) {
   return resolve(table).exists;
 }
 
+std::string PostgresWarehouse::sql_name(const TableRef& table) {
+  return qualified(resolve(table));
+}
+
 std::vector<ColumnInfo> PostgresWarehouse::table_columns(const TableRef& table) {
   const Resolved r = resolve(table);
   if (!r.exists) {

@@ -68,6 +68,7 @@ class PostgresWarehouse final : public Warehouse {
   std::string location() const override { return location_; }
   std::unique_ptr<Transaction> begin() override;
   bool table_exists(const TableRef& table) override;
+  std::string sql_name(const TableRef& table) override;
   std::vector<ColumnInfo> table_columns(const TableRef& table) override;
   void create_table(const TableRef& table, const std::vector<ColumnDef>& columns,
                     bool replace) override;

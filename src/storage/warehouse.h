@@ -94,6 +94,9 @@ class Warehouse {
   virtual std::unique_ptr<Transaction> begin() = 0;
 
   virtual bool table_exists(const TableRef& table) = 0;
+  // The table as SQL written for this warehouse names it, quoted ("schema"."table"): on
+  // PostgreSQL the existing table whatever its case, checked like table_exists().
+  virtual std::string sql_name(const TableRef& table) = 0;
   // Columns in declaration order; throws Error(kNotFound) naming the table if it does not exist.
   virtual std::vector<ColumnInfo> table_columns(const TableRef& table) = 0;
   // CREATE TABLE; when replace is true an existing table is dropped first.

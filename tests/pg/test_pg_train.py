@@ -106,6 +106,16 @@ class TrainTest(pgtest.PgTestCase):
             # What the read-only transaction lets through is rolled back, never committed.
             self.assertEqual(query("select lo_create(0)").status, 200)
             self.assertEqual(self.psql("select count(*) from pg_largeobject_metadata").stdout.strip(), "0")
+            # The user explorer reads the user's ratings and the titles from PostgreSQL.
+            model = self.psql("select model from _reco_publications").stdout.strip()
+            d = server.post_json("/deploy", {"data": [[0, "web", "models:/%s/1" % model]]})
+            self.assertEqual(d.status, 200, d)
+            u = server.request("GET", "/endpoints/web/users/1").json()
+            self.assertEqual((u["ratings_table"], u["notes"]), ("ratings", []))
+            self.assertEqual(len(u["rated"]), int(self.psql("select count(*) from ratings where userid = 1").stdout))
+            first = u["recommendations"][0]
+            self.assertEqual(first["title"], self.psql("select title from movies where movieid = %d" %
+                                                       first["item"]).stdout.strip())
             r = query("select pg_sleep(30)")
             self.assertIn("stopped after 5 s", r.text())
         finally:

@@ -95,6 +95,7 @@ bench: deps
 	@echo; scripts/bench_serve.sh "$(BUILD)"
 	@echo; scripts/bench_cores.py "$(BUILD)"
 	@echo; scripts/bench_cancel.py "$(BUILD)"
+	@echo; scripts/bench_pg.sh "$(BUILD)"
 
 format:
 	clang-format -i $$(git ls-files '*.cpp' '*.h')

@@ -34,8 +34,11 @@ struct JobSpec {
   std::optional<double> rating_min, rating_max;  // empty: observed in the data
   std::optional<std::string> user_column, item_column, rating_column;  // empty: by name
   int top_k = 10;
-  std::string split = "kfold";       // kfold | stratified (evaluation/split.h)
-  double test_ratio = 0.25;          // stratified: share of each user's ratings held out
+  std::string split = "kfold";  // kfold | stratified | last_n | files (evaluation/split.h)
+  double test_ratio = 0.25;     // stratified: share of each user's ratings held out
+  int test_n = 1;               // last_n: each user's most recent ratings held out
+  std::optional<std::string> timestamp_column;  // last_n; empty: by name
+  std::string train_files, test_files;          // files: comma-separated, one per fold
   int ranking_k = 10;                // k of the ranking metrics of cross-validation ("k")
   double relevance_threshold = 3.5;  // a held-out rating at least this is relevant
   std::optional<SearchSpec> search;  // options JSON "search" (search.h): tune, then train the best

@@ -23,10 +23,11 @@ SAMPLES = {
     "user_column": "userid",
     "item_column": "movieid",
     "rating_column": "rating",
+    "timestamp_column": "timestamp",
 }
 # Values that differ from the defaults, so that "took effect" means something.
 CHANGED = {"algorithm": "baseline", "folds": 3, "seed": 7, "top_k": 4, "split": "stratified", "test_ratio": 0.2,
-           "k": 5, "relevance_threshold": 4.0}
+           "test_n": 2, "train_files": "u1.base", "test_files": "u1.test", "k": 5, "relevance_threshold": 4.0}
 
 
 class Server:
@@ -147,7 +148,8 @@ class OptionTableTest(recotest.RecoTestCase):
         rows = self.listing["job_options"]
         self.assertEqual([r["name"] for r in rows],
                          ["algorithm", "folds", "seed", "model", "rating_min", "rating_max", "user_column",
-                          "item_column", "rating_column", "top_k", "split", "test_ratio", "k",
+                          "item_column", "rating_column", "timestamp_column", "top_k", "split", "test_ratio",
+                          "test_n", "train_files", "test_files", "k",
                           "relevance_threshold"])
         for row in rows:
             self.assertTrue(row["flag"], row)

@@ -4,6 +4,7 @@
 #include <nlohmann/json.hpp>
 
 #include "../algorithms/test_data.h"
+#include "algorithms/blend.h"
 #include "algorithms/co_clustering.h"
 #include "algorithms/train.h"
 #include "core/error.h"
@@ -39,6 +40,46 @@ void expect_round_trip(const std::string& algorithm,
 TEST(ModelTypes, NormalAndCoClusteringSurviveAnArtifact) {
   expect_round_trip("normal_predictor", {});
   expect_round_trip("co_clustering", {{"n_cltr_u", "4"}, {"n_cltr_i", "2"}});
+}
+
+TEST(ModelTypes, ABlendAndItsNestedBasesSurviveAnArtifact) {
+  expect_round_trip("blend", {{"algorithms", "baseline,svd(n_factors=3;n_epochs=4),co_clustering"},
+                              {"blend_folds", "2"}});
+}
+
+TEST(ModelTypes, ACorruptNestedBaseIsNamed) {
+  const Dataset d = reco::testing::random_dataset(20, 15, 0.4, 4);
+  const auto all = algorithms::all_rating_indices(d);
+  const auto model = algorithms::fit(
+      "blend", algorithms::parse_params("blend", {{"algorithms", "baseline,normal_predictor"}}), d,
+      all, {0.5f, 5.0f}, 3);
+  const auto& type = model->type();
+  const std::string header = type.encode_header(*model);
+  const auto sizes = *type.array_sizes(header.data());
+  std::vector<std::string> arrays;
+  std::vector<char*> regions;
+  for (const uint64_t s : sizes) arrays.emplace_back(s, '\0');
+  for (auto& a : arrays) regions.push_back(a.data());
+  type.encode_arrays(*model, regions);
+  auto decode = [&] {
+    std::vector<std::string_view> views(arrays.begin(), arrays.end());
+    auto back = type.decode("blend", header.data(), views);
+    back->validate();
+  };
+  EXPECT_NO_THROW(decode());
+  arrays[6][8] = 'X';  // the second base's algorithm name: "normal_predictor" -> "Xormal..."
+  try {
+    decode();
+    ADD_FAILURE();
+  } catch (const Error& e) {
+    EXPECT_EQ(e.kind(), ErrorKind::kCorrupt);
+    EXPECT_NE(std::string(e.what()).find("blend base 2: unknown algorithm 'Xormal_predictor'"),
+              std::string::npos)
+        << e.what();
+  }
+  arrays[6][8] = 'n';
+  arrays[5].resize(20);  // the first base cut short
+  EXPECT_THROW(decode(), Error);
 }
 
 TEST(ModelTypes, CoClusteringWithOneClusterEachIsTheMeansFormula) {

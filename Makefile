@@ -87,7 +87,7 @@ demo-postgres: pg-extension
 	cmake --build $(BUILD) -j $(JOBS) --target reco
 	@scripts/demo-postgres.sh "$(BUILD)/reco" "$(DATA)"
 
-bench: deps
+bench: deps pg-extension
 	cmake -S . -B $(BUILD) $(CMAKE_GEN) -DCMAKE_BUILD_TYPE=Release -DRECO_BUILD_BENCH=ON
 	cmake --build $(BUILD) -j $(JOBS)
 	@scripts/bench.sh "$(BUILD)"
@@ -96,6 +96,8 @@ bench: deps
 	@echo; scripts/bench_cores.py "$(BUILD)"
 	@echo; scripts/bench_cancel.py "$(BUILD)"
 	@echo; scripts/bench_pg.sh "$(BUILD)"
+	@echo; scripts/bench_pg_extension.py "$(BUILD)" "$(or $(DATA),../shared/data/movielens/ml-latest-small)" \
+	  --http-rows 50000
 
 format:
 	clang-format -i $$(git ls-files '*.cpp' '*.h')

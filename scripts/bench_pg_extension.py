@@ -3,14 +3,17 @@
 over 1,000,400 rows in one psql statement, in-backend and on the pure external-function path.
 
 A throw-away cluster (scripts/pg-cluster.sh) with the installed extension (make pg-extension), a
-reco home with MovieLens ml-latest-small loaded, and `reco serve` on it. Train: RUNS times,
+reco home with MovieLens ml-latest-small loaded, and `reco serve` on it (on the home's SQLite
+warehouse, then with --db on the cluster's database, ml-latest-small loaded there). Train: RUNS
+times on each,
 `select train_and_get_recommendations('ratings', 'user_movie_recommendations')` (5-fold CV, fit
 on all 100,836 ratings, top-10 of the 610 users, the output table written) timed from psql's
 \\timing (HTTP and polling included). Invoke: a table of 610 users x 1,640 item ids as float
 columns (the guide's), `select sum(invoke_model(...)) from pairs`, serial plan
 (max_parallel_workers_per_gather = 0), the first run of each mode excluded (it fetches the model).
 
-Usage: scripts/bench_pg_extension.py BUILD_DIR MOVIELENS_DIR [--runs 5] [--http-runs 3]"""
+Usage: scripts/bench_pg_extension.py BUILD_DIR MOVIELENS_DIR [--runs 5] [--http-runs 3]
+       [--http-rows N] [--warehouse both|sqlite|postgres]"""
 import argparse
 import os
 import re
@@ -49,6 +52,9 @@ def main():
     ap.add_argument("movielens")
     ap.add_argument("--runs", type=int, default=5)
     ap.add_argument("--http-runs", type=int, default=3)
+    ap.add_argument("--warehouse", choices=("both", "sqlite", "postgres"), default="both",
+                    help="where reco serve reads the input table and writes the output table for the "
+                         "train measurement (postgres: reco serve --db on the cluster's database)")
     ap.add_argument("--http-rows", type=int, default=0,
                     help="rows of the http mode's statement (default all; a per-row HTTP call takes ~0.1 ms)")
     a = ap.parse_args()
@@ -72,16 +78,28 @@ def main():
         henv = dict(os.environ, RECO_HOME=home)
         henv.pop("RECO_DB", None)
         subprocess.run([reco, "--quiet", "load", "movielens", a.movielens], check=True, env=henv)
-        serve = subprocess.Popen([reco, "serve", "--port", "0"], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
-                                 text=True, env=henv)
-        url = serve.stdout.readline().strip()
-        psql(env, "create extension reco; alter database reco_test set reco.service_url = '%s'" % url)
-
-        train = []
-        for _ in range(a.runs):
-            train.append(timed_ms(env, "select train_and_get_recommendations('ratings', "
-                                       "'user_movie_recommendations')") / 1000)
-        print("train_and_get_recommendations from psql, ml-latest-small (100,836 ratings), s: " + summary(train))
+        psql(env, "create extension reco")
+        warehouses = ["sqlite", "postgres"] if a.warehouse == "both" else [a.warehouse]
+        for warehouse in warehouses:
+            if serve:
+                serve.terminate()
+                serve.wait()
+            senv = dict(henv)
+            if warehouse == "postgres":
+                senv["RECO_DB"] = env["RECO_TEST_PG"]
+                senv["PGPASSWORD"] = env["PGPASSWORD"]
+                subprocess.run([reco, "--quiet", "load", "movielens", a.movielens], check=True, env=senv,
+                               stdout=subprocess.DEVNULL)
+            serve = subprocess.Popen([reco, "serve", "--port", "0"], stdout=subprocess.PIPE,
+                                     stderr=subprocess.DEVNULL, text=True, env=senv)
+            url = serve.stdout.readline().strip()
+            psql(env, "alter database reco_test set reco.service_url = '%s'" % url)
+            train = []
+            for _ in range(a.runs):
+                train.append(timed_ms(env, "select train_and_get_recommendations('ratings', "
+                                           "'user_movie_recommendations')") / 1000)
+            print("train_and_get_recommendations from psql, ml-latest-small (100,836 ratings), reco serve on %s, "
+                  "s: %s" % (warehouse, summary(train)))
         cli = []
         for _ in range(a.runs):
             started = time.monotonic()

@@ -51,6 +51,44 @@ def psql(env, sql, *extra, check=True, database=None):
     return p
 
 
+def require_extension(env):
+    """Exits (skip, or fail under RECO_REQUIRE_PG=1) unless the extension reco is installed into
+    the cluster's PostgreSQL (make pg-extension)."""
+    if psql(env, "select count(*) from pg_available_extensions where name = 'reco'").stdout.strip() == "1":
+        return
+    message = "the PostgreSQL extension reco is not installed; run `make pg-extension`"
+    if os.environ.get("RECO_REQUIRE_PG") == "1":
+        print("FAILED: " + message, file=sys.stderr)
+        sys.exit(1)
+    print("SKIPPED: " + message, file=sys.stderr)
+    sys.exit(SKIP)
+
+
+def create_database(env, prefix):
+    """A new database with a unique name (tests run concurrently); returns its name."""
+    name = "%s_%d_%s" % (prefix, os.getpid(), os.urandom(4).hex())
+    psql(env, "create database %s" % name)
+    return name
+
+
+def drop_database(env, name):
+    psql(env, "drop database if exists %s with (force)" % name, check=False)
+
+
+def readable_token_file(directory, token, env):
+    """Writes the token to DIRECTORY/token, readable by the cluster's OS user only (and us)."""
+    os.chmod(directory, 0o755)
+    path = os.path.join(directory, "token")
+    with open(path, "w") as f:
+        f.write(token + "\n")
+    os.chmod(path, 0o600)
+    owner = env.get("RECO_TEST_PG_OS_USER", "")
+    if os.getuid() == 0 and owner and owner != "root":
+        import pwd
+        os.chown(path, pwd.getpwnam(owner).pw_uid, -1)
+    return path
+
+
 RECO = os.environ.get("RECO_BIN", "")
 MOVIELENS = os.environ.get("RECO_MOVIELENS_SMALL", "")
 

@@ -740,8 +740,21 @@ RawRatings PostgresWarehouse::read_ratings(const TableRef& table, const RatingCo
                 fmt::format("input table '{}' does not exist in the warehouse {}", table.display(),
                             location_));
   }
-  const std::string sql = fmt::format("COPY (SELECT {}, {}, {} FROM {}) TO STDOUT", quote(c.user),
-                                      quote(c.item), quote(c.rating), qualified(r));
+  // A timestamp column: epoch seconds as they are, or those of a timestamp/date column.
+  std::string time_sql;
+  if (!c.timestamp.empty()) {
+    time_sql = ", " + quote(c.timestamp);
+    for (const auto& column : table_columns(table)) {
+      std::string type = column.declared_type;
+      for (char& ch : type) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+      if (column.name == c.timestamp &&
+          (type.find("timestamp") != std::string::npos || type == "date")) {
+        time_sql = fmt::format(", extract(epoch from {})", quote(c.timestamp));
+      }
+    }
+  }
+  const std::string sql = fmt::format("COPY (SELECT {}, {}, {}{} FROM {}) TO STDOUT", quote(c.user),
+                                      quote(c.item), quote(c.rating), time_sql, qualified(r));
   {
     Result start;
     start.res.reset(PQexec(conn_, sql.c_str()));
@@ -762,12 +775,16 @@ RawRatings PostgresWarehouse::read_ratings(const TableRef& table, const RatingCo
     if (!text.empty() && text.back() == '\n') text.remove_suffix(1);
     const size_t t1 = text.find('\t');
     const size_t t2 = t1 == std::string_view::npos ? t1 : text.find('\t', t1 + 1);
-    if (t2 == std::string_view::npos) {
-      throw Error(ErrorKind::kInternal,
-                  fmt::format("COPY sent a row without 3 fields: '{}'", text));
+    const size_t t3 = t2 == std::string_view::npos || time_sql.empty() ? std::string_view::npos
+                                                                       : text.find('\t', t2 + 1);
+    if (t2 == std::string_view::npos || (!time_sql.empty() && t3 == std::string_view::npos)) {
+      throw Error(ErrorKind::kInternal, fmt::format("COPY sent a row without {} fields: '{}'",
+                                                    time_sql.empty() ? 3 : 4, text));
     }
-    const std::string_view f[3] = {text.substr(0, t1), text.substr(t1 + 1, t2 - t1 - 1),
-                                   text.substr(t2 + 1)};
+    const std::string_view f[4] = {
+        text.substr(0, t1), text.substr(t1 + 1, t2 - t1 - 1),
+        text.substr(t2 + 1, t3 == std::string_view::npos ? std::string_view::npos : t3 - t2 - 1),
+        t3 == std::string_view::npos ? std::string_view() : text.substr(t3 + 1)};
     auto bad = [&](const std::string& column, int k, const char* expected) {
       return Error(ErrorKind::kInput,
                    fmt::format("table '{}', row {}: column {} is {}, expected {}", table.display(),
@@ -781,8 +798,12 @@ RawRatings PostgresWarehouse::read_ratings(const TableRef& table, const RatingCo
       failure = bad(c.item, 1, "an integer id");
     } else if (!copy_number(f[2], rating)) {
       failure = bad(c.rating, 2, "a number");
+    } else if (double time = 0;
+               !time_sql.empty() && (!copy_number(f[3], time) || !(std::fabs(time) < 9e18))) {
+      failure = bad(c.timestamp, 3, "a number (a timestamp)");
     } else {
       out.push_back(user, item, static_cast<float>(rating));
+      if (!time_sql.empty()) out.timestamps.push_back(static_cast<int64_t>(time));
     }
     if (failure && cancel_) {  // stop the server sending the rest
       char buf[256];

@@ -60,6 +60,31 @@ class TrainTest(pgtest.PgTestCase):
         first = pg[1][0]
         self.assertEqual(titles[first], self.psql("select title from movies where movieid = %d" % first).stdout.strip())
 
+    def test_a_last_n_split_reads_the_timestamps_as_sqlite_does(self):
+        folder = os.path.join(self.home, "small")
+        self.reco("generate", "movielens", folder, "--users", "60", "--items", "80", "--ratings", "2000", "--seed",
+                  "3", db="sqlite")
+        self.reco("load", "movielens", folder)
+        self.reco("load", "movielens", folder, db="sqlite")
+        args = ["evaluate", "--input", "ratings", "--split", "last_n", "--test-n", "2", "--ranking-k", "0", "--json"]
+        pg = json.loads(self.reco(*args).stdout)
+        lite = json.loads(self.reco(*args, db="sqlite").stdout)
+        self.assertEqual(pg["cv"]["rmse"], lite["cv"]["rmse"])
+        # A timestamp-typed column counts in epoch seconds.
+        self.psql("create table timed as select userid, movieid, rating, "
+                  "to_timestamp(timestamp) as ts from ratings order by userid, movieid")
+        self.psql("create table plain as select userid, movieid, rating, timestamp as ts from ratings "
+                  "order by userid, movieid")
+        timed = json.loads(self.reco("evaluate", "--input", "timed", "--split", "last_n", "--test-n", "2",
+                                     "--ranking-k", "0", "--json").stdout)
+        plain = json.loads(self.reco("evaluate", "--input", "plain", "--split", "last_n", "--test-n", "2",
+                                     "--ranking-k", "0", "--json").stdout)
+        self.assertEqual(timed["cv"]["rmse"], plain["cv"]["rmse"])
+        self.psql("create table texty as select userid, movieid, rating, 'x'::text as ts from ratings")
+        p = self.reco("evaluate", "--input", "texty", "--split", "last_n", check=False)
+        self.assertEqual(p.returncode, 65, p.stderr)
+        self.assertIn("row 1: column ts is 'x', expected a number (a timestamp)", p.stderr)
+
     def test_serve_train_route_writes_the_output_table(self):
         folder = self.ratings_folder()
         self.reco("load", "movielens", folder)

@@ -13,6 +13,7 @@
 #include "cli/sql_shell.h"
 #include "core/error.h"
 #include "sqlfunctions/functions.h"
+#include "storage/postgres_warehouse.h"
 #include "storage/sqlite_warehouse.h"
 
 namespace reco::cli {
@@ -52,7 +53,9 @@ void run_sql(Context& ctx, const SqlOptions& opts) {
   } else {
     // A warehouse server: its SQL dialect, and reco's functions from its extension there.
     shell_owner = std::make_unique<SqlShell>(warehouse, settings, stdout, stderr);
-    banner = warehouse.backend_name();
+    auto* postgres = dynamic_cast<storage::PostgresWarehouse*>(&warehouse);
+    banner = postgres ? fmt::format("PostgreSQL {}", postgres->server_version())
+                      : warehouse.backend_name();
   }
   SqlShell& shell = *shell_owner;
 

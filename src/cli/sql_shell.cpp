@@ -155,6 +155,15 @@ bool needs_translation_on_server(std::string_view statement) {
   return words.find("CREATE OR REPLACE TABLE ") != std::string::npos;
 }
 
+Cell cell_of(const storage::Value& v, bool json) {
+  if (const auto* n = std::get_if<int64_t>(&v)) return Cell::integer(*n);
+  if (const auto* d = std::get_if<double>(&v)) return Cell::real(*d);
+  if (const auto* t = std::get_if<std::string>(&v)) {
+    return json ? Cell::json_or_text(*t) : Cell::of_text(*t);
+  }
+  return Cell::null();
+}
+
 // reco's SQL functions on PostgreSQL come from its extension: say so when one is missing.
 std::string missing_function_advice(std::string message) {
   static const char* const kFunctions[] = {"train_and_get_recommendations", "deploy_model",
@@ -626,46 +635,40 @@ std::optional<std::string> SqlShell::run_warehouse_text(const std::string& text)
     const std::size_t end = storage::statement_end(rest);
     const std::string statement(rest.substr(0, end));
     rest.remove_prefix(end);
-    storage::ResultSet rs;
+    // Rows are printed as the server sends them; a failed statement shows no half table in
+    // the table mode (streamed modes have printed their rows already, as with SQLite).
+    std::unique_ptr<ResultPrinter> printer;
+    std::vector<bool> json;
+    std::vector<Cell> cells;
     g_running_warehouse = warehouse_;
+    std::optional<std::string> error;
     try {
-      rs = warehouse_->query(statement);
+      warehouse_->query_rows(
+          statement,
+          [&](const storage::ResultSet& head) {
+            if (head.columns.empty()) return;
+            printer = make_printer(settings_.mode, settings_.headers,
+                                   [this](std::string_view text) { print_out(text); });
+            printer->begin(head.columns);
+            json = head.json_columns;
+            cells.resize(head.columns.size());
+          },
+          [&](const std::vector<storage::Value>& values) {
+            for (std::size_t i = 0; i < values.size(); ++i) {
+              cells[i] = cell_of(values[i], i < json.size() && json[i]);
+            }
+            printer->row(cells);
+          });
     } catch (const Error& e) {
-      g_running_warehouse = nullptr;
-      g_sigint = 0;
-      return missing_function_advice(e.what());
+      error = missing_function_advice(e.what());
     }
     g_running_warehouse = nullptr;
     g_sigint = 0;
-    print_result(rs);
+    if (error) return error;
+    if (printer) printer->end();
+    std::fflush(out_);
   }
   return std::nullopt;
-}
-
-void SqlShell::print_result(const storage::ResultSet& rs) {
-  if (rs.columns.empty()) return;
-  auto printer = make_printer(settings_.mode, settings_.headers,
-                              [this](std::string_view text) { print_out(text); });
-  printer->begin(rs.columns);
-  std::vector<Cell> row(rs.columns.size());
-  for (const auto& values : rs.rows) {
-    for (std::size_t i = 0; i < values.size(); ++i) {
-      const storage::Value& v = values[i];
-      if (const auto* n = std::get_if<int64_t>(&v)) {
-        row[i] = Cell::integer(*n);
-      } else if (const auto* d = std::get_if<double>(&v)) {
-        row[i] = Cell::real(*d);
-      } else if (const auto* t = std::get_if<std::string>(&v)) {
-        const bool json = i < rs.json_columns.size() && rs.json_columns[i];
-        row[i] = json ? Cell::json_or_text(*t) : Cell::of_text(*t);
-      } else {
-        row[i] = Cell::null();
-      }
-    }
-    printer->row(row);
-  }
-  printer->end();
-  std::fflush(out_);
 }
 
 SqlShell::Outcome SqlShell::run_dot_command(std::string_view line, Source& source,

@@ -82,7 +82,6 @@ class SqlShell {
   std::optional<std::string> run_sql_text(const std::string& text);        // the error, if any
   std::optional<std::string> run_statement(sqlite3_stmt* stmt);            // the error, if any
   std::optional<std::string> run_warehouse_text(const std::string& text);  // not SQLite
-  void print_result(const storage::ResultSet& rs);
   Outcome run_dot_command(std::string_view line, Source& source, std::size_t line_number);
   Outcome run_nested_file(const std::string& path, const Source& parent, std::size_t line);
   // Reports an error; in_statement: it is a SQL statement's (-c errors then name its number).

@@ -865,6 +865,53 @@ ResultSet PostgresWarehouse::query(std::string_view sql) {
   return result_set(r.get());
 }
 
+void PostgresWarehouse::query_rows(std::string_view sql,
+                                   const std::function<void(const ResultSet&)>& header,
+                                   const std::function<void(const std::vector<Value>&)>& row) {
+  end_copy();
+  const std::string text(sql);
+  if (!PQsendQueryParams(conn_, text.c_str(), 0, nullptr, nullptr, nullptr, nullptr, 0) ||
+      !PQsetSingleRowMode(conn_)) {
+    throw connection_error("");
+  }
+  // Every result is read, even after an error (or a callback's exception), so the connection
+  // is ready for the next statement.
+  std::optional<Error> failure;
+  std::exception_ptr thrown;
+  bool started = false;
+  while (PGresult* raw = PQgetResult(conn_)) {
+    Result r;
+    r.res.reset(raw);
+    const auto status = PQresultStatus(raw);
+    if (failure || thrown) continue;
+    if (status == PGRES_SINGLE_TUPLE || status == PGRES_TUPLES_OK) {
+      try {
+        if (!started) {
+          ResultSet head;
+          for (int c = 0; c < PQnfields(raw); ++c) head.columns.emplace_back(PQfname(raw, c));
+          head.json_columns = json_flags(raw);
+          header(head);
+          started = true;
+        }
+        std::vector<Value> values;
+        for (int k = 0; k < r.rows(); ++k) {
+          values.clear();
+          for (int c = 0; c < PQnfields(raw); ++c) values.push_back(typed_value(raw, k, c));
+          row(values);
+        }
+      } catch (...) {
+        thrown = std::current_exception();
+        cancel_running();
+      }
+    } else if (status != PGRES_COMMAND_OK) {
+      failure = error_of(raw, "");
+    }
+  }
+  if (thrown) std::rethrow_exception(thrown);
+  if (failure) throw *failure;
+  if (PQstatus(conn_) != CONNECTION_OK) throw connection_error("");
+}
+
 void PostgresWarehouse::execute(std::string_view sql) {
   exec(std::string(sql));
 }

@@ -78,6 +78,9 @@ class PostgresWarehouse final : public Warehouse {
   RawRatings read_ratings(const TableRef& table, const RatingColumns& columns) override;
   std::vector<TableSummary> tables() override;
   ResultSet query(std::string_view sql) override;
+  // Single-row mode: rows reach `row` as the server sends them.
+  void query_rows(std::string_view sql, const std::function<void(const ResultSet&)>& header,
+                  const std::function<void(const std::vector<Value>&)>& row) override;
   LimitedResult read_only_query(std::string_view sql, const QueryLimits& limits) override;
   void execute(std::string_view sql) override;
   void cancel_running() noexcept override;

@@ -8,6 +8,7 @@
 // the user wrote.
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -120,6 +121,15 @@ class Warehouse {
 
   // SQL written by the user.
   virtual ResultSet query(std::string_view sql) = 0;
+  // The same, row by row as they arrive (a shell printing a large result): header gets the
+  // columns (rows empty) before the first row. By default query() then each of its rows.
+  virtual void query_rows(std::string_view sql, const std::function<void(const ResultSet&)>& header,
+                          const std::function<void(const std::vector<Value>&)>& row) {
+    const ResultSet rs = query(sql);
+    ResultSet head{rs.columns, {}, rs.json_columns};
+    header(head);
+    for (const auto& r : rs.rows) row(r);
+  }
   // One statement that only reads, on a connection that cannot write: anything else (a write,
   // DDL, PRAGMA, ATTACH, a transaction, several statements) is refused with Error(kUsage) before
   // it runs. The first max_rows rows; stopped with Error(kInput) after max_seconds.

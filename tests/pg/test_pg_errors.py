@@ -22,6 +22,7 @@ class ErrorsTest(pgtest.PgTestCase):
         for f in fragments:
             self.assertIn(f, p.stderr)
         self.assertNotIn(self.password, p.stderr + p.stdout)
+        self.assertNotIn("Sanitizer", p.stderr)
         return p.stderr
 
     def test_wrong_password_names_server_and_database(self):

@@ -70,6 +70,15 @@ class SqlTest(pgtest.PgTestCase):
         p = self.sql("--mode", "csv", "--headers", "off", script)
         self.assertEqual(p.stdout.split(), ["1", "2"])
 
+    def test_rows_stream_until_an_error(self):
+        # csv streams the rows the server sent before the error; table shows no half table.
+        q = "select x, 1 / (3 - x) as y from generate_series(1, 5) x"
+        p = self.sql("--mode", "csv", "-c", q, check=False)
+        self.assertEqual((p.returncode, p.stdout.splitlines()), (1, ["x,y", "1,0", "2,1"]))
+        self.assertIn("division by zero", p.stderr)
+        p = self.sql("-c", q, check=False)
+        self.assertEqual((p.returncode, p.stdout), (1, ""))
+
     def test_dot_commands(self):
         self.psql("create schema other; create table other.o (x int)")
         self.assertEqual(self.sql("-c", ".tables").stdout.split(), ["t", "other.o"])

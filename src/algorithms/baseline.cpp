@@ -52,7 +52,7 @@ void check_finite(const std::vector<double>& bu, const std::vector<double>& bi, 
 }  // namespace
 
 BaselineOptions BaselineOptions::from_params(const Params& params) {
-  if (params.algorithm() != "baseline") {
+  if (!params.has("method")) {
     throw Error(ErrorKind::kInternal,
                 "BaselineOptions built from " + params.algorithm() + " params");
   }
@@ -73,11 +73,8 @@ BaselineOptions BaselineOptions::defaults() {
   return from_params(default_params("baseline"));
 }
 
-FactorModel fit_baseline(const BaselineOptions& options, const TrainingSet& set, RatingScale scale,
-                         const EpochProgress& progress) {
-  FactorModel model = make_model_shell(set, "baseline", scale);
-  model.biased = true;
-  model.n_factors = 0;
+Baselines compute_baselines(const BaselineOptions& options, const TrainingSet& set,
+                            const EpochProgress& progress) {
   const uint32_t nu = set.n_users(), ni = set.n_items();
   const double mu = set.global_mean;
   std::vector<double> bu(nu, 0.0), bi(ni, 0.0);
@@ -123,20 +120,26 @@ FactorModel fit_baseline(const BaselineOptions& options, const TrainingSet& set,
     }
   }
 
-  model.user_bias.assign(bu.begin(), bu.end());
-  model.item_bias.assign(bi.begin(), bi.end());
+  return {std::move(bu), std::move(bi)};
+}
+
+FactorModel fit_baseline(const BaselineOptions& options, const TrainingSet& set, RatingScale scale,
+                         const EpochProgress& progress) {
+  FactorModel model = make_model_shell(set, "baseline", scale);
+  model.biased = true;
+  model.n_factors = 0;
+  const Baselines b = compute_baselines(options, set, progress);
+  model.user_bias.assign(b.user_bias.begin(), b.user_bias.end());
+  model.item_bias.assign(b.item_bias.begin(), b.item_bias.end());
   return model;
 }
 
 // --- registration ------------------------------------------------------------------------------
 
-Algorithm baseline_algorithm() {
+OptionTable baseline_param_rows() {
   using O = OptionSpec;
   constexpr int64_t kMaxEpochs = 100000;
-  Algorithm a;
-  a.name = "baseline";
-  a.doc = "global mean plus user and item biases only (Surprise's BaselineOnly)";
-  a.params = {
+  return {
       O::choice("method", "als", {"als", "sgd"},
                 "alternating least squares or stochastic gradient descent"),
       O::integer("n_epochs", 10, 1, kMaxEpochs, "number of ALS sweeps or SGD passes")
@@ -149,6 +152,13 @@ Algorithm baseline_algorithm() {
       O::real("learning_rate", 0.005, 0.0, 1.0, "learning rate of both biases")
           .only_when("method", "sgd"),
   };
+}
+
+Algorithm baseline_algorithm() {
+  Algorithm a;
+  a.name = "baseline";
+  a.doc = "global mean plus user and item biases only (Surprise's BaselineOnly)";
+  a.params = baseline_param_rows();
   a.model_type = &factor_model_type();
   a.fit = [](const FitInput& in) -> std::unique_ptr<Model> {
     return std::make_unique<FactorModel>(

@@ -46,11 +46,12 @@ bool has_means(uint32_t kind) {
 
 // Candidates ordered as Surprise's heapq.nlargest orders them: similarity descending, then the
 // position in y's ratings.
-bool before(const KnnModel::Candidate& a, const KnnModel::Candidate& b) {
+constexpr auto before = [](const KnnModel::Candidate& a, const KnnModel::Candidate& b) {
   return a.sim > b.sim || (a.sim == b.sim && a.pos < b.pos);
-}
+};
 
 thread_local std::vector<KnnModel::Candidate> t_candidates;
+thread_local std::vector<float> t_row;  // zero outside spread_row()
 
 }  // namespace
 
@@ -64,6 +65,12 @@ void KnnModel::collect(uint32_t y, const Lookup& sim_of, std::vector<Candidate>&
   }
 }
 
+void KnnModel::spread_row(uint32_t x, std::vector<float>& row, bool on) const {
+  for (uint64_t t = neighbours.offsets[x]; t < neighbours.offsets[x + 1]; ++t)
+    row[neighbours.ids[t]] = on ? neighbours.sims[t] : 0.0f;
+  row[x] = on ? 1.0f : 0.0f;
+}
+
 double KnnModel::fallback(int64_t user, int64_t item) const {
   if (kind != KnnKind::kBaseline) return global_mean;
   double est = global_mean;
@@ -74,7 +81,10 @@ double KnnModel::fallback(int64_t user, int64_t item) const {
 
 double KnnModel::aggregate(uint32_t x, uint32_t y, std::vector<Candidate>& c) const {
   const size_t n = std::min<size_t>(k, c.size());
-  std::partial_sort(c.begin(), c.begin() + static_cast<ptrdiff_t>(n), c.end(), before);
+  if (c.size() > n) {
+    std::nth_element(c.begin(), c.begin() + static_cast<ptrdiff_t>(n), c.end(), before);
+  }
+  std::sort(c.begin(), c.begin() + static_cast<ptrdiff_t>(n), before);
   double sum_sim = 0.0, sum_ratings = 0.0;
   const uint32_t actual_k = static_cast<uint32_t>(n);
   const std::vector<double>& bx = user_based ? user_bias : item_bias;
@@ -123,8 +133,19 @@ double KnnModel::estimate(int64_t user, int64_t item) const {
   const auto x = static_cast<uint32_t>(user_based ? user : item);
   const auto y = static_cast<uint32_t>(user_based ? item : user);
   std::vector<Candidate>& c = t_candidates;
-  collect(
-      y, [&](uint32_t x2) { return neighbours.find(x, x2); }, c);
+  const uint64_t n_candidates = y_offsets[y + 1] - y_offsets[y];
+  const uint64_t n_neighbours = neighbours.offsets[x + 1] - neighbours.offsets[x];
+  if (n_neighbours > 8 * n_candidates) {  // a binary search per candidate is cheaper
+    collect(
+        y, [&](uint32_t x2) { return neighbours.find(x, x2); }, c);
+  } else {  // spread x's row: one pass over it, then one load per candidate
+    std::vector<float>& row = t_row;
+    if (row.size() < n_x()) row.resize(n_x(), 0.0f);
+    spread_row(x, row, true);
+    collect(
+        y, [&](uint32_t x2) { return row[x2]; }, c);
+    spread_row(x, row, false);
+  }
   return aggregate(x, y, c);
 }
 
@@ -134,11 +155,7 @@ void KnnModel::score_block(std::span<const uint32_t> block_users, uint32_t first
   // candidates up there: the same candidates, in the same order, as estimate().
   std::vector<float> row(n_x(), 0.0f);
   std::vector<Candidate> c;
-  auto spread = [&](uint32_t x, bool on) {
-    for (uint64_t t = neighbours.offsets[x]; t < neighbours.offsets[x + 1]; ++t)
-      row[neighbours.ids[t]] = on ? neighbours.sims[t] : 0.0f;
-    row[x] = on ? 1.0f : 0.0f;
-  };
+  auto spread = [&](uint32_t x, bool on) { spread_row(x, row, on); };
   auto lookup = [&](uint32_t x2) { return row[x2]; };
   if (user_based) {
     for (size_t t = 0; t < block_users.size(); ++t) {

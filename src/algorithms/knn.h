@@ -70,6 +70,8 @@ class KnnModel : public Model {
   double fallback(int64_t user, int64_t item) const;
 
  private:
+  // Writes x's similarities (and 1 for x) into a dense row indexed by x2, or zeroes them again.
+  void spread_row(uint32_t x, std::vector<float>& row, bool on) const;
   template <typename Lookup>
   void collect(uint32_t y, const Lookup& sim_of, std::vector<Candidate>& out) const;
 };

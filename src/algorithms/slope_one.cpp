@@ -32,6 +32,11 @@ Header read_header(const char* h) {
           load_u32(h + 20), load_u64(h + 24), load_u64(h + 32)};
 }
 
+// A rating as the deviations use it: as given, or truncated (integer_ratings).
+double used(double rating, bool integer_ratings) {
+  return integer_ratings ? std::trunc(rating) : rating;
+}
+
 [[noreturn]] void bad(const std::string& what) {
   throw Error(ErrorKind::kCorrupt, "invalid model: " + what);
 }
@@ -54,37 +59,53 @@ double slope_one(const SlopeOneModel& m, uint32_t u, const DevOf& dev_of) {
   return est;
 }
 
+constexpr float kAbsent = std::numeric_limits<float>::quiet_NaN();  // not co-rated
+thread_local std::vector<float> t_row;                              // kAbsent outside spread_row()
+
+// Writes item i's deviations (0 for i itself) into a dense row indexed by item, or clears them.
+void spread_row(const SlopeOneModel& m, uint32_t i, std::vector<float>& row, bool on) {
+  for (uint64_t t = m.dev_offsets[i]; t < m.dev_offsets[i + 1]; ++t)
+    row[m.dev_items[t]] = on ? m.dev[t] : kAbsent;
+  row[i] = on ? 0.0f : kAbsent;
+}
+
 }  // namespace
 
 double SlopeOneModel::estimate(int64_t user, int64_t item) const {
   if (user < 0 || item < 0) return global_mean;
   const auto i = static_cast<uint32_t>(item);
-  const auto first = dev_items.begin() + static_cast<ptrdiff_t>(dev_offsets[i]);
-  const auto last = dev_items.begin() + static_cast<ptrdiff_t>(dev_offsets[i + 1]);
-  return slope_one(*this, static_cast<uint32_t>(user), [&](uint32_t j) {
-    if (j == i) return 0.0f;
-    const auto it = std::lower_bound(first, last, j);
-    return it != last && *it == j ? dev[static_cast<size_t>(it - dev_items.begin())]
-                                  : std::numeric_limits<float>::quiet_NaN();
-  });
+  const auto u = static_cast<uint32_t>(user);
+  const uint64_t row_size = dev_offsets[i + 1] - dev_offsets[i];
+  if (row_size > 8 * rated_by(u).size()) {  // a binary search per rated item is cheaper
+    const auto first = dev_items.begin() + static_cast<ptrdiff_t>(dev_offsets[i]);
+    const auto last = dev_items.begin() + static_cast<ptrdiff_t>(dev_offsets[i + 1]);
+    return slope_one(*this, u, [&](uint32_t j) {
+      if (j == i) return 0.0f;
+      const auto it = std::lower_bound(first, last, j);
+      return it != last && *it == j ? dev[static_cast<size_t>(it - dev_items.begin())] : kAbsent;
+    });
+  }
+  std::vector<float>& row = t_row;  // spread i's row: one pass, then one load per rated item
+  if (row.size() < n_items()) row.resize(n_items(), kAbsent);
+  spread_row(*this, i, row, true);
+  const double est = slope_one(*this, u, [&](uint32_t j) { return row[j]; });
+  spread_row(*this, i, row, false);
+  return est;
 }
 
 void SlopeOneModel::score_block(std::span<const uint32_t> block_users, uint32_t first,
                                 uint32_t count, float* out, size_t ld) const {
-  // Item i's deviations spread into a dense row (NaN: not co-rated), then looked up for every
-  // user: the same terms in the same order as estimate().
-  std::vector<float> row(n_items(), std::numeric_limits<float>::quiet_NaN());
+  // Item i's deviations spread into a dense row, then looked up for every user: the same terms
+  // in the same order as estimate().
+  std::vector<float> row(n_items(), kAbsent);
   for (uint32_t c = 0; c < count; ++c) {
     const uint32_t i = first + c;
-    for (uint64_t t = dev_offsets[i]; t < dev_offsets[i + 1]; ++t) row[dev_items[t]] = dev[t];
-    row[i] = 0.0f;
+    spread_row(*this, i, row, true);
     for (size_t t = 0; t < block_users.size(); ++t) {
       out[t * ld + c] =
           static_cast<float>(slope_one(*this, block_users[t], [&](uint32_t j) { return row[j]; }));
     }
-    for (uint64_t t = dev_offsets[i]; t < dev_offsets[i + 1]; ++t)
-      row[dev_items[t]] = std::numeric_limits<float>::quiet_NaN();
-    row[i] = std::numeric_limits<float>::quiet_NaN();
+    spread_row(*this, i, row, false);
   }
 }
 
@@ -179,6 +200,10 @@ Algorithm slope_one_algorithm() {
   a.name = "slope_one";
   a.doc = "the user's mean plus the mean rating deviation between items (Surprise's SlopeOne)";
   a.params = {
+      OptionSpec::boolean("integer_ratings", false,
+                          "truncate the ratings to integers in the deviations, as Surprise "
+                          "1.1.4's code does (its ratings are C ints there), to reproduce its "
+                          "numbers; false: the ratings as they are, the documented formula"),
       OptionSpec::bytes("memory_limit", int64_t{2} << 30, 1, int64_t{1} << 50,
                         "the most memory the item-item deviations may take (8 bytes per "
                         "co-rated pair); training refuses above it"),
@@ -210,17 +235,18 @@ Algorithm slope_one_algorithm() {
                                 pairs * kBytesPerDeviation, limit));
       }
     }
+    const bool integer_ratings = in.params.get_bool("integer_ratings");
     auto rows = build_sparse_rows<float>(ni, in.threads, [&] {
       return [&, sum = std::vector<double>(ni, 0.0), freq = std::vector<uint32_t>(ni, 0),
               touched = std::vector<uint32_t>()](uint32_t i, std::vector<uint32_t>& ids,
                                                  std::vector<float>& devs) mutable {
         for (uint64_t t = by_item.offsets[i]; t < by_item.offsets[i + 1]; ++t) {
           const uint32_t u = by_item.cols[t];
-          const double r_ui = by_item.values[t];
+          const double r_ui = used(by_item.values[t], integer_ratings);
           for (uint64_t q = by_user.offsets[u]; q < by_user.offsets[u + 1]; ++q) {
             const uint32_t j = by_user.cols[q];
             if (freq[j]++ == 0) touched.push_back(j);
-            sum[j] += r_ui - by_user.values[q];
+            sum[j] += r_ui - used(by_user.values[q], integer_ratings);
           }
         }
         std::sort(touched.begin(), touched.end());

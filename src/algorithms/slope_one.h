@@ -5,7 +5,9 @@
 // i, and dev(i, j) the mean of r_vi - r_vj over the users v who rated both. Only co-rated pairs
 // are stored, per item (sparse rows, item ids ascending; dev(j, i) = -dev(i, j) exactly). An
 // unknown user or item gets the global mean, as in Surprise. The sum runs over u's items in
-// ascending model id (Surprise: in training order; the same terms).
+// ascending model id (Surprise: in training order; the same terms). Surprise 1.1.4 declares the
+// ratings `int` in its deviation loop, truncating half stars there (not in mu_u);
+// integer_ratings=true reproduces it.
 
 #include <cstdint>
 #include <span>

@@ -1,5 +1,5 @@
-// The model types beside "factor" (normal, coclustering): an artifact round trip keeps every
-// estimate; co-clustering's formula in its simplest case.
+// The model types beside "factor" (normal, coclustering, knn, slopeone): an artifact round trip
+// keeps every estimate; co-clustering's formula in its simplest case.
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
@@ -39,6 +39,17 @@ void expect_round_trip(const std::string& algorithm,
 TEST(ModelTypes, NormalAndCoClusteringSurviveAnArtifact) {
   expect_round_trip("normal_predictor", {});
   expect_round_trip("co_clustering", {{"n_cltr_u", "4"}, {"n_cltr_i", "2"}});
+}
+
+TEST(ModelTypes, NeighbourhoodModelsSurviveAnArtifact) {
+  expect_round_trip("knn_basic", {{"k", "5"}});
+  expect_round_trip("knn_with_means", {{"similarity", "cosine"}, {"user_based", "false"}});
+  expect_round_trip("knn_with_zscore", {{"similarity", "pearson"}, {"min_k", "2"}});
+  expect_round_trip("knn_baseline", {{"similarity", "pearson_baseline"},
+                                     {"user_based", "false"},
+                                     {"max_neighbors", "50"},
+                                     {"method", "sgd"}});
+  expect_round_trip("slope_one", {});
 }
 
 TEST(ModelTypes, CoClusteringWithOneClusterEachIsTheMeansFormula) {

@@ -20,33 +20,51 @@ namespace {
 constexpr const char* kNames[] = {"cosine", "msd", "pearson", "pearson_baseline"};
 constexpr uint64_t kBytesPerNeighbour = 8;  // u32 id + f32 similarity
 
-// One row's sums against every other row (dense, reset after each row through `touched`).
-struct RowSums {
-  explicit RowSums(uint32_t n)
-      : freq(n, 0), prods(n, 0), sqi(n, 0), sqj(n, 0), si(n, 0), sj(n, 0) {}
-  std::vector<uint32_t> freq;
-  std::vector<double> prods, sqi, sqj, si, sj;  // msd keeps its squared differences in prods
-  std::vector<uint32_t> touched;
+// One row's sums against every other row, dense by x2 (one entry per x2, so the sums of a pair
+// share a cache line), reset after each row through `touched`.
+template <Similarity S>
+struct PairSums {
+  uint32_t freq = 0;
+  double prods = 0;  // msd: the squared differences
+  double sqi = 0, sqj = 0;
+  double si = 0, sj = 0;
+};
+template <>
+struct PairSums<Similarity::kMsd> {
+  uint32_t freq = 0;
+  double prods = 0;
+};
+template <>
+struct PairSums<Similarity::kCosine> {
+  uint32_t freq = 0;
+  double prods = 0, sqi = 0, sqj = 0;
+};
+template <>
+struct PairSums<Similarity::kPearsonBaseline> {
+  uint32_t freq = 0;
+  double prods = 0, sqi = 0, sqj = 0;
 };
 
 template <Similarity S>
-void accumulate(uint32_t x, const RatingRows& by_x, const RatingRows& by_y, RowSums& s) {
+void accumulate(uint32_t x, const RatingRows& by_x, const RatingRows& by_y,
+                std::vector<PairSums<S>>& sums, std::vector<uint32_t>& touched) {
   for (uint64_t t = by_x.offsets[x]; t < by_x.offsets[x + 1]; ++t) {
     const uint32_t y = by_x.cols[t];
     const double v = by_x.values[t];
     for (uint64_t q = by_y.offsets[y]; q < by_y.offsets[y + 1]; ++q) {
       const uint32_t x2 = by_y.cols[q];
       const double w = by_y.values[q];
-      if (s.freq[x2]++ == 0) s.touched.push_back(x2);
+      PairSums<S>& p = sums[x2];
+      if (p.freq++ == 0) touched.push_back(x2);
       if constexpr (S == Similarity::kMsd) {
-        s.prods[x2] += (v - w) * (v - w);
+        p.prods += (v - w) * (v - w);
       } else {
-        s.prods[x2] += v * w;
-        s.sqi[x2] += v * v;
-        s.sqj[x2] += w * w;
+        p.prods += v * w;
+        p.sqi += v * v;
+        p.sqj += w * w;
         if constexpr (S == Similarity::kPearson) {
-          s.si[x2] += v;
-          s.sj[x2] += w;
+          p.si += v;
+          p.sj += w;
         }
       }
     }
@@ -54,33 +72,31 @@ void accumulate(uint32_t x, const RatingRows& by_x, const RatingRows& by_y, RowS
 }
 
 template <Similarity S>
-double finish(const RowSums& s, uint32_t x2, double shrinkage) {
-  const uint32_t n = s.freq[x2];
+double finish(const PairSums<S>& p, double shrinkage) {
+  const uint32_t n = p.freq;
   if constexpr (S == Similarity::kCosine) {
-    return s.prods[x2] / std::sqrt(s.sqi[x2] * s.sqj[x2]);
+    return p.prods / std::sqrt(p.sqi * p.sqj);
   } else if constexpr (S == Similarity::kMsd) {
-    return 1.0 / (s.prods[x2] / n + 1.0);
+    return 1.0 / (p.prods / n + 1.0);
   } else if constexpr (S == Similarity::kPearson) {
-    const double num = n * s.prods[x2] - s.si[x2] * s.sj[x2];
-    const double den =
-        std::sqrt((n * s.sqi[x2] - s.si[x2] * s.si[x2]) * (n * s.sqj[x2] - s.sj[x2] * s.sj[x2]));
+    const double num = n * p.prods - p.si * p.sj;
+    const double den = std::sqrt((n * p.sqi - p.si * p.si) * (n * p.sqj - p.sj * p.sj));
     return den == 0.0 ? 0.0 : num / den;
   } else {
-    const double rho = s.prods[x2] / std::sqrt(s.sqi[x2] * s.sqj[x2]);
+    const double rho = p.prods / std::sqrt(p.sqi * p.sqj);
     return rho * (static_cast<double>(n - 1) / (static_cast<double>(n - 1) + shrinkage));
   }
 }
 
-// Keeps the `cap` largest of a row's (similarity, id) pairs (ties: the smaller id), then orders
-// them by id.
+// Keeps the `cap` largest of a row's (similarity, id) pairs, ids ascending (ties: the smaller
+// id), still ascending afterwards.
 void keep_largest(std::vector<std::pair<float, uint32_t>>& row, uint64_t cap) {
-  if (cap > 0 && row.size() > cap) {
-    std::nth_element(row.begin(), row.begin() + static_cast<ptrdiff_t>(cap), row.end(),
-                     [](const auto& a, const auto& b) {
-                       return a.first > b.first || (a.first == b.first && a.second < b.second);
-                     });
-    row.resize(cap);
-  }
+  if (cap == 0 || row.size() <= cap) return;
+  std::nth_element(row.begin(), row.begin() + static_cast<ptrdiff_t>(cap), row.end(),
+                   [](const auto& a, const auto& b) {
+                     return a.first > b.first || (a.first == b.first && a.second < b.second);
+                   });
+  row.resize(cap);
   std::sort(row.begin(), row.end(),
             [](const auto& a, const auto& b) { return a.second < b.second; });
 }
@@ -91,20 +107,21 @@ NeighbourLists compute(const RatingRows& by_x, const RatingRows& by_y, const Sim
   const uint32_t min_support =
       S == Similarity::kPearsonBaseline ? std::max<uint32_t>(2, o.min_support) : o.min_support;
   auto rows = build_sparse_rows<float>(n_x, o.threads, [&] {
-    return [&, sums = RowSums(n_x), row = std::vector<std::pair<float, uint32_t>>()](
-               uint32_t x, std::vector<uint32_t>& ids, std::vector<float>& sims) mutable {
-      accumulate<S>(x, by_x, by_y, sums);
+    return [&, sums = std::vector<PairSums<S>>(n_x), touched = std::vector<uint32_t>(),
+            row = std::vector<std::pair<float, uint32_t>>()](uint32_t x, std::vector<uint32_t>& ids,
+                                                             std::vector<float>& sims) mutable {
+      accumulate<S>(x, by_x, by_y, sums, touched);
+      ascending_ids(touched, n_x, [&](uint32_t x2) { return sums[x2].freq > 0; });
       row.clear();
-      for (const uint32_t x2 : sums.touched) {
-        if (x2 != x && sums.freq[x2] >= min_support) {
-          const double sim = finish<S>(sums, x2, o.shrinkage);
+      for (const uint32_t x2 : touched) {
+        if (x2 != x && sums[x2].freq >= min_support) {
+          const double sim = finish<S>(sums[x2], o.shrinkage);
           const auto f = static_cast<float>(sim);
           if (std::isfinite(sim) && f > 0.0f) row.emplace_back(f, x2);
         }
-        sums.freq[x2] = 0;
-        sums.prods[x2] = sums.sqi[x2] = sums.sqj[x2] = sums.si[x2] = sums.sj[x2] = 0.0;
+        sums[x2] = PairSums<S>();
       }
-      sums.touched.clear();
+      touched.clear();
       keep_largest(row, o.max_neighbors);
       for (const auto& [sim, id] : row) {
         ids.push_back(id);

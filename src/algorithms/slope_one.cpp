@@ -249,7 +249,7 @@ Algorithm slope_one_algorithm() {
             sum[j] += r_ui - used(by_user.values[q], integer_ratings);
           }
         }
-        std::sort(touched.begin(), touched.end());
+        ascending_ids(touched, ni, [&](uint32_t j) { return freq[j] > 0; });
         for (const uint32_t j : touched) {
           if (j != i) {
             ids.push_back(j);

@@ -61,4 +61,18 @@ SparseRows<Value> build_sparse_rows(uint32_t n_rows, int threads, const MakeWork
   return out;
 }
 
+// The ids a row touched (each once), in ascending order: sorted when they are few, else found
+// again by a scan over every id (present(id): whether the row touched it), which costs n but no
+// sort.
+template <typename Present>
+void ascending_ids(std::vector<uint32_t>& touched, uint32_t n, const Present& present) {
+  if (touched.size() * 16 < n) {
+    std::sort(touched.begin(), touched.end());
+    return;
+  }
+  touched.clear();
+  for (uint32_t id = 0; id < n; ++id)
+    if (present(id)) touched.push_back(id);
+}
+
 }  // namespace reco::algorithms

@@ -71,6 +71,33 @@ void KnnModel::spread_row(uint32_t x, std::vector<float>& row, bool on) const {
   row[x] = on ? 1.0f : 0.0f;
 }
 
+double KnnModel::y_bias(uint32_t y) const {
+  if (kind != KnnKind::kBaseline) return 0.0;
+  return user_based ? item_bias[y] : user_bias[y];
+}
+
+void KnnModel::score_new_user(std::span<const std::pair<uint32_t, double>> ratings,
+                              double user_bias_value, std::span<float> out) const {
+  if (user_based) {
+    throw Error(ErrorKind::kUsage,
+                "a user-based knn model scores only the users it was trained on (the new user's "
+                "similarities to them are not in the model); train with user_based=false for "
+                "fold-in");
+  }
+  std::vector<Candidate> c;
+  for (uint32_t i = 0; i < n_items(); ++i) {
+    c.clear();
+    for (size_t t = 0; t < ratings.size(); ++t) {
+      const float s = neighbours.find(i, ratings[t].first);
+      if (s > 0.0f) {
+        c.push_back(
+            {s, static_cast<uint32_t>(t), ratings[t].first, static_cast<float>(ratings[t].second)});
+      }
+    }
+    out[i] = static_cast<float>(aggregate(i, user_bias_value, c));
+  }
+}
+
 double KnnModel::fallback(int64_t user, int64_t item) const {
   if (kind != KnnKind::kBaseline) return global_mean;
   double est = global_mean;
@@ -79,7 +106,7 @@ double KnnModel::fallback(int64_t user, int64_t item) const {
   return est;
 }
 
-double KnnModel::aggregate(uint32_t x, uint32_t y, std::vector<Candidate>& c) const {
+double KnnModel::aggregate(uint32_t x, double yb, std::vector<Candidate>& c) const {
   const size_t n = std::min<size_t>(k, c.size());
   if (c.size() > n) {
     std::nth_element(c.begin(), c.begin() + static_cast<ptrdiff_t>(n), c.end(), before);
@@ -88,7 +115,6 @@ double KnnModel::aggregate(uint32_t x, uint32_t y, std::vector<Candidate>& c) co
   double sum_sim = 0.0, sum_ratings = 0.0;
   const uint32_t actual_k = static_cast<uint32_t>(n);
   const std::vector<double>& bx = user_based ? user_bias : item_bias;
-  const std::vector<double>& by = user_based ? item_bias : user_bias;
   for (size_t t = 0; t < n; ++t) {
     const double sim = c[t].sim, r = c[t].rating;
     sum_sim += sim;
@@ -103,7 +129,7 @@ double KnnModel::aggregate(uint32_t x, uint32_t y, std::vector<Candidate>& c) co
         sum_ratings += sim * (r - x_mean[c[t].x2]) / x_sigma[c[t].x2];
         break;
       case KnnKind::kBaseline:
-        sum_ratings += sim * (r - (global_mean + bx[c[t].x2] + by[y]));
+        sum_ratings += sim * (r - (global_mean + bx[c[t].x2] + yb));
         break;
     }
   }
@@ -119,11 +145,9 @@ double KnnModel::aggregate(uint32_t x, uint32_t y, std::vector<Candidate>& c) co
       est = x_mean[x];
       if (sum_sim != 0.0) est += sum_ratings / sum_sim * x_sigma[x];
       break;
-    default: {
-      const uint32_t u = user_based ? x : y, i = user_based ? y : x;
-      est = global_mean + user_bias[u] + item_bias[i];
+    default:  // mu + b_u + b_i
+      est = user_based ? global_mean + bx[x] + yb : global_mean + yb + bx[x];
       if (sum_sim != 0.0) est += sum_ratings / sum_sim;
-    }
   }
   return est;
 }
@@ -146,7 +170,7 @@ double KnnModel::estimate(int64_t user, int64_t item) const {
         y, [&](uint32_t x2) { return row[x2]; }, c);
     spread_row(x, row, false);
   }
-  return aggregate(x, y, c);
+  return aggregate(x, y_bias(y), c);
 }
 
 void KnnModel::score_block(std::span<const uint32_t> block_users, uint32_t first, uint32_t count,
@@ -163,7 +187,7 @@ void KnnModel::score_block(std::span<const uint32_t> block_users, uint32_t first
       spread(u, true);
       for (uint32_t j = 0; j < count; ++j) {
         collect(first + j, lookup, c);
-        out[t * ld + j] = static_cast<float>(aggregate(u, first + j, c));
+        out[t * ld + j] = static_cast<float>(aggregate(u, y_bias(first + j), c));
       }
       spread(u, false);
     }
@@ -173,7 +197,7 @@ void KnnModel::score_block(std::span<const uint32_t> block_users, uint32_t first
       spread(i, true);
       for (size_t t = 0; t < block_users.size(); ++t) {
         collect(block_users[t], lookup, c);
-        out[t * ld + j] = static_cast<float>(aggregate(i, block_users[t], c));
+        out[t * ld + j] = static_cast<float>(aggregate(i, y_bias(block_users[t]), c));
       }
       spread(i, false);
     }

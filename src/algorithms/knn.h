@@ -21,6 +21,7 @@
 
 #include <cstdint>
 #include <span>
+#include <utility>
 #include <vector>
 
 #include "algorithms/algorithm.h"
@@ -64,8 +65,14 @@ class KnnModel : public Model {
     uint32_t x2;
     float rating;
   };
-  // The estimate of (x, y) from its candidates (reordered).
-  double aggregate(uint32_t x, uint32_t y, std::vector<Candidate>& candidates) const;
+  // The estimate of (x, y) from its candidates (reordered); y_bias: y's baseline (knn_baseline).
+  double aggregate(uint32_t x, double y_bias, std::vector<Candidate>& candidates) const;
+  double y_bias(uint32_t y) const;
+  // Fold-in (item-based models only, Error(kUsage) otherwise): the estimates of every item for a
+  // user the model does not know, from their ratings (model item, rating; their order is the
+  // training order for ties) and, for knn_baseline, their baseline b_u. out.size() = n_items.
+  void score_new_user(std::span<const std::pair<uint32_t, double>> ratings, double user_bias,
+                      std::span<float> out) const;
   // The fallback for an unknown user or item.
   double fallback(int64_t user, int64_t item) const;
 

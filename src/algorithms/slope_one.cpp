@@ -44,19 +44,24 @@ double used(double rating, bool integer_ratings) {
 // mu_u + the mean of the deviations of u's items co-rated with i; dev_of(j) is NaN when j and
 // i share no rater.
 template <typename DevOf>
-double slope_one(const SlopeOneModel& m, uint32_t u, const DevOf& dev_of) {
+double slope_one(std::span<const uint32_t> rated, double mean, const DevOf& dev_of) {
   double sum = 0.0;
   uint64_t n = 0;
-  for (const uint32_t j : m.rated_by(u)) {
+  for (const uint32_t j : rated) {
     const float d = dev_of(j);
     if (!std::isnan(d)) {
       sum += d;
       ++n;
     }
   }
-  double est = m.user_mean[u];
+  double est = mean;
   if (n > 0) est += sum / static_cast<double>(n);
   return est;
+}
+
+template <typename DevOf>
+double slope_one(const SlopeOneModel& m, uint32_t u, const DevOf& dev_of) {
+  return slope_one(m.rated_by(u), m.user_mean[u], dev_of);
 }
 
 constexpr float kAbsent = std::numeric_limits<float>::quiet_NaN();  // not co-rated
@@ -105,6 +110,16 @@ void SlopeOneModel::score_block(std::span<const uint32_t> block_users, uint32_t 
       out[t * ld + c] =
           static_cast<float>(slope_one(*this, block_users[t], [&](uint32_t j) { return row[j]; }));
     }
+    spread_row(*this, i, row, false);
+  }
+}
+
+void SlopeOneModel::score_new_user(std::span<const uint32_t> rated, double mean,
+                                   std::span<float> out) const {
+  std::vector<float> row(n_items(), kAbsent);
+  for (uint32_t i = 0; i < n_items(); ++i) {
+    spread_row(*this, i, row, true);
+    out[i] = static_cast<float>(slope_one(rated, mean, [&](uint32_t j) { return row[j]; }));
     spread_row(*this, i, row, false);
   }
 }

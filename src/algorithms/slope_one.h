@@ -31,6 +31,9 @@ class SlopeOneModel : public Model {
   void score_block(std::span<const uint32_t> users, uint32_t first, uint32_t count, float* out,
                    size_t ld) const override;
   void validate() const override;
+  // Fold-in: the estimates of every item for a user the model does not know, from their rated
+  // model items (ascending, distinct) and the mean of their ratings. out.size() = n_items.
+  void score_new_user(std::span<const uint32_t> rated, double mean, std::span<float> out) const;
   const ModelType& type() const override;
 };
 

@@ -6,34 +6,11 @@
 
 #include <fmt/format.h>
 
+#include "algorithms/similarity.h"
 #include "core/error.h"
 
 namespace reco::algorithms {
 namespace {
-
-// Surprise's ir: each item's (user, rating) pairs in training-list order.
-struct ItemRatings {
-  std::vector<uint64_t> offsets;
-  std::vector<uint32_t> user;
-  std::vector<float> rating;
-};
-
-ItemRatings group_by_item(const TrainingSet& set) {
-  const Dataset& data = *set.dataset;
-  ItemRatings ir;
-  ir.offsets.assign(size_t{set.n_items()} + 1, 0);
-  for (const uint32_t k : set.indices) ++ir.offsets[set.model_item[data.item[k]] + 1];
-  for (size_t i = 0; i < set.n_items(); ++i) ir.offsets[i + 1] += ir.offsets[i];
-  std::vector<uint64_t> next(ir.offsets.begin(), ir.offsets.end() - 1);
-  ir.user.resize(set.indices.size());
-  ir.rating.resize(set.indices.size());
-  for (const uint32_t k : set.indices) {
-    const uint64_t pos = next[set.model_item[data.item[k]]]++;
-    ir.user[pos] = set.model_user[data.user[k]];
-    ir.rating[pos] = data.rating[k];
-  }
-  return ir;
-}
 
 void check_finite(const std::vector<double>& bu, const std::vector<double>& bi, int epoch,
                   int n_epochs) {
@@ -80,12 +57,12 @@ Baselines compute_baselines(const BaselineOptions& options, const TrainingSet& s
   std::vector<double> bu(nu, 0.0), bi(ni, 0.0);
 
   if (options.method == BaselineOptions::Method::kAls) {
-    const ItemRatings ir = group_by_item(set);
+    const RatingRows ir = ratings_by_item(set, false);  // Surprise's ir: in training order
     for (int epoch = 1; epoch <= options.n_epochs; ++epoch) {
       for (uint32_t i = 0; i < ni; ++i) {
         double dev = 0.0;
         for (uint64_t k = ir.offsets[i]; k < ir.offsets[i + 1]; ++k) {
-          dev += ir.rating[k] - mu - bu[ir.user[k]];
+          dev += ir.values[k] - mu - bu[ir.cols[k]];
         }
         bi[i] = dev / (options.reg_i + static_cast<double>(ir.offsets[i + 1] - ir.offsets[i]));
       }

@@ -25,7 +25,7 @@ struct Header {
   float min, max;
   uint32_t n_users, n_items;
   uint64_t n_rated, n_neighbours;
-  uint32_t similarity, reserved;
+  uint32_t similarity, flags;
 };
 
 Header read_header(const char* h) {
@@ -106,7 +106,7 @@ double KnnModel::fallback(int64_t user, int64_t item) const {
   return est;
 }
 
-double KnnModel::aggregate(uint32_t x, double yb, std::vector<Candidate>& c) const {
+double KnnModel::aggregate(uint32_t x, double yb, std::span<Candidate> c) const {
   const size_t n = std::min<size_t>(k, c.size());
   if (c.size() > n) {
     std::nth_element(c.begin(), c.begin() + static_cast<ptrdiff_t>(n), c.end(), before);
@@ -191,7 +191,8 @@ void KnnModel::score_block(std::span<const uint32_t> block_users, uint32_t first
       }
       spread(u, false);
     }
-  } else {
+  } else if (!neighbours.symmetric) {
+    // Item-based with cut lists: one item's row spread, looked up for every user.
     for (uint32_t j = 0; j < count; ++j) {
       const uint32_t i = first + j;
       spread(i, true);
@@ -200,6 +201,47 @@ void KnnModel::score_block(std::span<const uint32_t> block_users, uint32_t first
         out[t * ld + j] = static_cast<float>(aggregate(i, y_bias(block_users[t]), c));
       }
       spread(i, false);
+    }
+  } else {
+    // Item-based: for each user, the candidates of every item of the block at once, scattered
+    // from the neighbour lists of the items the user rated (only the part of each list inside
+    // the block: ids are ascending), bucketed by item: sim(i, j) is read from j's list, the
+    // same number as in i's when the lists are symmetric. The same candidates as estimate() (the
+    // selection orders them fully), without looking up the pairs that are not neighbours.
+    const uint32_t last = first + count;
+    std::vector<uint32_t> starts(size_t{count} + 1);
+    std::vector<Candidate> buckets;
+    for (size_t t = 0; t < block_users.size(); ++t) {
+      const uint32_t u = block_users[t];
+      const uint64_t b = y_offsets[u], e = y_offsets[u + 1];
+      auto for_each_candidate = [&](const auto& f) {
+        for (uint64_t q = b; q < e; ++q) {
+          const uint32_t j = y_x[q];
+          const auto pos = static_cast<uint32_t>(q - b);
+          if (j >= first && j < last) f(j, Candidate{1.0f, pos, j, y_rating[q]});
+          const auto ids_begin = neighbours.ids.begin();
+          auto it = std::lower_bound(ids_begin + static_cast<ptrdiff_t>(neighbours.offsets[j]),
+                                     ids_begin + static_cast<ptrdiff_t>(neighbours.offsets[j + 1]),
+                                     first);
+          for (; it != ids_begin + static_cast<ptrdiff_t>(neighbours.offsets[j + 1]) && *it < last;
+               ++it) {
+            f(*it,
+              Candidate{neighbours.sims[static_cast<size_t>(it - ids_begin)], pos, j, y_rating[q]});
+          }
+        }
+      };
+      std::fill(starts.begin(), starts.end(), 0);
+      for_each_candidate([&](uint32_t i, const Candidate&) { ++starts[i - first + 1]; });
+      for (uint32_t j = 0; j < count; ++j) starts[j + 1] += starts[j];
+      buckets.resize(starts[count]);
+      std::vector<uint32_t> next(starts.begin(), starts.end() - 1);
+      for_each_candidate(
+          [&](uint32_t i, const Candidate& cand) { buckets[next[i - first]++] = cand; });
+      const double yb = y_bias(u);
+      for (uint32_t j = 0; j < count; ++j) {
+        const std::span<Candidate> c_i(buckets.data() + starts[j], starts[j + 1] - starts[j]);
+        out[t * ld + j] = static_cast<float>(aggregate(first + j, yb, c_i));
+      }
     }
   }
 }
@@ -245,6 +287,8 @@ void KnnModel::validate() const {
         bad(fmt::format("knn neighbour list of {} is not ascending within range", x));
       if (!(nb.sims[t] > 0.0f) || !std::isfinite(nb.sims[t]))
         bad(fmt::format("knn similarity {} is not positive and finite", nb.sims[t]));
+      if (nb.symmetric && nb.find(nb.ids[t], static_cast<uint32_t>(x)) != nb.sims[t])
+        bad(fmt::format("knn neighbour lists marked symmetric are not ({} and {})", x, nb.ids[t]));
     }
   }
 }
@@ -304,7 +348,8 @@ const ModelType& knn_model_type() {
         if (h.similarity > 3) {
           return fmt::format("similarity {} at offset {} is not 0..3", h.similarity, offset + 56);
         }
-        if (h.reserved != 0) return fmt::format("reserved word at offset {} is not 0", offset + 60);
+        if (h.flags > 1)
+          return fmt::format("flags {} at offset {} are not 0 or 1", h.flags, offset + 60);
         return std::string();
       },
       [](const char* header) {
@@ -326,6 +371,7 @@ const ModelType& knn_model_type() {
         binary::store_u64(h.data() + 40, m.rated_items.size());
         binary::store_u64(h.data() + 48, m.neighbours.ids.size());
         binary::store_u32(h.data() + 56, static_cast<uint32_t>(m.similarity));
+        binary::store_u32(h.data() + 60, m.neighbours.symmetric ? 1 : 0);
         return h;
       },
       [](const Model& model, std::span<char* const> a) {
@@ -352,6 +398,7 @@ const ModelType& knn_model_type() {
         m->k = h.k;
         m->min_k = h.min_k;
         m->similarity = static_cast<Similarity>(h.similarity);
+        m->neighbours.symmetric = (h.flags & 1) != 0;
         m->global_mean = h.global_mean;
         m->scale = {h.min, h.max};
         load_identity_arrays(*m, a[0], a[1], a[2], a[3]);

@@ -66,7 +66,7 @@ class KnnModel : public Model {
     float rating;
   };
   // The estimate of (x, y) from its candidates (reordered); y_bias: y's baseline (knn_baseline).
-  double aggregate(uint32_t x, double y_bias, std::vector<Candidate>& candidates) const;
+  double aggregate(uint32_t x, double y_bias, std::span<Candidate> candidates) const;
   double y_bias(uint32_t y) const;
   // Fold-in (item-based models only, Error(kUsage) otherwise): the estimates of every item for a
   // user the model does not know, from their ratings (model item, rating; their order is the

@@ -90,8 +90,9 @@ double finish(const PairSums<S>& p, double shrinkage) {
 
 // Keeps the `cap` largest of a row's (similarity, id) pairs, ids ascending (ties: the smaller
 // id), still ascending afterwards.
-void keep_largest(std::vector<std::pair<float, uint32_t>>& row, uint64_t cap) {
-  if (cap == 0 || row.size() <= cap) return;
+// Returns whether it dropped any.
+bool keep_largest(std::vector<std::pair<float, uint32_t>>& row, uint64_t cap) {
+  if (cap == 0 || row.size() <= cap) return false;
   std::nth_element(row.begin(), row.begin() + static_cast<ptrdiff_t>(cap), row.end(),
                    [](const auto& a, const auto& b) {
                      return a.first > b.first || (a.first == b.first && a.second < b.second);
@@ -99,6 +100,7 @@ void keep_largest(std::vector<std::pair<float, uint32_t>>& row, uint64_t cap) {
   row.resize(cap);
   std::sort(row.begin(), row.end(),
             [](const auto& a, const auto& b) { return a.second < b.second; });
+  return true;
 }
 
 template <Similarity S>
@@ -106,6 +108,7 @@ NeighbourLists compute(const RatingRows& by_x, const RatingRows& by_y, const Sim
   const uint32_t n_x = by_x.n_rows();
   const uint32_t min_support =
       S == Similarity::kPearsonBaseline ? std::max<uint32_t>(2, o.min_support) : o.min_support;
+  std::atomic<bool> truncated{false};
   auto rows = build_sparse_rows<float>(n_x, o.threads, [&] {
     return [&, sums = std::vector<PairSums<S>>(n_x), touched = std::vector<uint32_t>(),
             row = std::vector<std::pair<float, uint32_t>>()](uint32_t x, std::vector<uint32_t>& ids,
@@ -122,14 +125,14 @@ NeighbourLists compute(const RatingRows& by_x, const RatingRows& by_y, const Sim
         sums[x2] = PairSums<S>();
       }
       touched.clear();
-      keep_largest(row, o.max_neighbors);
+      if (keep_largest(row, o.max_neighbors)) truncated = true;
       for (const auto& [sim, id] : row) {
         ids.push_back(id);
         sims.push_back(sim);
       }
     };
   });
-  return {std::move(rows.offsets), std::move(rows.ids), std::move(rows.values)};
+  return {std::move(rows.offsets), std::move(rows.ids), std::move(rows.values), !truncated};
 }
 
 std::string human_size(uint64_t bytes) {

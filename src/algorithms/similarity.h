@@ -50,6 +50,9 @@ struct NeighbourLists {
   std::vector<uint64_t> offsets;  // n_rows + 1
   std::vector<uint32_t> ids;
   std::vector<float> sims;  // > 0
+  // No row was cut by max_neighbors: x2 is in x's list exactly when x is in x2's, with the same
+  // similarity.
+  bool symmetric = true;
 
   uint32_t n_rows() const { return static_cast<uint32_t>(offsets.size() - 1); }
   // The stored similarity of (x, x2), 1 for x == x2, 0 when not stored.

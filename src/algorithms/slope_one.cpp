@@ -100,17 +100,36 @@ double SlopeOneModel::estimate(int64_t user, int64_t item) const {
 
 void SlopeOneModel::score_block(std::span<const uint32_t> block_users, uint32_t first,
                                 uint32_t count, float* out, size_t ld) const {
-  // Item i's deviations spread into a dense row, then looked up for every user: the same terms
-  // in the same order as estimate().
-  std::vector<float> row(n_items(), kAbsent);
-  for (uint32_t c = 0; c < count; ++c) {
-    const uint32_t i = first + c;
-    spread_row(*this, i, row, true);
-    for (size_t t = 0; t < block_users.size(); ++t) {
-      out[t * ld + c] =
-          static_cast<float>(slope_one(*this, block_users[t], [&](uint32_t j) { return row[j]; }));
+  // For each user, the deviations of every item of the block at once, scattered from the rows
+  // of the items the user rated (only the part inside the block: ids are ascending), using
+  // dev(i, j) = -dev(j, i), which holds exactly. Items j go in ascending order, so each item's
+  // terms are summed in the same order as in estimate().
+  const uint32_t last = first + count;
+  std::vector<double> sum(count);
+  std::vector<uint32_t> n(count);
+  for (size_t t = 0; t < block_users.size(); ++t) {
+    const uint32_t u = block_users[t];
+    std::fill(sum.begin(), sum.end(), 0.0);
+    std::fill(n.begin(), n.end(), 0);
+    for (const uint32_t j : rated_by(u)) {
+      if (j >= first && j < last) {
+        sum[j - first] += 0.0f;  // dev(j, j)
+        ++n[j - first];
+      }
+      const auto ids_begin = dev_items.begin();
+      const auto row_end = ids_begin + static_cast<ptrdiff_t>(dev_offsets[j + 1]);
+      for (auto it =
+               std::lower_bound(ids_begin + static_cast<ptrdiff_t>(dev_offsets[j]), row_end, first);
+           it != row_end && *it < last; ++it) {
+        sum[*it - first] += -dev[static_cast<size_t>(it - ids_begin)];
+        ++n[*it - first];
+      }
     }
-    spread_row(*this, i, row, false);
+    for (uint32_t c = 0; c < count; ++c) {
+      double est = user_mean[u];
+      if (n[c] > 0) est += sum[c] / static_cast<double>(n[c]);
+      out[t * ld + c] = static_cast<float>(est);
+    }
   }
 }
 

@@ -185,6 +185,46 @@ void neighbourhood_scores(const algorithms::Model& model, const FoldInRegulariza
   }
 }
 
+// A factor model's new user: the ridge regression of the header comment, solved exactly.
+void factor_scores(const algorithms::FactorModel& m, const FoldInRegularization& reg,
+                   const std::vector<uint32_t>& items, const std::vector<double>& values,
+                   FoldInResult& out, std::vector<float>& scores) {
+  const uint32_t ni = m.n_items();
+  // Unknowns: [b_u] (biased) then p_u (n_factors).
+  const size_t nf = m.n_factors;
+  const size_t offset = m.biased ? 1 : 0;
+  const size_t n = offset + nf;
+  std::vector<double> x(n, 0.0);
+  if (n > 0) {
+    std::vector<double> a(n * n, 0.0), b(n, 0.0), row(n);
+    for (size_t t = 0; t < items.size(); ++t) {
+      const uint32_t i = items[t];
+      double target = values[t];
+      if (m.biased) {
+        target -= m.global_mean + m.item_bias[i];
+        row[0] = 1.0;
+      }
+      for (size_t f = 0; f < nf; ++f) row[offset + f] = m.item_factors[size_t{i} * nf + f];
+      for (size_t r = 0; r < n; ++r) {
+        b[r] += row[r] * target;
+        for (size_t c = 0; c <= r; ++c) a[r * n + c] += row[r] * row[c];
+      }
+    }
+    for (size_t r = 0; r < n; ++r)
+      for (size_t c = r + 1; c < n; ++c) a[r * n + c] = a[c * n + r];
+    if (m.biased) a[0] += reg.bias;
+    for (size_t f = 0; f < nf; ++f) a[(offset + f) * n + offset + f] += reg.factors;
+    x = solve_spd(std::move(a), std::move(b), n);
+  }
+  out.user_bias = m.biased ? x[0] : 0.0;
+  out.user_factors.assign(x.begin() + static_cast<ptrdiff_t>(offset), x.end());
+  for (uint32_t i = 0; i < ni; ++i) {
+    double s = m.biased ? m.global_mean + m.item_bias[i] + x[0] : 0.0;
+    for (size_t f = 0; f < nf; ++f) s += m.item_factors[size_t{i} * nf + f] * x[offset + f];
+    scores[i] = static_cast<float>(s);
+  }
+}
+
 }  // namespace
 
 FoldInResult fold_in(const algorithms::Model& model, const FoldInRegularization& reg,
@@ -218,60 +258,17 @@ FoldInResult fold_in(const algorithms::Model& model, const FoldInRegularization&
     values.push_back(rating);
   }
   out.used = items.size();
-  if (neighbourhood) {
-    const uint32_t ni = model.n_items();
-    std::vector<float> scores(ni);
-    if (items.empty()) {
-      out.fallback = true;
-      model.score_unknown_user(0, ni, scores.data());
-    } else {
-      neighbourhood_scores(model, reg, items, values, out, scores);
-    }
-    std::sort(items.begin(), items.end());
-    out.top = TopN(model).select(scores, k, items);
-    return out;
-  }
-  const algorithms::FactorModel& m = algorithms::as_factor_model(model);
-
-  const uint32_t ni = m.n_items();
+  if (!neighbourhood)
+    static_cast<void>(algorithms::as_factor_model(model));  // Error if another type
+  const uint32_t ni = model.n_items();
   std::vector<float> scores(ni);
   if (items.empty()) {
     out.fallback = true;
-    m.score_unknown_user(0, ni, scores.data());
+    model.score_unknown_user(0, ni, scores.data());
+  } else if (neighbourhood) {
+    neighbourhood_scores(model, reg, items, values, out, scores);
   } else {
-    // Unknowns: [b_u] (biased) then p_u (n_factors).
-    const size_t nf = m.n_factors;
-    const size_t offset = m.biased ? 1 : 0;
-    const size_t n = offset + nf;
-    std::vector<double> x(n, 0.0);
-    if (n > 0) {
-      std::vector<double> a(n * n, 0.0), b(n, 0.0), row(n);
-      for (size_t t = 0; t < items.size(); ++t) {
-        const uint32_t i = items[t];
-        double target = values[t];
-        if (m.biased) {
-          target -= m.global_mean + m.item_bias[i];
-          row[0] = 1.0;
-        }
-        for (size_t f = 0; f < nf; ++f) row[offset + f] = m.item_factors[size_t{i} * nf + f];
-        for (size_t r = 0; r < n; ++r) {
-          b[r] += row[r] * target;
-          for (size_t c = 0; c <= r; ++c) a[r * n + c] += row[r] * row[c];
-        }
-      }
-      for (size_t r = 0; r < n; ++r)
-        for (size_t c = r + 1; c < n; ++c) a[r * n + c] = a[c * n + r];
-      if (m.biased) a[0] += reg.bias;
-      for (size_t f = 0; f < nf; ++f) a[(offset + f) * n + offset + f] += reg.factors;
-      x = solve_spd(std::move(a), std::move(b), n);
-    }
-    out.user_bias = m.biased ? x[0] : 0.0;
-    out.user_factors.assign(x.begin() + static_cast<ptrdiff_t>(offset), x.end());
-    for (uint32_t i = 0; i < ni; ++i) {
-      double s = m.biased ? m.global_mean + m.item_bias[i] + x[0] : 0.0;
-      for (size_t f = 0; f < nf; ++f) s += m.item_factors[size_t{i} * nf + f] * x[offset + f];
-      scores[i] = static_cast<float>(s);
-    }
+    factor_scores(algorithms::as_factor_model(model), reg, items, values, out, scores);
   }
   std::sort(items.begin(), items.end());
   out.top = TopN(model).select(scores, k, items);

@@ -47,7 +47,7 @@ bool has_means(uint32_t kind) {
 // Candidates ordered as Surprise's heapq.nlargest orders them: similarity descending, then the
 // position in y's ratings.
 constexpr auto before = [](const KnnModel::Candidate& a, const KnnModel::Candidate& b) {
-  return a.sim > b.sim || (a.sim == b.sim && a.pos < b.pos);
+  return a.key > b.key;
 };
 
 thread_local std::vector<KnnModel::Candidate> t_candidates;
@@ -61,7 +61,7 @@ void KnnModel::collect(uint32_t y, const Lookup& sim_of, std::vector<Candidate>&
   const uint64_t b = y_offsets[y], e = y_offsets[y + 1];
   for (uint64_t t = b; t < e; ++t) {
     const float s = sim_of(y_x[t]);
-    if (s > 0.0f) out.push_back({s, static_cast<uint32_t>(t - b), y_x[t], y_rating[t]});
+    if (s > 0.0f) out.emplace_back(s, static_cast<uint32_t>(t - b), y_x[t], y_rating[t]);
   }
 }
 
@@ -90,8 +90,8 @@ void KnnModel::score_new_user(std::span<const std::pair<uint32_t, double>> ratin
     for (size_t t = 0; t < ratings.size(); ++t) {
       const float s = neighbours.find(i, ratings[t].first);
       if (s > 0.0f) {
-        c.push_back(
-            {s, static_cast<uint32_t>(t), ratings[t].first, static_cast<float>(ratings[t].second)});
+        c.emplace_back(s, static_cast<uint32_t>(t), ratings[t].first,
+                       static_cast<float>(ratings[t].second));
       }
     }
     out[i] = static_cast<float>(aggregate(i, user_bias_value, c));
@@ -116,7 +116,7 @@ double KnnModel::aggregate(uint32_t x, double yb, std::span<Candidate> c) const 
   const uint32_t actual_k = static_cast<uint32_t>(n);
   const std::vector<double>& bx = user_based ? user_bias : item_bias;
   for (size_t t = 0; t < n; ++t) {
-    const double sim = c[t].sim, r = c[t].rating;
+    const double sim = c[t].sim(), r = c[t].rating;
     sum_sim += sim;
     switch (kind) {
       case KnnKind::kBasic:

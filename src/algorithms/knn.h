@@ -19,6 +19,7 @@
 // predictions exactly (a neighbour of similarity <= 0 never counts there); a cap can leave a
 // prediction with fewer than k of its neighbours.
 
+#include <bit>
 #include <cstdint>
 #include <span>
 #include <utility>
@@ -57,13 +58,20 @@ class KnnModel : public Model {
   void validate() const override;
   const ModelType& type() const override;
 
-  // A candidate neighbour of a prediction: its similarity, its position in y's ratings, its id
+  // A candidate neighbour of a prediction: its order key (the similarity's bits above, the
+  // complement of its position in y's ratings below: positive floats order as their bits, so a
+  // larger key comes first in Surprise's order, similarity descending then position), its id
   // and its rating of y.
   struct Candidate {
-    float sim;
-    uint32_t pos;
+    uint64_t key;
     uint32_t x2;
     float rating;
+    Candidate(float sim, uint32_t pos, uint32_t x2_, float rating_)
+        : key(uint64_t{std::bit_cast<uint32_t>(sim)} << 32 | (0xFFFFFFFFu - pos)),
+          x2(x2_),
+          rating(rating_) {}
+    Candidate() = default;
+    float sim() const { return std::bit_cast<float>(static_cast<uint32_t>(key >> 32)); }
   };
   // The estimate of (x, y) from its candidates (reordered); y_bias: y's baseline (knn_baseline).
   double aggregate(uint32_t x, double y_bias, std::span<Candidate> candidates) const;

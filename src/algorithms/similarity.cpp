@@ -20,6 +20,17 @@ namespace {
 constexpr const char* kNames[] = {"cosine", "msd", "pearson", "pearson_baseline"};
 constexpr uint64_t kBytesPerNeighbour = 8;  // u32 id + f32 similarity
 
+void sort_rows(RatingRows& rows) {
+  std::vector<std::pair<uint32_t, double>> row;
+  for (uint32_t r = 0; r < rows.n_rows(); ++r) {
+    const uint64_t b = rows.offsets[r], e = rows.offsets[r + 1];
+    row.clear();
+    for (uint64_t t = b; t < e; ++t) row.emplace_back(rows.cols[t], rows.values[t]);
+    std::sort(row.begin(), row.end());
+    for (uint64_t t = b; t < e; ++t) std::tie(rows.cols[t], rows.values[t]) = row[t - b];
+  }
+}
+
 // One row's sums against every other row, dense by x2 (one entry per x2, so the sums of a pair
 // share a cache line), reset after each row through `touched`.
 template <Similarity S>
@@ -46,12 +57,18 @@ struct PairSums<Similarity::kPearsonBaseline> {
 };
 
 template <Similarity S>
-void accumulate(uint32_t x, const RatingRows& by_x, const RatingRows& by_y,
+void accumulate(uint32_t x, const RatingRows& by_x, const RatingRows& by_y, bool upper,
                 std::vector<PairSums<S>>& sums, std::vector<uint32_t>& touched) {
   for (uint64_t t = by_x.offsets[x]; t < by_x.offsets[x + 1]; ++t) {
     const uint32_t y = by_x.cols[t];
     const double v = by_x.values[t];
-    for (uint64_t q = by_y.offsets[y]; q < by_y.offsets[y + 1]; ++q) {
+    uint64_t q = by_y.offsets[y];
+    if (upper) {  // only x2 > x: y's row is sorted, start after x
+      const auto first = by_y.cols.begin() + static_cast<ptrdiff_t>(q);
+      const auto last = by_y.cols.begin() + static_cast<ptrdiff_t>(by_y.offsets[y + 1]);
+      q = static_cast<uint64_t>(std::upper_bound(first, last, x) - by_y.cols.begin());
+    }
+    for (; q < by_y.offsets[y + 1]; ++q) {
       const uint32_t x2 = by_y.cols[q];
       const double w = by_y.values[q];
       PairSums<S>& p = sums[x2];
@@ -104,7 +121,8 @@ bool keep_largest(std::vector<std::pair<float, uint32_t>>& row, uint64_t cap) {
 }
 
 template <Similarity S>
-NeighbourLists compute(const RatingRows& by_x, const RatingRows& by_y, const SimilarityOptions& o) {
+NeighbourLists compute(const RatingRows& by_x, const RatingRows& by_y, const SimilarityOptions& o,
+                       bool upper) {
   const uint32_t n_x = by_x.n_rows();
   const uint32_t min_support =
       S == Similarity::kPearsonBaseline ? std::max<uint32_t>(2, o.min_support) : o.min_support;
@@ -113,7 +131,7 @@ NeighbourLists compute(const RatingRows& by_x, const RatingRows& by_y, const Sim
     return [&, sums = std::vector<PairSums<S>>(n_x), touched = std::vector<uint32_t>(),
             row = std::vector<std::pair<float, uint32_t>>()](uint32_t x, std::vector<uint32_t>& ids,
                                                              std::vector<float>& sims) mutable {
-      accumulate<S>(x, by_x, by_y, sums, touched);
+      accumulate<S>(x, by_x, by_y, upper, sums, touched);
       ascending_ids(touched, n_x, [&](uint32_t x2) { return sums[x2].freq > 0; });
       row.clear();
       for (const uint32_t x2 : touched) {
@@ -132,6 +150,7 @@ NeighbourLists compute(const RatingRows& by_x, const RatingRows& by_y, const Sim
       }
     };
   });
+  if (upper) rows = mirror_upper(std::move(rows), false);
   return {std::move(rows.offsets), std::move(rows.ids), std::move(rows.values), !truncated};
 }
 
@@ -159,21 +178,6 @@ Similarity similarity_from_name(std::string_view name) {
                           "pearson_baseline",
                           std::string(name)));
 }
-
-namespace {
-
-void sort_rows(RatingRows& rows) {
-  std::vector<std::pair<uint32_t, double>> row;
-  for (uint32_t r = 0; r < rows.n_rows(); ++r) {
-    const uint64_t b = rows.offsets[r], e = rows.offsets[r + 1];
-    row.clear();
-    for (uint64_t t = b; t < e; ++t) row.emplace_back(rows.cols[t], rows.values[t]);
-    std::sort(row.begin(), row.end());
-    for (uint64_t t = b; t < e; ++t) std::tie(rows.cols[t], rows.values[t]) = row[t - b];
-  }
-}
-
-}  // namespace
 
 RatingRows ratings_by_user(const TrainingSet& set, bool sorted) {
   RatingRows rows{set.user_offsets, set.item, {set.rating.begin(), set.rating.end()}};
@@ -253,15 +257,24 @@ NeighbourLists compute_neighbours(const RatingRows& by_x, const RatingRows& by_y
       }
     }
   }
+  // Without a cap the lists are symmetric: only the upper triangle (x2 > x) is computed, over
+  // the ys' ratings sorted by x, and mirrored. With a cap every row needs all its similarities.
+  const bool upper = o.max_neighbors == 0;
+  RatingRows sorted;
+  if (upper) {
+    sorted = by_y;
+    sort_rows(sorted);
+  }
+  const RatingRows& ys = upper ? sorted : by_y;
   switch (o.similarity) {
     case Similarity::kCosine:
-      return compute<Similarity::kCosine>(by_x, by_y, o);
+      return compute<Similarity::kCosine>(by_x, ys, o, upper);
     case Similarity::kMsd:
-      return compute<Similarity::kMsd>(by_x, by_y, o);
+      return compute<Similarity::kMsd>(by_x, ys, o, upper);
     case Similarity::kPearson:
-      return compute<Similarity::kPearson>(by_x, by_y, o);
+      return compute<Similarity::kPearson>(by_x, ys, o, upper);
     case Similarity::kPearsonBaseline:
-      return compute<Similarity::kPearsonBaseline>(by_x, by_y, o);
+      return compute<Similarity::kPearsonBaseline>(by_x, ys, o, upper);
   }
   throw Error(ErrorKind::kInternal, "unknown similarity");
 }

@@ -256,7 +256,7 @@ Algorithm slope_one_algorithm() {
       m->user_mean[u] = s / static_cast<double>(set.user_offsets[u + 1] - set.user_offsets[u]);
     }
     const RatingRows by_item = ratings_by_item(set, true);  // users ascending: Surprise's order
-    const RatingRows by_user = ratings_by_user(set, false);
+    const RatingRows by_user = ratings_by_user(set, true);  // items ascending
     const uint32_t ni = set.n_items();
     const auto limit = static_cast<uint64_t>(in.params.get_int("memory_limit"));
     if (uint64_t{ni} * (ni > 0 ? ni - 1 : 0) * kBytesPerDeviation > limit) {
@@ -277,7 +277,13 @@ Algorithm slope_one_algorithm() {
         for (uint64_t t = by_item.offsets[i]; t < by_item.offsets[i + 1]; ++t) {
           const uint32_t u = by_item.cols[t];
           const double r_ui = used(by_item.values[t], integer_ratings);
-          for (uint64_t q = by_user.offsets[u]; q < by_user.offsets[u + 1]; ++q) {
+          // Only j > i (the upper triangle, mirrored below with dev(j, i) = -dev(i, j)).
+          const auto row_end =
+              by_user.cols.begin() + static_cast<ptrdiff_t>(by_user.offsets[u + 1]);
+          const auto after_i = std::upper_bound(
+              by_user.cols.begin() + static_cast<ptrdiff_t>(by_user.offsets[u]), row_end, i);
+          for (auto q = static_cast<uint64_t>(after_i - by_user.cols.begin());
+               q < by_user.offsets[u + 1]; ++q) {
             const uint32_t j = by_user.cols[q];
             if (freq[j]++ == 0) touched.push_back(j);
             sum[j] += r_ui - used(by_user.values[q], integer_ratings);
@@ -295,6 +301,7 @@ Algorithm slope_one_algorithm() {
         touched.clear();
       };
     });
+    rows = mirror_upper(std::move(rows), true);
     m->dev_offsets = std::move(rows.offsets);
     m->dev_items = std::move(rows.ids);
     m->dev = std::move(rows.values);

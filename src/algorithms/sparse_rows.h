@@ -61,6 +61,41 @@ SparseRows<Value> build_sparse_rows(uint32_t n_rows, int threads, const MakeWork
   return out;
 }
 
+// The full rows of a symmetric (or antisymmetric: negate) relation from its upper triangle
+// (row r holding only ids > r, ascending): row r gets the entries (q, value of (q, r)) of the
+// rows q < r that hold r, in ascending q, then its own. Ascending ids in every row.
+template <typename Value>
+SparseRows<Value> mirror_upper(SparseRows<Value> upper, bool negate) {
+  const size_t n = upper.offsets.size() - 1;
+  SparseRows<Value> full;
+  full.offsets.assign(n + 1, 0);
+  for (size_t r = 0; r < n; ++r) {
+    full.offsets[r + 1] += upper.offsets[r + 1] - upper.offsets[r];
+    for (uint64_t t = upper.offsets[r]; t < upper.offsets[r + 1]; ++t)
+      ++full.offsets[upper.ids[t] + 1];
+  }
+  for (size_t r = 0; r < n; ++r) full.offsets[r + 1] += full.offsets[r];
+  full.ids.resize(full.offsets[n]);
+  full.values.resize(full.offsets[n]);
+  std::vector<uint64_t> next(full.offsets.begin(), full.offsets.end() - 1);
+  for (size_t r = 0; r < n; ++r) {  // rows q < r come first: their entries of r, ascending in q
+    for (uint64_t t = upper.offsets[r]; t < upper.offsets[r + 1]; ++t) {
+      const uint32_t c = upper.ids[t];
+      full.ids[next[c]] = static_cast<uint32_t>(r);
+      full.values[next[c]++] = negate ? -upper.values[t] : upper.values[t];
+    }
+  }
+  // Each row's own entries (ids > r) after its mirrored ones (ids < r).
+  for (size_t r = 0; r < n; ++r) {
+    uint64_t at = full.offsets[r + 1] - (upper.offsets[r + 1] - upper.offsets[r]);
+    for (uint64_t t = upper.offsets[r]; t < upper.offsets[r + 1]; ++t) {
+      full.ids[at] = upper.ids[t];
+      full.values[at++] = upper.values[t];
+    }
+  }
+  return full;
+}
+
 // The ids a row touched (each once), in ascending order: sorted when they are few, else found
 // again by a scan over every id (present(id): whether the row touched it), which costs n but no
 // sort.

@@ -272,6 +272,29 @@ TEST(KnnTest, BlockScoresEqualEstimatesAndTheCapOnlyDropsNeighbours) {
   }
 }
 
+TEST(KnnTest, TheMirroredUpperTriangleIsTheFullComputation) {
+  // Without a cap only x2 > x is computed and mirrored; a cap above every row's length computes
+  // every row in full. Both give the same lists, bit for bit.
+  const Dataset d = reco::testing::random_dataset(35, 50, 0.35, 12);
+  for (const char* sim : {"cosine", "msd", "pearson", "pearson_baseline"}) {
+    for (const char* ub : {"true", "false"}) {
+      auto lists = [&](const char* cap) {
+        const auto model =
+            fit("knn_basic",
+                parse_params("knn_basic",
+                             {{"similarity", sim}, {"user_based", ub}, {"max_neighbors", cap}}),
+                d, every_rating(d), {0.5f, 5.0f}, 1, {}, nullptr, 2);
+        return dynamic_cast<const KnnModel&>(*model).neighbours;
+      };
+      const NeighbourLists mirrored = lists("0"), full = lists("1000");
+      EXPECT_EQ(mirrored.offsets, full.offsets) << sim << ub;
+      EXPECT_EQ(mirrored.ids, full.ids) << sim << ub;
+      EXPECT_EQ(mirrored.sims, full.sims) << sim << ub;
+      EXPECT_TRUE(full.symmetric);
+    }
+  }
+}
+
 TEST(KnnTest, SameModelOnOneThreadOrTwo) {
   const Dataset d = reco::testing::random_dataset(40, 60, 0.3, 5);
   const auto params =

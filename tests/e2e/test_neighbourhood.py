@@ -8,11 +8,11 @@ import json
 import tempfile
 
 import recotest
-from recotest import generated_home, run_in_home
+from recotest import HomeQueries, generated_home
 from test_serve import ServeTestCase
 
 
-class Neighbourhood(ServeTestCase):
+class Neighbourhood(HomeQueries, ServeTestCase):
     @classmethod
     def setUpClass(cls):
         cls.tmp = tempfile.TemporaryDirectory(prefix="reco-knn-")
@@ -27,21 +27,6 @@ class Neighbourhood(ServeTestCase):
         cls.slope_one_result = json.loads(result) if isinstance(result, str) else result
         cls.run_reco("endpoints", "deploy", "ub", "models:/ub")
 
-    @classmethod
-    def tearDownClass(cls):
-        cls.tmp.cleanup()
-
-    @classmethod
-    def run_reco(cls, *args, check=True):
-        return run_in_home(cls.home, *args, check=check)
-
-    def sql(self, statement, check=True):
-        p = self.run_reco("sql", "--mode", "json", "-c", statement, check=check)
-        return json.loads(p.stdout)[0] if check else p
-
-    def value(self, statement):
-        v = self.sql(statement)["r"]
-        return json.loads(v) if isinstance(v, str) else v
 
     def test_trained_published_and_recorded(self):
         shown = json.loads(self.run_reco("models", "show", "knn", "--json").stdout)["metadata"]
@@ -57,9 +42,7 @@ class Neighbourhood(ServeTestCase):
         self.sql("select deploy_model('so', 'models:/so') as r")
         self.sql("select deploy_model('knn', 'models:/knn') as r")
         user = self.sql("select userid from ratings group by 1 having count(*) between 20 and 60 limit 1")["userid"]
-        rows = self.sql("select json_group_array(json_array(movieid, rating)) as r from ratings where userid = %d"
-                        % user)["r"]
-        ratings = rows if isinstance(rows, list) else json.loads(rows)
+        ratings = self.user_ratings(user)
         for endpoint in ("knn", "so"):
             p = self.sql("select invoke_model('%s', %d, %d) as r" % (endpoint, user, ratings[0][0]))["r"]
             self.assertTrue(0.5 <= p <= 5.0, p)

@@ -410,7 +410,7 @@ Algorithm blend_algorithm() {
       "linear stacking: several algorithms combined with weights fit on their out-of-fold "
       "predictions (ridge least squares)";
   a.params = {
-      O::text("algorithms", "svd,svdpp,baseline",
+      O::text("algorithms", "svd,svdpp,knn_baseline(user_based=false;similarity=pearson_baseline)",
               "the base algorithms, comma-separated, each optionally with parameters: "
               "svd(n_factors=50;reg_all=0.05)")
           .with_range_doc("2 to 8 algorithms"),

@@ -9,7 +9,9 @@
 //  3. each base is fit again on the whole list; the blend predicts
 //       w_0 + sum_b w_b * clip(base_b(u, i)),
 //     clipped to the scale. Unknown users and items go through each base's own fallback.
-// The bases are named by `algorithms`: "svd,svdpp,baseline", each optionally with its
+// The bases are named by `algorithms` (default: svd, svdpp and item-based knn_baseline with
+// pearson_baseline, the three best single models on MovieLens), e.g. "svd,svdpp,baseline", each
+// optionally with its
 // hyperparameters in parentheses, "svd(n_factors=50;reg_all=0.05)" (';' or spaces between them).
 // Every fit of a base uses the blend's seed, so a base is trained exactly as it would be alone.
 

@@ -9,6 +9,8 @@
 #include <nlohmann/json.hpp>
 
 #include "algorithms/factor_model.h"
+#include "algorithms/knn.h"
+#include "algorithms/slope_one.h"
 #include "core/error.h"
 #include "core/ids.h"
 
@@ -136,17 +138,106 @@ FoldInRegularization FoldInRegularization::from_hyperparameters(const std::strin
   } else if (algorithm == "baseline") {
     const bool sgd = params.is_object() && params.value("method", "als") == "sgd";
     r.bias = sgd ? number_or(params, "reg", 0.02) : number_or(params, "reg_u", 15.0);
-  } else {
+  } else if (algorithm == "knn_baseline") {  // the new user's baseline b_u
+    const bool sgd = params.is_object() && params.value("method", "als") == "sgd";
+    r.bias = sgd ? number_or(params, "reg", 0.02) : number_or(params, "reg_u", 15.0);
+  } else if (algorithm != "knn_basic" && algorithm != "knn_with_means" &&
+             algorithm != "knn_with_zscore" && algorithm != "slope_one") {
     throw Error(ErrorKind::kUsage,
-                fmt::format("fold-in is not available for {} models (svd and baseline have it)",
+                fmt::format("fold-in is not available for {} models (svd, baseline, slope_one "
+                            "and item-based knn models have it)",
                             algorithm));
   }
   return r;
 }
 
+namespace {
+
+// Neighbourhood models score a new user directly from the ratings (item-based knn: the user's
+// rated items are the candidates of every prediction, in the given order; slope_one: the user's
+// mean plus the deviations), with the user's baseline for knn_baseline solved as BaselineOnly's
+// ALS user step, b_u = sum(r - mu - b_i) / (reg + n).
+void neighbourhood_scores(const algorithms::Model& model, const FoldInRegularization& reg,
+                          const std::vector<uint32_t>& items, const std::vector<double>& values,
+                          FoldInResult& out, std::vector<float>& scores) {
+  if (const auto* knn = dynamic_cast<const algorithms::KnnModel*>(&model)) {
+    std::vector<std::pair<uint32_t, double>> rated;
+    double bu = 0.0;
+    for (size_t t = 0; t < items.size(); ++t) {
+      rated.emplace_back(items[t], values[t]);
+      if (knn->kind == algorithms::KnnKind::kBaseline)
+        bu += values[t] - knn->global_mean - knn->item_bias[items[t]];
+    }
+    if (knn->kind == algorithms::KnnKind::kBaseline) {
+      bu /= reg.bias + static_cast<double>(items.size());
+      out.user_bias = bu;
+    }
+    knn->score_new_user(rated, bu, scores);
+    return;
+  }
+  if (const auto* slope = dynamic_cast<const algorithms::SlopeOneModel*>(&model)) {
+    double mean = 0.0;
+    for (const double v : values) mean += v;
+    mean /= static_cast<double>(values.size());
+    std::vector<uint32_t> sorted = items;
+    std::sort(sorted.begin(), sorted.end());
+    slope->score_new_user(sorted, mean, scores);
+  }
+}
+
+// A factor model's new user: the ridge regression of the header comment, solved exactly.
+void factor_scores(const algorithms::FactorModel& m, const FoldInRegularization& reg,
+                   const std::vector<uint32_t>& items, const std::vector<double>& values,
+                   FoldInResult& out, std::vector<float>& scores) {
+  const uint32_t ni = m.n_items();
+  // Unknowns: [b_u] (biased) then p_u (n_factors).
+  const size_t nf = m.n_factors;
+  const size_t offset = m.biased ? 1 : 0;
+  const size_t n = offset + nf;
+  std::vector<double> x(n, 0.0);
+  if (n > 0) {
+    std::vector<double> a(n * n, 0.0), b(n, 0.0), row(n);
+    for (size_t t = 0; t < items.size(); ++t) {
+      const uint32_t i = items[t];
+      double target = values[t];
+      if (m.biased) {
+        target -= m.global_mean + m.item_bias[i];
+        row[0] = 1.0;
+      }
+      for (size_t f = 0; f < nf; ++f) row[offset + f] = m.item_factors[size_t{i} * nf + f];
+      for (size_t r = 0; r < n; ++r) {
+        b[r] += row[r] * target;
+        for (size_t c = 0; c <= r; ++c) a[r * n + c] += row[r] * row[c];
+      }
+    }
+    for (size_t r = 0; r < n; ++r)
+      for (size_t c = r + 1; c < n; ++c) a[r * n + c] = a[c * n + r];
+    if (m.biased) a[0] += reg.bias;
+    for (size_t f = 0; f < nf; ++f) a[(offset + f) * n + offset + f] += reg.factors;
+    x = solve_spd(std::move(a), std::move(b), n);
+  }
+  out.user_bias = m.biased ? x[0] : 0.0;
+  out.user_factors.assign(x.begin() + static_cast<ptrdiff_t>(offset), x.end());
+  for (uint32_t i = 0; i < ni; ++i) {
+    double s = m.biased ? m.global_mean + m.item_bias[i] + x[0] : 0.0;
+    for (size_t f = 0; f < nf; ++f) s += m.item_factors[size_t{i} * nf + f] * x[offset + f];
+    scores[i] = static_cast<float>(s);
+  }
+}
+
+}  // namespace
+
 FoldInResult fold_in(const algorithms::Model& model, const FoldInRegularization& reg,
                      const std::vector<std::pair<int64_t, double>>& ratings, size_t k) {
-  const algorithms::FactorModel& m = algorithms::as_factor_model(model);
+  const bool neighbourhood = dynamic_cast<const algorithms::KnnModel*>(&model) != nullptr ||
+                             dynamic_cast<const algorithms::SlopeOneModel*>(&model) != nullptr;
+  if (const auto* knn = dynamic_cast<const algorithms::KnnModel*>(&model); knn && knn->user_based) {
+    throw Error(ErrorKind::kUsage,
+                fmt::format("fold-in is not available for user-based {} models: a new user's "
+                            "similarities to the training users are not in the model; train "
+                            "with user_based=false",
+                            model.algorithm));
+  }
   FoldInResult out;
   std::unordered_set<int64_t> seen;
   std::vector<uint32_t> items;
@@ -158,7 +249,7 @@ FoldInResult fold_in(const algorithms::Model& model, const FoldInRegularization&
     if (!seen.insert(raw).second) {
       throw Error(ErrorKind::kUsage, fmt::format("item {} is rated twice", raw));
     }
-    const int64_t i = m.items.find(raw);
+    const int64_t i = model.items.find(raw);
     if (i < 0) {
       ++out.ignored;
       continue;
@@ -167,46 +258,17 @@ FoldInResult fold_in(const algorithms::Model& model, const FoldInRegularization&
     values.push_back(rating);
   }
   out.used = items.size();
-
-  const uint32_t ni = m.n_items();
+  if (!neighbourhood)
+    static_cast<void>(algorithms::as_factor_model(model));  // Error if another type
+  const uint32_t ni = model.n_items();
   std::vector<float> scores(ni);
   if (items.empty()) {
     out.fallback = true;
-    m.score_unknown_user(0, ni, scores.data());
+    model.score_unknown_user(0, ni, scores.data());
+  } else if (neighbourhood) {
+    neighbourhood_scores(model, reg, items, values, out, scores);
   } else {
-    // Unknowns: [b_u] (biased) then p_u (n_factors).
-    const size_t nf = m.n_factors;
-    const size_t offset = m.biased ? 1 : 0;
-    const size_t n = offset + nf;
-    std::vector<double> x(n, 0.0);
-    if (n > 0) {
-      std::vector<double> a(n * n, 0.0), b(n, 0.0), row(n);
-      for (size_t t = 0; t < items.size(); ++t) {
-        const uint32_t i = items[t];
-        double target = values[t];
-        if (m.biased) {
-          target -= m.global_mean + m.item_bias[i];
-          row[0] = 1.0;
-        }
-        for (size_t f = 0; f < nf; ++f) row[offset + f] = m.item_factors[size_t{i} * nf + f];
-        for (size_t r = 0; r < n; ++r) {
-          b[r] += row[r] * target;
-          for (size_t c = 0; c <= r; ++c) a[r * n + c] += row[r] * row[c];
-        }
-      }
-      for (size_t r = 0; r < n; ++r)
-        for (size_t c = r + 1; c < n; ++c) a[r * n + c] = a[c * n + r];
-      if (m.biased) a[0] += reg.bias;
-      for (size_t f = 0; f < nf; ++f) a[(offset + f) * n + offset + f] += reg.factors;
-      x = solve_spd(std::move(a), std::move(b), n);
-    }
-    out.user_bias = m.biased ? x[0] : 0.0;
-    out.user_factors.assign(x.begin() + static_cast<ptrdiff_t>(offset), x.end());
-    for (uint32_t i = 0; i < ni; ++i) {
-      double s = m.biased ? m.global_mean + m.item_bias[i] + x[0] : 0.0;
-      for (size_t f = 0; f < nf; ++f) s += m.item_factors[size_t{i} * nf + f] * x[offset + f];
-      scores[i] = static_cast<float>(s);
-    }
+    factor_scores(algorithms::as_factor_model(model), reg, items, values, out, scores);
   }
   std::sort(items.begin(), items.end());
   out.top = TopN(model).select(scores, k, items);

@@ -194,10 +194,22 @@ JobSpec make_job_spec(std::string input_table, std::string output_table,
 }
 
 JobSpec job_spec_from_settings(std::string input_table, std::string output_table,
-                               const std::vector<std::pair<std::string, std::string>>& settings) {
+                               const std::vector<std::pair<std::string, std::string>>& flags,
+                               const std::vector<std::pair<std::string, std::string>>& sets) {
   const OptionTable table = job_option_table();
   std::vector<std::pair<std::string, std::string>> job, hyper;
-  for (const auto& pair : settings) (find_option(table, pair.first) ? job : hyper).push_back(pair);
+  for (const auto& pair : flags) (find_option(table, pair.first) ? job : hyper).push_back(pair);
+  // The algorithm the --set names are looked up in (the last one given, else the default).
+  std::string algorithm = std::get<std::string>(*find_option(table, "algorithm")->default_value);
+  for (const auto* list : {&flags, &sets}) {
+    for (const auto& [name, value] : *list)
+      if (name == "algorithm") algorithm = value;
+  }
+  const algorithms::Algorithm* a = algorithms::find_algorithm_or_null(algorithm);
+  for (const auto& pair : sets) {
+    const bool hyperparameter = a != nullptr && find_option(a->params, pair.first) != nullptr;
+    (!hyperparameter && find_option(table, pair.first) ? job : hyper).push_back(pair);
+  }
   return make_job_spec(std::move(input_table), std::move(output_table), job, hyper);
 }
 

@@ -60,9 +60,12 @@ JobSpec make_job_spec(std::string input_table, std::string output_table,
                       const std::vector<std::pair<std::string, std::string>>& hyperparameters);
 
 // A spec from NAME=VALUE pairs: job options and hyperparameters, mixed (the command line's
-// flags and --set). A name that is neither is Error(kUsage) naming both tables.
+// flags and --set). A name that is neither is Error(kUsage) naming both tables. `flags` are job
+// options; in `sets` a name that is both (knn's hyperparameter k and the ranking cut-off k) is
+// the algorithm's hyperparameter, the job option having its own flag (--ranking-k).
 JobSpec job_spec_from_settings(std::string input_table, std::string output_table,
-                               const std::vector<std::pair<std::string, std::string>>& settings);
+                               const std::vector<std::pair<std::string, std::string>>& flags,
+                               const std::vector<std::pair<std::string, std::string>>& sets = {});
 
 // A spec from the options JSON of train_and_get_recommendations and POST /train:
 // {"algorithm": "svd", "folds": 5, "seed": 42, "model": "m", "params": {"n_factors": 50}, ...};

@@ -1,5 +1,5 @@
-// The model types beside "factor" (normal, coclustering): an artifact round trip keeps every
-// estimate; co-clustering's formula in its simplest case.
+// The model types beside "factor" (normal, coclustering, knn, slopeone): an artifact round trip
+// keeps every estimate; co-clustering's formula in its simplest case.
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
@@ -80,6 +80,17 @@ TEST(ModelTypes, ACorruptNestedBaseIsNamed) {
   arrays[6][8] = 'n';
   arrays[5].resize(20);  // the first base cut short
   EXPECT_THROW(decode(), Error);
+}
+
+TEST(ModelTypes, NeighbourhoodModelsSurviveAnArtifact) {
+  expect_round_trip("knn_basic", {{"k", "5"}});
+  expect_round_trip("knn_with_means", {{"similarity", "cosine"}, {"user_based", "false"}});
+  expect_round_trip("knn_with_zscore", {{"similarity", "pearson"}, {"min_k", "2"}});
+  expect_round_trip("knn_baseline", {{"similarity", "pearson_baseline"},
+                                     {"user_based", "false"},
+                                     {"max_neighbors", "50"},
+                                     {"method", "sgd"}});
+  expect_round_trip("slope_one", {});
 }
 
 TEST(ModelTypes, CoClusteringWithOneClusterEachIsTheMeansFormula) {

@@ -121,14 +121,18 @@ SELECT pg_catalog.pg_extension_config_dump('reco_tasks', '');
 SELECT pg_catalog.pg_extension_config_dump('reco_task_runs', '');
 SELECT pg_catalog.pg_extension_config_dump('reco_table_changes', '');
 
-CREATE FUNCTION reco_count_change() RETURNS trigger LANGUAGE plpgsql SECURITY DEFINER
-  SET search_path = pg_catalog, pg_temp AS $$
+CREATE FUNCTION reco_count_change() RETURNS trigger LANGUAGE plpgsql SECURITY DEFINER AS $$
 BEGIN
-  EXECUTE format('UPDATE %I.reco_table_changes SET changes = changes + 1 WHERE tbl = $1',
-                 (SELECT n.nspname FROM pg_extension e JOIN pg_namespace n ON n.oid = e.extnamespace
-                  WHERE e.extname = 'reco'))
-    USING TG_RELID;
+  UPDATE reco_table_changes SET changes = changes + 1 WHERE tbl = TG_RELID;
   RETURN NULL;
+END
+$$;
+-- A SECURITY DEFINER function runs with a fixed search_path: this extension's schema (its
+-- plan is then cached; ALTER EXTENSION reco SET SCHEMA needs this statement again).
+DO $$
+BEGIN
+  EXECUTE format('ALTER FUNCTION reco_count_change() SET search_path = %I, pg_catalog, pg_temp',
+                 current_schema());
 END
 $$;
 

@@ -13,7 +13,6 @@ import json
 import os
 import shutil
 import subprocess
-import sys
 import tempfile
 import time
 import unittest
@@ -266,6 +265,77 @@ class TasksTest(unittest.TestCase):
         err = error("select create_task('t', '1 DAY', 'select 1')", database="other_db")
         self.assertIn("create_task: pg_cron serves database 'reco_test' (cron.database_name), not 'other_db'", err)
         self.assertIn("create tasks in database reco_test", err)
+
+    def test_recipe_retrain_when_ratings_change_and_deploy_only_if_better(self):
+        """The README's recipe through `reco serve --db postgresql://...`: a task retrains on the
+        ratings table when it changed and deploys the model only if its CV RMSE is better."""
+        if not pgtest.RECO or not os.path.exists(pgtest.RECO):
+            self.fail("RECO_BIN does not point to the reco binary: %r" % pgtest.RECO)
+        home = tempfile.mkdtemp(prefix="reco-pgcron-home-")
+        self.addCleanup(shutil.rmtree, home, True)
+        url = "postgresql://%s@%s:%s/reco_test" % (CRON["PGUSER"], CRON["PGHOST"], CRON["PGPORT"])
+        db_env = {"PGPASSWORD": CRON["PGPASSWORD"]}
+        data = os.path.join(home, "generated")
+        test_serve.run_reco(home, "generate", "movielens", data, "--users", "80", "--items", "150", "--ratings",
+                            "3000", "--seed", "11")
+        test_serve.run_reco(home, "--db", url, "load", "movielens", data, env=db_env)
+        token = "pgcron-token-" + os.urandom(8).hex()
+        tokens = tempfile.mkdtemp(prefix="reco-pgcron-token-")
+        self.addCleanup(shutil.rmtree, tokens, True)
+        token_file = pgtest.readable_token_file(tokens, token, CRON)
+        serve = test_serve.Serve(home, "--db", url, "--token-file", token_file, env=db_env)
+        self.addCleanup(serve.close)
+        sql("alter database reco_test set reco.service_url = '%s'" % serve.url)
+        sql("alter database reco_test set reco.token_file = '%s'" % token_file)
+
+        def train_sql(options):
+            return "train_and_get_recommendations('ratings', 'recipe_recs', '%s')->>'artifact_uri'" % json.dumps(options)
+
+        def new_ratings(seed):
+            sql("insert into ratings (userid, movieid, rating, timestamp) select %d + u, m, "
+                "1 + ((u * 7 + m * %d) %% 5), 1700000000 from generate_series(1, 5) u, generate_series(1, 20) m"
+                % (1000 * seed, seed))
+
+        # What serves now: a weak model (random predictions), deployed by hand.
+        first = json.loads(value("select deploy_model('recipe-ep', %s)"
+                                 % train_sql({"algorithm": "normal_predictor", "folds": 3})))
+        self.assertEqual((first["name"], first["version"]), ("recipe-ep", 1), first)
+        # The recipe: retrain when ratings changed, deploy only if the CV RMSE is better by 0.001.
+        sql("select create_task('retrain', '60 MINUTE', $sql$select deploy_model('recipe-ep', %s, "
+            "'{\"promote_if\": {\"metric\": \"rmse\", \"margin\": 0.001}}')$sql$, "
+            "'{\"when_changed\": \"ratings\"}')" % train_sql({"folds": 3}))
+        promoted = cron_command("retrain")  # its first run runs
+        self.assertEqual(promoted["state"], "Succeeded", promoted)
+        self.assertTrue(promoted["result"]["promoted"], promoted)
+        self.assertEqual(promoted["result"]["version"], 2, promoted)
+        self.assertIn("promoted on rmse", promoted["result"]["reason"])
+        # Nothing changed: skipped, and no training job started.
+
+        def jobs():
+            r = serve.request("GET", "/jobs", headers={"Authorization": "Bearer " + token})
+            self.assertEqual(r.status, 200, r)
+            return len(r.json()["jobs"])
+
+        before = jobs()
+        self.assertEqual(cron_command("retrain")["state"], "Skipped")
+        self.assertEqual(json.loads(value("select execute_task('retrain')"))["state"], "Skipped")
+        self.assertEqual(jobs(), before)
+        # New ratings (noisy ones, which make the CV RMSE worse): retrained, and refused.
+        new_ratings(3)
+        refused = cron_command("retrain")
+        self.assertEqual(refused["state"], "Succeeded", refused)
+        result = refused["result"]
+        self.assertEqual((result["promoted"], result["status"], result["version"]), (False, "PromotionRefused", 2), result)
+        self.assertIn("promotion refused on rmse", result["reason"])
+        p = result["promotion"]
+        self.assertLessEqual(p["serving"]["value"] - p["candidate"]["value"], 0.001)
+        self.assertEqual(jobs(), before + 1)
+        self.assertEqual([r["state"] for r in runs("retrain")], ["Succeeded", "Skipped", "Skipped", "Succeeded"])
+        # The endpoint's history has the hand deployment, the promotion and the refusal.
+        history = test_serve.run_reco(home, "endpoints", "history", "recipe-ep", "--json").stdout
+        events = [e["event"] for e in json.loads(history)["events"]]
+        self.assertEqual(events[-3:], ["deploy", "deploy", "promotion_refused"], history)
+        sql("select drop_task('retrain')")
 
     def test_zz_pg_cron_runs_the_tasks(self):
         """pg_cron's own runs of the tasks created when the module started: the next whole minute."""

@@ -281,14 +281,17 @@ BEGIN
 END
 $$;
 
--- pg_cron present in this database, or an ERROR (55000) saying exactly what to do.
-CREATE FUNCTION reco_task_require_cron(fn text) RETURNS void LANGUAGE plpgsql AS $$
+-- pg_cron present in this database, or an ERROR (55000) saying exactly what to do. SECURITY
+-- DEFINER: only superusers (and pg_read_all_settings) may read cron.database_name.
+CREATE FUNCTION reco_task_require_cron(fn text) RETURNS void LANGUAGE plpgsql SECURITY DEFINER
+  SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
-  cron_db text := current_setting('cron.database_name', true);
+  cron_db text;
 BEGIN
   IF EXISTS (SELECT FROM pg_extension WHERE extname = 'pg_cron') THEN
     RETURN;
   END IF;
+  cron_db := current_setting('cron.database_name', true);
   IF cron_db IS NULL THEN
     RAISE EXCEPTION '%: tasks on PostgreSQL run through pg_cron, which this server has not loaded', fn
       USING ERRCODE = '55000',
@@ -606,13 +609,14 @@ CREATE VIEW task_history AS
   SELECT * FROM reco_task_history_rows() ORDER BY started_at DESC NULLS FIRST;
 
 -- Grants: tasks run SQL on schedule with their creator's rights; reco_admin may manage them.
+-- reco_count_change stays executable by all: whoever owns a when_changed table creates the
+-- trigger, and a trigger function can only run as a trigger (it moves its own table's counter).
 REVOKE ALL ON FUNCTION create_task(text, text, text, jsonb) FROM PUBLIC;
 REVOKE ALL ON FUNCTION drop_task(text) FROM PUBLIC;
 REVOKE ALL ON FUNCTION suspend_task(text) FROM PUBLIC;
 REVOKE ALL ON FUNCTION resume_task(text) FROM PUBLIC;
 REVOKE ALL ON FUNCTION execute_task(text) FROM PUBLIC;
 REVOKE ALL ON FUNCTION reco_run_task(text, text) FROM PUBLIC;
-REVOKE ALL ON FUNCTION reco_count_change() FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION create_task(text, text, text, jsonb) TO reco_admin;
 GRANT EXECUTE ON FUNCTION drop_task(text) TO reco_admin;
 GRANT EXECUTE ON FUNCTION suspend_task(text) TO reco_admin;

@@ -244,6 +244,33 @@ class TasksTest(unittest.TestCase):
         self.assertEqual(cron_command("slow")["state"], "Succeeded")  # the lock went with the run
         sql("select drop_task('slow')")
 
+    def test_rights_a_task_runs_as_its_creator_and_any_writer_counts(self):
+        sql("create role alice nologin; grant reco_admin to alice; grant usage on schema cron to alice; "
+            "create role writer nologin; create table alice_t (x int); alter table alice_t owner to alice; "
+            "grant insert on alice_t to writer; create table alice_log (who name)")
+        sql("alter table alice_log owner to alice")
+        t = json.loads(value("set role alice; select create_task('alice_task', '1 DAY', "
+                             "'insert into alice_log values (current_user)', '{\"when_changed\": \"alice_t\"}')"))
+        self.assertEqual(t["owner"], "alice")
+        self.assertEqual(value("select username from cron.job where jobid = %d" % t["jobid"]), "alice")
+
+        def run():
+            return json.loads(value("set role alice; " + value("select command from cron.job where jobid = %d"
+                                                              % t["jobid"])))
+
+        self.assertEqual(run()["state"], "Succeeded")
+        self.assertEqual(run()["state"], "Skipped")
+        # A writer with no right on reco's tables still moves the counter (the trigger's function
+        # is SECURITY DEFINER).
+        sql("set role writer; insert into alice_t values (1)")
+        self.assertEqual(run()["state"], "Succeeded")
+        self.assertEqual(value("select string_agg(who, ',') from alice_log"), "alice,alice")
+        # Without reco_admin: no task functions.
+        for statement in ["select create_task('w', '1 DAY', 'select 1')", "select execute_task('alice_task')",
+                          "select drop_task('alice_task')"]:
+            self.assertIn("permission denied for function", error("set role writer; " + statement))
+        self.assertEqual(json.loads(value("set role alice; select drop_task('alice_task')"))["dropped"], True)
+
     def test_pg_cron_missing_says_what_to_do(self):
         # The shared cluster does not preload pg_cron.
         db = pgtest.create_database(ENV, "reco_nocron")

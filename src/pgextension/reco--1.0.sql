@@ -333,13 +333,18 @@ BEGIN
 END
 $$;
 
+-- The schema this extension lives in (it is relocatable).
+CREATE FUNCTION reco_task_schema() RETURNS name LANGUAGE sql STABLE AS $$
+  SELECT n.nspname FROM pg_extension e JOIN pg_namespace n ON n.oid = e.extnamespace
+   WHERE e.extname = 'reco'
+$$;
+
 -- The pg_cron job of a task: its command calls reco_run_task in this extension's schema.
 CREATE FUNCTION reco_task_schedule_job(t reco_tasks) RETURNS bigint LANGUAGE plpgsql AS $$
 BEGIN
   RETURN cron.schedule('reco-task:' || t.name, t.cron,
     format('SELECT %I.reco_run_task(%L)',
-           (SELECT n.nspname FROM pg_extension e JOIN pg_namespace n ON n.oid = e.extnamespace
-            WHERE e.extname = 'reco'), t.name));
+           reco_task_schema(), t.name));
 END
 $$;
 
@@ -358,8 +363,7 @@ BEGIN
   IF NOT EXISTS (SELECT FROM pg_trigger WHERE tgrelid = rel AND tgname = 'reco_task_changes') THEN
     EXECUTE format('CREATE TRIGGER reco_task_changes AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE '
                    'ON %s FOR EACH STATEMENT EXECUTE FUNCTION %I.reco_count_change()', rel,
-                   (SELECT n.nspname FROM pg_extension e JOIN pg_namespace n ON n.oid = e.extnamespace
-                    WHERE e.extname = 'reco'));
+                   reco_task_schema());
   END IF;
 END
 $$;

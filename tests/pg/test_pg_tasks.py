@@ -221,7 +221,7 @@ class TasksTest(unittest.TestCase):
         self.assertEqual((gone["state"], gone["error"]), ("Failed", "when_changed table 'wc_ratings' does not exist"))
         sql("select drop_task('wc')")
 
-    def test_overlapping_run_is_skipped(self):
+    def test_overlapping_run_is_skipped_and_drop_while_running(self):
         sql("select create_task('slow', '1 MINUTE', 'select pg_sleep(4)')")
         full = dict(os.environ)
         full.update(CRON)
@@ -238,11 +238,13 @@ class TasksTest(unittest.TestCase):
             self.fail("the first run never started")
         second = cron_command("slow")
         self.assertEqual((second["state"], second["error"]), ("Skipped", "the previous run of the task is still executing"))
+        # Dropped while it runs: the run finishes and is recorded; the task is not scheduled again.
+        self.assertEqual(json.loads(value("select drop_task('slow')"))["dropped"], True)
+        self.assertEqual(value("select count(*) from cron.job where jobname = 'reco-task:slow'"), "0")
         out, err = first.communicate(timeout=30)
         self.assertEqual(first.returncode, 0, err)
         self.assertEqual(json.loads(out)["state"], "Succeeded")
-        self.assertEqual(cron_command("slow")["state"], "Succeeded")  # the lock went with the run
-        sql("select drop_task('slow')")
+        self.assertEqual([(r["trigger"], r["state"]) for r in runs("slow")], [("sql", "Succeeded"), ("schedule", "Skipped")])
 
     def test_rights_a_task_runs_as_its_creator_and_any_writer_counts(self):
         sql("create role alice nologin; grant reco_admin to alice; grant usage on schema cron to alice; "

@@ -594,10 +594,16 @@ BEGIN
   IF EXISTS (SELECT FROM pg_extension WHERE extname = 'pg_cron') THEN
     RETURN QUERY EXECUTE $q$
       SELECT substr(j.jobname, 11), NULL::bigint, 'schedule'::text,
-             CASE WHEN d.status = 'failed' THEN 'Failed' ELSE 'Executing' END,
+             CASE WHEN d.status = 'failed' OR gone THEN 'Failed' ELSE 'Executing' END,
              d.start_time, d.end_time,
-             CASE WHEN d.status = 'failed' THEN d.return_message END, NULL::jsonb, d.runid
-        FROM cron.job_run_details d JOIN cron.job j ON j.jobid = d.jobid
+             CASE WHEN d.status = 'failed' THEN d.return_message
+                  WHEN gone THEN format('the session running it (pid %s) ended before the run did '
+                                        '(killed, or the server crashed)', d.job_pid) END,
+             NULL::jsonb, d.runid
+        FROM cron.job_run_details d JOIN cron.job j ON j.jobid = d.jobid,
+             LATERAL (SELECT d.status <> 'failed' AND coalesce(d.job_pid, 0) <> 0
+                             AND NOT EXISTS (SELECT FROM pg_stat_activity a WHERE a.pid = d.job_pid)
+                      AS gone) g
        WHERE j.jobname LIKE 'reco-task:%'
          AND d.status <> 'succeeded'
          AND NOT EXISTS (SELECT FROM reco_task_runs r

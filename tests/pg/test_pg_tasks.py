@@ -43,6 +43,10 @@ def setUpModule():
     sql("create table fired (at timestamptz default clock_timestamp())")
     sql("select create_task('fires', '1 MINUTE', 'insert into fired default values')")
     sql("select create_task('fails', '* * * * *', 'select 1/0')")
+    # A run whose session is terminated (reco cannot record it: pg_cron does), and one still
+    # running when the others have ended.
+    sql("select create_task('killed', '* * * * *', 'select pg_terminate_backend(pg_backend_pid())')")
+    sql("select create_task('sleeper', '* * * * *', 'select pg_sleep(15)')")
     CREATED.append(time.time())
 
 
@@ -380,6 +384,19 @@ class TasksTest(unittest.TestCase):
         self.assertGreaterEqual(int(value("select count(*) from fired")), 1)
         self.assertEqual((fails[0]["state"], fails[0]["trigger"], fails[0]["error"]),
                          ("Failed", "schedule", "division by zero"))
+        # pg_cron's records where reco could not record the run: executing, or cancelled.
+        sleeper = runs("sleeper")
+        self.assertEqual([(r["state"], r["trigger"], r["run_id"]) for r in sleeper][:1],
+                         [("Executing", "schedule", None)], sleeper)
+        self.assertIsNotNone(sleeper[0]["cron_runid"])
+        deadline = time.time() + 10
+        while time.time() < deadline and [r["state"] for r in runs("killed")] in ([], ["Executing"]):
+            time.sleep(0.2)
+        killed = runs("killed")
+        self.assertEqual([(r["state"], r["trigger"], r["run_id"]) for r in killed][:1],
+                         [("Failed", "schedule", None)], killed)
+        self.assertIn("ended before the run did (killed, or the server crashed)", killed[0]["error"])
+        self.assertEqual(value("select active from cron.job where jobname = 'reco-task:killed'"), "t")
         # pg_cron itself saw the job succeed (reco_run_task recorded the failure and returned).
         self.assertEqual(value("select string_agg(distinct d.status, ',') from cron.job_run_details d join cron.job j "
                                "using (jobid) where j.jobname = 'reco-task:fails'"), "succeeded")

@@ -288,6 +288,12 @@ class TasksTest(unittest.TestCase):
         self.assertIn("shared_preload_libraries = 'pg_cron' and cron.database_name = '%s'" % db, p.stderr)
         self.assertIn("then run CREATE EXTENSION pg_cron in database %s" % db, p.stderr)
         self.assertIn("install Debian's postgresql-15-cron", p.stderr)
+        # The same for a role that may not read cron settings (the check is SECURITY DEFINER).
+        role = "reco_nocron_%d" % os.getpid()
+        pgtest.psql(ENV, "create role %s nologin; grant reco_admin to %s" % (role, role))
+        self.addCleanup(pgtest.psql, ENV, "drop role if exists %s" % role, check=False)
+        p = pgtest.psql(ENV, "set role %s; select create_task('t', '1 DAY', 'select 1')" % role, check=False, database=db)
+        self.assertIn("create_task: tasks on PostgreSQL run through pg_cron, which this server has not loaded", p.stderr)
         # execute_task still works there (the task table is the extension's): but no task exists.
         p = pgtest.psql(ENV, "select execute_task('t')", check=False, database=db)
         self.assertIn("execute_task: no task 't'", p.stderr)

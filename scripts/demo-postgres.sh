@@ -31,7 +31,8 @@ if ! "$reco" --help 2>&1 | grep -q "postgresql://"; then
 fi
 
 step "1. A PostgreSQL 15 server (a throw-away cluster) with the extension"
-"$root/scripts/pg-cluster.sh" start "$state"
+# pg_cron (Debian's postgresql-15-cron) preloaded, serving database movielens: step 5's task.
+RECO_PG_PRELOAD=pg_cron RECO_PG_CRON_DB=movielens "$root/scripts/pg-cluster.sh" start "$state"
 # shellcheck disable=SC1090
 source "$state"
 export PGDATABASE=movielens
@@ -113,6 +114,28 @@ from no_ratings nr, movies m
 where nr.movieid = m.movieid;
 
 select recommend('movielens-model-v1', 1) as top_10_for_user_1;
+SQL
+
+step "5. Keep the model fresh: a task over pg_cron retrains when the ratings change, deploys if better"
+psql -X -a -v ON_ERROR_STOP=1 <<'SQL'
+create extension pg_cron;
+
+select create_task('retrain', '60 MINUTE',
+  $$select deploy_model('movielens-model-v1',
+      train_and_get_recommendations('ratings_train_data', 'user_movie_recommendations')->>'artifact_uri',
+      '{"promote_if": {"metric": "rmse", "margin": 0.001}}')$$,
+  '{"when_changed": "ratings_train_data"}') ->> 'cron' as pg_cron_schedule;
+
+-- run it now (pg_cron runs it at minute 0 of every hour): the first run always runs
+select r ->> 'state' as state, r -> 'result' ->> 'reason' as decision from execute_task('retrain') r;
+-- nothing changed since: skipped, no training
+select r ->> 'state' as state, r ->> 'error' as why from execute_task('retrain') r;
+-- new ratings arrive: retrained, and deployed only if its CV RMSE beats the serving one's
+insert into ratings_train_data (userid, movieid, rating)
+  select 611, movieid, 4.5 from movies order by movieid limit 40;
+select r ->> 'state' as state, r -> 'result' ->> 'reason' as decision from execute_task('retrain') r;
+
+select task, trigger, state, started_at, error, result ->> 'status' as deployment from task_history;
 SQL
 
 step "Done"

@@ -28,6 +28,11 @@ def cluster_env():
             sys.exit(1)
         print("SKIPPED: " + message, file=sys.stderr)
         sys.exit(SKIP)
+    return read_state(path)
+
+
+def read_state(path):
+    """The settings scripts/pg-cluster.sh wrote to the state file `path` (its exports)."""
     env = {}
     with open(path) as f:
         for line in f:

@@ -9,7 +9,7 @@ CMAKE_GEN  := $(shell command -v ninja >/dev/null 2>&1 && echo "-G Ninja")
 FUZZ_BUILD ?= build-fuzz
 FUZZ_SECONDS ?= 600
 
-.PHONY: all deps deps-build browser-deps build build-asan demo test test-release test-asan test-fuzz fuzz bench format clean
+.PHONY: all deps deps-build browser-deps build build-asan pg-extension demo demo-postgres test test-release test-asan test-fuzz fuzz bench format clean
 
 all: build
 
@@ -26,6 +26,18 @@ deps-build:
 build: deps
 	cmake -S . -B $(BUILD) $(CMAKE_GEN) -DCMAKE_BUILD_TYPE=Release -DRECO_BUILD_TESTS=ON
 	cmake --build $(BUILD) -j $(JOBS)
+
+# The PostgreSQL extension (CREATE EXTENSION reco, src/pgextension): reco's model libraries from
+# the release build, then PGXS builds the module and installs it into Debian's PostgreSQL 15
+# (with sudo when not root).
+PG_CONFIG ?= /usr/lib/postgresql/15/bin/pg_config
+AS_ROOT := $(shell [ "$$(id -u)" -eq 0 ] || echo sudo)
+pg-extension: deps
+	@[ -f $(BUILD)/CMakeCache.txt ] || \
+	  cmake -S . -B $(BUILD) $(CMAKE_GEN) -DCMAKE_BUILD_TYPE=Release -DRECO_BUILD_TESTS=ON
+	cmake --build $(BUILD) -j $(JOBS) --target reco_registry reco_algorithms reco_core
+	$(MAKE) -C src/pgextension RECO_BUILD=$(abspath $(BUILD)) PG_CONFIG=$(PG_CONFIG)
+	$(AS_ROOT) $(MAKE) -C src/pgextension RECO_BUILD=$(abspath $(BUILD)) PG_CONFIG=$(PG_CONFIG) install
 
 $(ASAN_BUILD)/CMakeCache.txt: | deps
 	cmake -S . -B $(ASAN_BUILD) $(CMAKE_GEN) -DCMAKE_BUILD_TYPE=Debug -DRECO_SANITIZE=ON
@@ -46,7 +58,7 @@ browser-deps: deps
 	  (cd tests/browser && PUPPETEER_SKIP_DOWNLOAD=1 npm ci --no-audit --no-fund --loglevel=error)
 
 # RECO_REQUIRE_BROWSER: the browser tests fail, rather than skip, when Chromium is missing.
-test-release: build browser-deps
+test-release: build browser-deps pg-extension
 	@scripts/check-test-data.sh
 	cd $(BUILD) && RECO_REQUIRE_BROWSER=1 RECO_REQUIRE_PG=1 ctest --output-on-failure -j $(JOBS) --timeout 600
 
@@ -69,7 +81,13 @@ demo: deps-build
 	cmake --build $(BUILD) -j $(JOBS) --target reco reco_sqlite_extension
 	@scripts/demo.sh "$(BUILD)/reco" "$(DATA)"
 
-bench: deps
+# The guide on a PostgreSQL server: a throw-away cluster, reco serve --db postgresql://..., the
+# guide's SQL in psql through the extension (scripts/demo-postgres.sh).
+demo-postgres: pg-extension
+	cmake --build $(BUILD) -j $(JOBS) --target reco
+	@scripts/demo-postgres.sh "$(BUILD)/reco" "$(DATA)"
+
+bench: deps pg-extension
 	cmake -S . -B $(BUILD) $(CMAKE_GEN) -DCMAKE_BUILD_TYPE=Release -DRECO_BUILD_BENCH=ON
 	cmake --build $(BUILD) -j $(JOBS)
 	@scripts/bench.sh "$(BUILD)"
@@ -77,6 +95,9 @@ bench: deps
 	@echo; scripts/bench_serve.sh "$(BUILD)"
 	@echo; scripts/bench_cores.py "$(BUILD)"
 	@echo; scripts/bench_cancel.py "$(BUILD)"
+	@echo; scripts/bench_pg.sh "$(BUILD)"
+	@echo; scripts/bench_pg_extension.py "$(BUILD)" "$(or $(DATA),../shared/data/movielens/ml-latest-small)" \
+	  --http-rows 50000
 
 format:
 	clang-format -i $$(git ls-files '*.cpp' '*.h')

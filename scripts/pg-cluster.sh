@@ -8,7 +8,8 @@
 #   scripts/pg-cluster.sh stop STATE    stop that server and remove its directory
 #
 # PostgreSQL refuses to run as root: as root (CI), the cluster belongs to the unprivileged user
-# RECO_PG_OS_USER (default nobody). The tests connect as role `reco` (superuser of the cluster) with
+# RECO_PG_OS_USER (default nobody). RECO_PG_PRELOAD=pg_cron preloads pg_cron, which then serves
+# database RECO_PG_CRON_DB (default reco_test). The tests connect as role `reco` (superuser of the cluster) with
 # a random password over TCP (scram-sha-256), or through the socket (trust, for the cluster's OS
 # user only). STATE exports PGHOST, PGPORT, PGUSER, PGDATABASE, PGPASSWORD, RECO_TEST_PG (a URI
 # without the password), RECO_TEST_PG_SOCKET_DIR, RECO_TEST_PG_DIR and RECO_TEST_PG_OS_USER.
@@ -82,7 +83,7 @@ case "$action" in
       echo "log_min_messages = warning"
       echo "shared_preload_libraries = '${RECO_PG_PRELOAD:-}'"
       if [ -n "${RECO_PG_PRELOAD:-}" ] && [[ "$RECO_PG_PRELOAD" == *pg_cron* ]]; then
-        echo "cron.database_name = 'reco_test'"
+        echo "cron.database_name = '${RECO_PG_CRON_DB:-reco_test}'"
         echo "cron.use_background_workers = on"
         echo "max_worker_processes = 20"
       fi

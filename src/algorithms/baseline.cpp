@@ -6,34 +6,11 @@
 
 #include <fmt/format.h>
 
+#include "algorithms/similarity.h"
 #include "core/error.h"
 
 namespace reco::algorithms {
 namespace {
-
-// Surprise's ir: each item's (user, rating) pairs in training-list order.
-struct ItemRatings {
-  std::vector<uint64_t> offsets;
-  std::vector<uint32_t> user;
-  std::vector<float> rating;
-};
-
-ItemRatings group_by_item(const TrainingSet& set) {
-  const Dataset& data = *set.dataset;
-  ItemRatings ir;
-  ir.offsets.assign(size_t{set.n_items()} + 1, 0);
-  for (const uint32_t k : set.indices) ++ir.offsets[set.model_item[data.item[k]] + 1];
-  for (size_t i = 0; i < set.n_items(); ++i) ir.offsets[i + 1] += ir.offsets[i];
-  std::vector<uint64_t> next(ir.offsets.begin(), ir.offsets.end() - 1);
-  ir.user.resize(set.indices.size());
-  ir.rating.resize(set.indices.size());
-  for (const uint32_t k : set.indices) {
-    const uint64_t pos = next[set.model_item[data.item[k]]]++;
-    ir.user[pos] = set.model_user[data.user[k]];
-    ir.rating[pos] = data.rating[k];
-  }
-  return ir;
-}
 
 void check_finite(const std::vector<double>& bu, const std::vector<double>& bi, int epoch,
                   int n_epochs) {
@@ -52,7 +29,7 @@ void check_finite(const std::vector<double>& bu, const std::vector<double>& bi, 
 }  // namespace
 
 BaselineOptions BaselineOptions::from_params(const Params& params) {
-  if (params.algorithm() != "baseline") {
+  if (!params.has("method")) {
     throw Error(ErrorKind::kInternal,
                 "BaselineOptions built from " + params.algorithm() + " params");
   }
@@ -73,22 +50,19 @@ BaselineOptions BaselineOptions::defaults() {
   return from_params(default_params("baseline"));
 }
 
-FactorModel fit_baseline(const BaselineOptions& options, const TrainingSet& set, RatingScale scale,
-                         const EpochProgress& progress) {
-  FactorModel model = make_model_shell(set, "baseline", scale);
-  model.biased = true;
-  model.n_factors = 0;
+Baselines compute_baselines(const BaselineOptions& options, const TrainingSet& set,
+                            const EpochProgress& progress) {
   const uint32_t nu = set.n_users(), ni = set.n_items();
   const double mu = set.global_mean;
   std::vector<double> bu(nu, 0.0), bi(ni, 0.0);
 
   if (options.method == BaselineOptions::Method::kAls) {
-    const ItemRatings ir = group_by_item(set);
+    const RatingRows ir = ratings_by_item(set, false);  // Surprise's ir: in training order
     for (int epoch = 1; epoch <= options.n_epochs; ++epoch) {
       for (uint32_t i = 0; i < ni; ++i) {
         double dev = 0.0;
         for (uint64_t k = ir.offsets[i]; k < ir.offsets[i + 1]; ++k) {
-          dev += ir.rating[k] - mu - bu[ir.user[k]];
+          dev += ir.values[k] - mu - bu[ir.cols[k]];
         }
         bi[i] = dev / (options.reg_i + static_cast<double>(ir.offsets[i + 1] - ir.offsets[i]));
       }
@@ -123,20 +97,26 @@ FactorModel fit_baseline(const BaselineOptions& options, const TrainingSet& set,
     }
   }
 
-  model.user_bias.assign(bu.begin(), bu.end());
-  model.item_bias.assign(bi.begin(), bi.end());
+  return {std::move(bu), std::move(bi)};
+}
+
+FactorModel fit_baseline(const BaselineOptions& options, const TrainingSet& set, RatingScale scale,
+                         const EpochProgress& progress) {
+  FactorModel model = make_model_shell(set, "baseline", scale);
+  model.biased = true;
+  model.n_factors = 0;
+  const Baselines b = compute_baselines(options, set, progress);
+  model.user_bias.assign(b.user_bias.begin(), b.user_bias.end());
+  model.item_bias.assign(b.item_bias.begin(), b.item_bias.end());
   return model;
 }
 
 // --- registration ------------------------------------------------------------------------------
 
-Algorithm baseline_algorithm() {
+OptionTable baseline_param_rows() {
   using O = OptionSpec;
   constexpr int64_t kMaxEpochs = 100000;
-  Algorithm a;
-  a.name = "baseline";
-  a.doc = "global mean plus user and item biases only (Surprise's BaselineOnly)";
-  a.params = {
+  return {
       O::choice("method", "als", {"als", "sgd"},
                 "alternating least squares or stochastic gradient descent"),
       O::integer("n_epochs", 10, 1, kMaxEpochs, "number of ALS sweeps or SGD passes")
@@ -149,6 +129,13 @@ Algorithm baseline_algorithm() {
       O::real("learning_rate", 0.005, 0.0, 1.0, "learning rate of both biases")
           .only_when("method", "sgd"),
   };
+}
+
+Algorithm baseline_algorithm() {
+  Algorithm a;
+  a.name = "baseline";
+  a.doc = "global mean plus user and item biases only (Surprise's BaselineOnly)";
+  a.params = baseline_param_rows();
   a.model_type = &factor_model_type();
   a.fit = [](const FitInput& in) -> std::unique_ptr<Model> {
     return std::make_unique<FactorModel>(

@@ -4,6 +4,7 @@
 // double, as Surprise does, and stored as float in a FactorModel with n_factors = 0.
 
 #include <string>
+#include <vector>
 
 #include "algorithms/algorithm.h"
 #include "algorithms/factor_model.h"
@@ -23,12 +24,23 @@ struct BaselineOptions {
   double reg{};            // SGD
   double learning_rate{};  // SGD
 
-  static BaselineOptions from_params(const Params& params);  // params of algorithm "baseline"
+  static BaselineOptions from_params(const Params& params);  // params with baseline_param_rows()
   static BaselineOptions defaults();                         // the table's defaults
 };
 
+// Surprise's compute_baselines(): b_u and b_i in double (users and items of the training set).
+struct Baselines {
+  std::vector<double> user_bias, item_bias;
+};
+Baselines compute_baselines(const BaselineOptions& options, const TrainingSet& set,
+                            const EpochProgress& progress = {});
+
 FactorModel fit_baseline(const BaselineOptions& options, const TrainingSet& set, RatingScale scale,
                          const EpochProgress& progress = {});
+
+// The parameter rows of the baseline estimates (method, n_epochs, reg_u, reg_i, reg,
+// learning_rate: Surprise's bsl_options), shared by baseline and knn_baseline.
+OptionTable baseline_param_rows();
 
 // The registry entry (algorithm.h).
 Algorithm baseline_algorithm();

@@ -75,7 +75,10 @@ int run(int argc, char** argv) {
                "~/.local/share/reco, created on first use); it must exist unless --create is "
                "given (`reco init` makes one)")
         .env("RECO_HOME");
-    app.option("--db", ctx.options.db, "Warehouse database (default: <home>/warehouse.db)")
+    app.option("--db", ctx.options.db,
+               "Warehouse database: a SQLite file (default: <home>/warehouse.db), or PostgreSQL: "
+               "postgresql://HOST[:PORT]/DB or \"host=... dbname=...\" (the password from "
+               "PGPASSWORD, ~/.pgpass or a service file)")
         .env("RECO_DB");
     app.flag("--create", ctx.options.create,
              "Create the --home / RECO_HOME folder when it does not exist (else an error)");

@@ -13,6 +13,7 @@
 #include "cli/sql_shell.h"
 #include "core/error.h"
 #include "sqlfunctions/functions.h"
+#include "storage/postgres_warehouse.h"
 #include "storage/sqlite_warehouse.h"
 
 namespace reco::cli {
@@ -31,25 +32,32 @@ struct SqlOptions {
 void run_sql(Context& ctx, const SqlOptions& opts) {
   storage::Warehouse& warehouse = ctx.warehouse();
   auto* sqlite = dynamic_cast<storage::SqliteWarehouse*>(&warehouse);
-  if (sqlite == nullptr) {
-    throw Error(ErrorKind::kUsage,
-                fmt::format("reco sql needs a SQLite warehouse, but {} is a {} warehouse",
-                            warehouse.location(), warehouse.backend_name()));
-  }
-  sqlite3* db = sqlite->handle();
-  const int rc = sqlfunctions::register_all(
-      db, sqlfunctions::FunctionEnvironment{ctx.home(), !ctx.options.quiet, nullptr, nullptr});
-  if (rc != SQLITE_OK) {
-    throw Error(ErrorKind::kInternal, fmt::format("cannot register reco's SQL functions on {}: {}",
-                                                  warehouse.location(), sqlite3_errstr(rc)));
-  }
-
   ShellSettings settings;
   settings.mode = *parse_output_mode(opts.mode);  // validated by CLI11
   settings.headers = opts.headers == "on";
   settings.echo = opts.echo;
   settings.bail = opts.bail;
-  SqlShell shell(db, settings, stdout, stderr);
+  std::string banner;
+  std::unique_ptr<SqlShell> shell_owner;
+  if (sqlite) {
+    sqlite3* db = sqlite->handle();
+    const int rc = sqlfunctions::register_all(
+        db, sqlfunctions::FunctionEnvironment{ctx.home(), !ctx.options.quiet, nullptr, nullptr});
+    if (rc != SQLITE_OK) {
+      throw Error(ErrorKind::kInternal,
+                  fmt::format("cannot register reco's SQL functions on {}: {}",
+                              warehouse.location(), sqlite3_errstr(rc)));
+    }
+    shell_owner = std::make_unique<SqlShell>(db, settings, stdout, stderr);
+    banner = fmt::format("SQLite {}", sqlite3_libversion());
+  } else {
+    // A warehouse server: its SQL dialect, and reco's functions from its extension there.
+    shell_owner = std::make_unique<SqlShell>(warehouse, settings, stdout, stderr);
+    auto* postgres = dynamic_cast<storage::PostgresWarehouse*>(&warehouse);
+    banner = postgres ? fmt::format("PostgreSQL {}", postgres->server_version())
+                      : warehouse.backend_name();
+  }
+  SqlShell& shell = *shell_owner;
 
   bool keep_going = true;
   for (std::size_t i = 0; i < opts.commands.size() && keep_going; ++i) {
@@ -59,11 +67,12 @@ void run_sql(Context& ctx, const SqlOptions& opts) {
     shell.run_file(opts.file);
   } else if (keep_going && opts.commands.empty()) {
     if (::isatty(STDIN_FILENO)) {
-      const std::string banner = fmt::format(
-          "reco sql: SQLite {} warehouse {}\n"
-          "Statements end with ';'. Enter .help for commands, .quit or Ctrl-D to leave.\n",
-          sqlite3_libversion(), warehouse.location());
-      shell.run_interactive(ctx.home().root() / ".sql_history", banner);
+      shell.run_interactive(
+          ctx.home().root() / ".sql_history",
+          fmt::format("reco sql: {} warehouse {}\n"
+                      "Statements end with ';'. Enter .help for commands, .quit or Ctrl-D to "
+                      "leave.\n",
+                      banner, warehouse.location()));
     } else {
       shell.run_stream(stdin, "stdin");
     }

@@ -63,16 +63,16 @@ void add_job_flags(Command& cmd, const std::shared_ptr<JobArgs>& a,
 training::TrainResult run_job(Context& ctx, const JobArgs& a, const Settings& flags,
                               bool evaluate_only,
                               const std::optional<training::SearchSpec>& search = std::nullopt) {
-  Settings settings = flags;
+  Settings sets;
   for (const auto& s : a.sets) {
     const auto eq = s.find('=');
     if (eq == std::string::npos || eq == 0) {
       throw Error(ErrorKind::kUsage, fmt::format("--set {}: expected NAME=VALUE", s));
     }
-    settings.emplace_back(s.substr(0, eq), s.substr(eq + 1));
+    sets.emplace_back(s.substr(0, eq), s.substr(eq + 1));
   }
   training::TrainRequest req;
-  req.spec = training::job_spec_from_settings(a.input, a.output, settings);
+  req.spec = training::job_spec_from_settings(a.input, a.output, flags, sets);
   req.spec.search = search;
   req.threads = a.threads;
   req.evaluate_only = evaluate_only;

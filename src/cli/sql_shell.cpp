@@ -24,6 +24,7 @@
 #include "cli/sql_dialect.h"
 #include "core/error.h"
 #include "sqlfunctions/functions.h"
+#include "storage/sql_text.h"
 
 namespace reco::cli {
 
@@ -104,10 +105,12 @@ Cell column_cell(sqlite3_stmt* stmt, int i) {
 volatile std::sig_atomic_t g_sigint = 0;
 volatile std::sig_atomic_t g_sigwinch = 0;
 sqlite3* volatile g_running_db = nullptr;
+storage::Warehouse* volatile g_running_warehouse = nullptr;
 
 extern "C" void on_sigint(int) {
   g_sigint = 1;
   if (sqlite3* db = g_running_db) sqlite3_interrupt(db);
+  if (storage::Warehouse* w = g_running_warehouse) w->cancel_running();
   // A training the statement runs (train_and_get_recommendations) stops within an epoch.
   training::interrupt_running_jobs();
 }
@@ -129,6 +132,55 @@ extern "C" void on_readline_line(char* line) {
     g_rl_line = std::string(line);
     std::free(line);
   }
+}
+
+// On a warehouse server, the statements translate_snowflake() must still rewrite: CREATE OR
+// REPLACE TABLE (PostgreSQL has no such form) and USE.
+bool needs_translation_on_server(std::string_view statement) {
+  const std::string keyword = storage::first_keyword(statement);
+  if (keyword == "USE") return true;
+  if (keyword != "CREATE") return false;
+  std::string upper;
+  for (const char c : statement.substr(0, 200)) {
+    upper += static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+  }
+  std::string words;  // single spaces between words
+  for (const char c : upper) {
+    if (std::isspace(static_cast<unsigned char>(c))) {
+      if (!words.empty() && words.back() != ' ') words += ' ';
+    } else {
+      words += c;
+    }
+  }
+  return words.find("CREATE OR REPLACE TABLE ") != std::string::npos;
+}
+
+Cell cell_of(const storage::Value& v, bool json) {
+  if (const auto* n = std::get_if<int64_t>(&v)) return Cell::integer(*n);
+  if (const auto* d = std::get_if<double>(&v)) return Cell::real(*d);
+  if (const auto* t = std::get_if<std::string>(&v)) {
+    return json ? Cell::json_or_text(*t) : Cell::of_text(*t);
+  }
+  return Cell::null();
+}
+
+// reco's SQL functions on PostgreSQL come from its extension: say so when one is missing.
+std::string missing_function_advice(std::string message) {
+  static const char* const kFunctions[] = {"train_and_get_recommendations", "deploy_model",
+                                           "invoke_model", "recommend"};
+  if (message.find("does not exist") == std::string::npos) return message;
+  for (const char* f : kFunctions) {
+    if (message.find(fmt::format("function {}(", f)) != std::string::npos) {
+      // PostgreSQL's hint (add explicit type casts) would send the user the wrong way.
+      message = message.substr(0, message.find("; hint: "));
+      return message + fmt::format(
+                           "; on PostgreSQL, reco's SQL functions ({} and the others) come from "
+                           "its extension: run CREATE EXTENSION reco; in this database (it is "
+                           "installed into the server by make pg-extension)",
+                           f);
+    }
+  }
+  return message;
 }
 
 }  // namespace
@@ -379,6 +431,10 @@ class BatchSignals {
 SqlShell::SqlShell(sqlite3* db, ShellSettings settings, std::FILE* out, std::FILE* err)
     : db_(db), settings_(settings), out_(out), err_(err) {}
 
+SqlShell::SqlShell(storage::Warehouse& warehouse, ShellSettings settings, std::FILE* out,
+                   std::FILE* err)
+    : warehouse_(&warehouse), settings_(settings), out_(out), err_(err) {}
+
 int SqlShell::exit_code() const {
   return forced_exit_code_.value_or(exit_code_);
 }
@@ -426,7 +482,7 @@ void SqlShell::run_interactive(const std::filesystem::path& history_file,
 }
 
 bool SqlShell::run_lines(ShellInput& input, Source& source) {
-  StatementSplitter splitter;
+  StatementSplitter splitter = warehouse_ ? StatementSplitter::postgres() : StatementSplitter();
   while (!quit_) {
     std::optional<std::string> line = input.read(splitter.in_statement());
     if (input.take_cancel()) {
@@ -470,19 +526,43 @@ SqlShell::Outcome SqlShell::run_chunk(const SqlChunk& chunk, Source& source) {
   std::fflush(out_);  // SQL functions may log on stderr while the statement runs
 
   // The guide's Snowflake forms (CREATE OR REPLACE, CREATE TABLE AS (...), USE) run as SQLite.
-  const Translation translation = translate_snowflake(chunk.text);
+  // A warehouse server speaks its own dialect (PostgreSQL has CREATE TABLE AS (...) and jsonb
+  // subscripts): only CREATE OR REPLACE TABLE and USE are translated for it.
+  Translation translation;
+  if (warehouse_ && !needs_translation_on_server(chunk.text)) {
+    translation.statements.push_back(chunk.text);
+  } else {
+    translation = translate_snowflake(chunk.text);
+  }
   if (!translation.note.empty()) print_err(translation.note + "\n");
   if (!translation.error.empty()) return fail(source, chunk.first_line, translation.error, true);
   // DROP + CREATE must not lose the old table when the CREATE fails.
   const bool atomic = translation.statements.size() > 1;
-  if (atomic) sqlite3_exec(db_, "SAVEPOINT reco_shell_statement", nullptr, nullptr, nullptr);
-  const auto start = std::chrono::steady_clock::now();
+  std::unique_ptr<storage::Transaction> transaction;
   std::optional<std::string> error;
+  if (atomic && warehouse_) {
+    try {
+      transaction = warehouse_->begin();
+    } catch (const Error& e) {
+      return fail(source, chunk.first_line, e.what(), true);
+    }
+  } else if (atomic) {
+    sqlite3_exec(db_, "SAVEPOINT reco_shell_statement", nullptr, nullptr, nullptr);
+  }
+  const auto start = std::chrono::steady_clock::now();
   for (const std::string& statement : translation.statements) {
-    error = run_sql_text(statement);
+    error = warehouse_ ? run_warehouse_text(statement) : run_sql_text(statement);
     if (error) break;
   }
-  if (atomic) {
+  if (transaction && !error) {
+    try {
+      transaction->commit();
+    } catch (const Error& e) {
+      error = e.what();
+    }
+  }
+  transaction.reset();  // rolls back after an error
+  if (atomic && !warehouse_) {
     const char* end = error ? "ROLLBACK TO reco_shell_statement; RELEASE reco_shell_statement"
                             : "RELEASE reco_shell_statement";
     sqlite3_exec(db_, end, nullptr, nullptr, nullptr);
@@ -547,6 +627,48 @@ std::optional<std::string> SqlShell::run_statement(sqlite3_stmt* stmt) {
   if (printer && !error) printer->end();
   std::fflush(out_);
   return error;
+}
+
+std::optional<std::string> SqlShell::run_warehouse_text(const std::string& text) {
+  std::string_view rest = text;
+  while (!storage::only_blank_or_comments(rest)) {
+    const std::size_t end = storage::statement_end(rest);
+    const std::string statement(rest.substr(0, end));
+    rest.remove_prefix(end);
+    // Rows are printed as the server sends them; a failed statement shows no half table in
+    // the table mode (streamed modes have printed their rows already, as with SQLite).
+    std::unique_ptr<ResultPrinter> printer;
+    std::vector<bool> json;
+    std::vector<Cell> cells;
+    g_running_warehouse = warehouse_;
+    std::optional<std::string> error;
+    try {
+      warehouse_->query_rows(
+          statement,
+          [&](const storage::ResultSet& head) {
+            if (head.columns.empty()) return;
+            printer = make_printer(settings_.mode, settings_.headers,
+                                   [this](std::string_view text) { print_out(text); });
+            printer->begin(head.columns);
+            json = head.json_columns;
+            cells.resize(head.columns.size());
+          },
+          [&](const std::vector<storage::Value>& values) {
+            for (std::size_t i = 0; i < values.size(); ++i) {
+              cells[i] = cell_of(values[i], i < json.size() && json[i]);
+            }
+            printer->row(cells);
+          });
+    } catch (const Error& e) {
+      error = missing_function_advice(e.what());
+    }
+    g_running_warehouse = nullptr;
+    g_sigint = 0;
+    if (error) return error;
+    if (printer) printer->end();
+    std::fflush(out_);
+  }
+  return std::nullopt;
 }
 
 SqlShell::Outcome SqlShell::run_dot_command(std::string_view line, Source& source,
@@ -649,6 +771,16 @@ constexpr const char* kSchemaRows =
 }  // namespace
 
 SqlShell::Outcome SqlShell::dot_tables(const Source& source, std::size_t line) {
+  if (warehouse_) {
+    std::string out;
+    try {
+      for (const auto& t : warehouse_->tables()) out += t.name + "\n";
+    } catch (const Error& e) {
+      return fail(source, line, e.what());
+    }
+    print_out(out);
+    return Outcome::kContinue;
+  }
   const std::string sql = fmt::format(
       "SELECT CASE db WHEN 1 THEN 'temp.' ELSE '' END || name FROM ({}) "
       "WHERE type IN ('table', 'view') AND name NOT LIKE 'sqlite\\_%' ESCAPE '\\' "
@@ -675,6 +807,26 @@ SqlShell::Outcome SqlShell::dot_tables(const Source& source, std::size_t line) {
 
 SqlShell::Outcome SqlShell::dot_schema(const Source& source, std::size_t line,
                                        const std::string* table) {
+  if (warehouse_) {
+    // The server's catalog, written as CREATE TABLE statements (columns and their types).
+    std::string out;
+    try {
+      for (const auto& t : warehouse_->tables()) {
+        if (table && ::strcasecmp(t.name.c_str(), table->c_str()) != 0) continue;
+        std::string columns;
+        for (const auto& c : t.columns) {
+          columns += fmt::format("{}{} {}", columns.empty() ? "" : ", ", quote_identifier(c.name),
+                                 c.declared_type);
+        }
+        out += fmt::format("CREATE {} {} ({});\n", t.view ? "VIEW" : "TABLE", t.name, columns);
+      }
+    } catch (const Error& e) {
+      return fail(source, line, e.what());
+    }
+    if (table && out.empty()) return fail(source, line, fmt::format("no such table: {}", *table));
+    print_out(out);
+    return Outcome::kContinue;
+  }
   const std::string sql = fmt::format(
       "SELECT sql FROM ({}) WHERE sql IS NOT NULL AND name NOT LIKE 'sqlite\\_%' ESCAPE '\\' "
       "AND (?1 IS NULL OR tbl_name = ?1 COLLATE NOCASE OR name = ?1 COLLATE NOCASE) "
@@ -708,9 +860,12 @@ SqlShell::Outcome SqlShell::fail(const Source& source, std::size_t line, const s
   if (source.kind != SourceKind::kInteractive) exit_code_ = 1;
   std::string text = message;
   // A missing table is often the wrong warehouse (another home or --db): say which one this is.
-  const char* file = sqlite3_db_filename(db_, "main");
+  const char* file = db_ ? sqlite3_db_filename(db_, "main") : nullptr;
   if (text.starts_with("no such table") && file != nullptr && *file != '\0') {
     text += fmt::format(" (in the warehouse {})", file);
+  } else if (warehouse_ && text.starts_with("relation \"") &&
+             text.find("does not exist") != std::string::npos) {
+    text += fmt::format(" (in the warehouse {})", warehouse_->location());
   }
   print_err(fmt::format("Error: {}{}\n", location(source, line, in_statement), text));
   const bool stop = source.kind == SourceKind::kCommand ||

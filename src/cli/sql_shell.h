@@ -1,9 +1,11 @@
 #pragma once
 // The engine behind `reco sql`: runs SQL and dot-commands from -c strings, script files, stdin
 // or an interactive readline prompt against one SQLite connection, and prints each result set
-// with a ResultPrinter. Statements run one at a time, so an error names the line where its
-// statement begins and, unless bail is on, the rest of the input still runs. Each statement goes
-// through translate_snowflake() first, so the guide's CREATE OR REPLACE / USE forms work.
+// with a ResultPrinter. On a warehouse that is not SQLite (PostgreSQL) the statements go through
+// the storage::Warehouse interface instead. Statements run one at a time, so an error names the
+// line where its statement begins and, unless bail is on, the rest of the input still runs. Each
+// statement goes through translate_snowflake() first, so the guide's CREATE OR REPLACE / USE forms
+// work.
 
 #include <sqlite3.h>
 
@@ -17,6 +19,7 @@
 
 #include "cli/sql_shell_splitter.h"
 #include "cli/table_printer.h"
+#include "storage/warehouse.h"
 
 namespace reco::cli {
 
@@ -43,6 +46,8 @@ class SqlShell {
  public:
   // The shell borrows db; out receives results (and echo), err receives errors and timings.
   SqlShell(sqlite3* db, ShellSettings settings, std::FILE* out, std::FILE* err);
+  // A warehouse server (PostgreSQL): SQL runs through warehouse.query(), in the server's dialect.
+  SqlShell(storage::Warehouse& warehouse, ShellSettings settings, std::FILE* out, std::FILE* err);
   SqlShell(const SqlShell&) = delete;
   SqlShell& operator=(const SqlShell&) = delete;
 
@@ -74,8 +79,9 @@ class SqlShell {
   bool run_file_at_depth(const std::string& path, int depth);
   bool run_lines(ShellInput& input, Source& source);
   Outcome run_chunk(const SqlChunk& chunk, Source& source);
-  std::optional<std::string> run_sql_text(const std::string& text);  // the error, if any
-  std::optional<std::string> run_statement(sqlite3_stmt* stmt);      // the error, if any
+  std::optional<std::string> run_sql_text(const std::string& text);        // the error, if any
+  std::optional<std::string> run_statement(sqlite3_stmt* stmt);            // the error, if any
+  std::optional<std::string> run_warehouse_text(const std::string& text);  // not SQLite
   Outcome run_dot_command(std::string_view line, Source& source, std::size_t line_number);
   Outcome run_nested_file(const std::string& path, const Source& parent, std::size_t line);
   // Reports an error; in_statement: it is a SQL statement's (-c errors then name its number).
@@ -89,7 +95,8 @@ class SqlShell {
   Outcome dot_tables(const Source& source, std::size_t line);
   Outcome dot_schema(const Source& source, std::size_t line, const std::string* table);
 
-  sqlite3* db_;
+  sqlite3* db_ = nullptr;
+  storage::Warehouse* warehouse_ = nullptr;  // set instead of db_ for a warehouse server
   ShellSettings settings_;
   std::FILE* out_;
   std::FILE* err_;

@@ -3,6 +3,7 @@
 #include <sqlite3.h>
 
 #include <algorithm>
+#include <cctype>
 
 namespace reco::cli {
 
@@ -49,6 +50,14 @@ std::optional<SqlChunk> StatementSplitter::next() {
         if (c == quote_close_) state_ = State::kNormal;
         ++scan_;
         continue;
+      case State::kDollarQuoted:
+        if (buffer_.compare(scan_, dollar_tag_.size(), dollar_tag_) == 0) {
+          state_ = State::kNormal;
+          scan_ += dollar_tag_.size();
+        } else {
+          ++scan_;
+        }
+        continue;
       case State::kNormal:
         break;
     }
@@ -69,7 +78,7 @@ std::optional<SqlChunk> StatementSplitter::next() {
     if (c == ';') {
       ++scan_;
       const std::string prefix = buffer_.substr(0, scan_);
-      if (!sqlite3_complete(prefix.c_str())) continue;  // inside a trigger body
+      if (!postgres_ && !sqlite3_complete(prefix.c_str())) continue;  // inside a trigger body
       // Keep a comment that follows the semicolon on the same line with this statement.
       std::size_t end = scan_;
       std::size_t k = scan_;
@@ -82,7 +91,20 @@ std::optional<SqlChunk> StatementSplitter::next() {
       return make_chunk(end);
     }
     if (!first_sql_) first_sql_ = scan_;
-    if (c == '\'' || c == '"' || c == '`' || c == '[') {
+    if (postgres_ && c == '$') {  // $$ or $tag$ opens a dollar quote; $1 is a parameter
+      std::size_t j = scan_ + 1;
+      while (j < buffer_.size() &&
+             (std::isalnum(static_cast<unsigned char>(buffer_[j])) || buffer_[j] == '_'))
+        ++j;
+      if (j < buffer_.size() && buffer_[j] == '$' &&
+          (j == scan_ + 1 || !std::isdigit(static_cast<unsigned char>(buffer_[scan_ + 1])))) {
+        dollar_tag_ = buffer_.substr(scan_, j - scan_ + 1);
+        state_ = State::kDollarQuoted;
+        scan_ = j + 1;
+        continue;
+      }
+    }
+    if (c == '\'' || c == '"' || c == '`' || (c == '[' && !postgres_)) {
       state_ = State::kQuoted;
       quote_close_ = c == '[' ? ']' : c;
     }
@@ -115,7 +137,8 @@ SqlChunk StatementSplitter::make_chunk(std::size_t end) {
 }
 
 bool StatementSplitter::in_statement() const {
-  return first_sql_.has_value() || state_ == State::kBlockComment || state_ == State::kQuoted;
+  return first_sql_.has_value() || state_ == State::kBlockComment || state_ == State::kQuoted ||
+         state_ == State::kDollarQuoted;
 }
 
 std::optional<SqlChunk> StatementSplitter::take_rest() {

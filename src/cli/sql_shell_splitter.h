@@ -22,6 +22,13 @@ struct SqlChunk {
 class StatementSplitter {
  public:
   explicit StatementSplitter(std::size_t first_line = 1) : next_line_(first_line) {}
+  // PostgreSQL's lexical rules instead of SQLite's: $$ and $tag$ quote text (function bodies),
+  // and no sqlite3_complete() check.
+  static StatementSplitter postgres() {
+    StatementSplitter s;
+    s.postgres_ = true;
+    return s;
+  }
 
   // Appends one line of input; a trailing newline, if any, is ignored (one is added).
   void add_line(std::string_view line);
@@ -41,7 +48,7 @@ class StatementSplitter {
   std::size_t next_line() const { return next_line_; }
 
  private:
-  enum class State { kNormal, kLineComment, kBlockComment, kQuoted };
+  enum class State { kNormal, kLineComment, kBlockComment, kQuoted, kDollarQuoted };
 
   SqlChunk make_chunk(std::size_t end);
 
@@ -52,6 +59,8 @@ class StatementSplitter {
   std::size_t scan_ = 0;
   State state_ = State::kNormal;
   char quote_close_ = 0;
+  std::string dollar_tag_;  // "$$" or "$tag$" while kDollarQuoted
+  bool postgres_ = false;
   std::optional<std::size_t> first_sql_;  // offset of the first SQL token in buffer_
 };
 

@@ -89,6 +89,7 @@ TableRef parse_table_name(std::string_view text, std::string_view what) {
     for (char c : schema) lower += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
     if (lower != "public") ref.schema = schema;
   }
+  if (parts.size() == 3) ref.database = parts[0];
   return ref;
 }
 

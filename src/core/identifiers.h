@@ -4,8 +4,9 @@
 //
 // Accepted: `table`, `schema.table`, `database.schema.table` (as in the guide's
 // 'MOVIELENS.PUBLIC.ratings_train_data'); each part a plain identifier ([A-Za-z_][A-Za-z0-9_$]*)
-// or a double-quoted one. The warehouse is one database, so the database part is accepted and
-// ignored; a schema named PUBLIC (any case) means the default schema.
+// or a double-quoted one. SQLite's warehouse is one database, so it ignores the database part;
+// PostgreSQL's checks it against the connected database. A schema named PUBLIC (any case) means
+// the default schema.
 
 #include <optional>
 #include <string>
@@ -16,6 +17,7 @@ namespace reco {
 struct TableRef {
   std::optional<std::string> schema;  // empty: the default schema
   std::string table;
+  std::optional<std::string> database = std::nullopt;  // the first of three parts, as written
 
   std::string display() const { return schema ? *schema + "." + table : table; }
 };

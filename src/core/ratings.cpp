@@ -35,6 +35,11 @@ Dataset Dataset::from_raw(const RawRatings& raw) {
   d.user.resize(n);
   d.item.resize(n);
   d.rating.assign(raw.ratings.begin(), raw.ratings.end());
+  if (!raw.timestamps.empty()) {
+    if (raw.timestamps.size() != n)
+      throw Error(ErrorKind::kInternal, "raw ratings: timestamps and ratings differ in number");
+    d.timestamp = raw.timestamps;
+  }
   for (size_t k = 0; k < n; ++k) {
     d.user[k] = d.users.intern(raw.users[k]);
     d.item[k] = d.items.intern(raw.items[k]);

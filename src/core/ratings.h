@@ -16,6 +16,7 @@ struct RawRatings {
   std::vector<int64_t> users;
   std::vector<int64_t> items;
   std::vector<float> ratings;
+  std::vector<int64_t> timestamps;  // empty unless asked for (the last_n split orders by them)
 
   size_t size() const { return ratings.size(); }
   void reserve(size_t n) {
@@ -61,6 +62,7 @@ struct Dataset {
   std::vector<uint32_t> user;
   std::vector<uint32_t> item;
   std::vector<float> rating;
+  std::vector<int64_t> timestamp;  // empty unless the raw ratings carried them
 
   size_t size() const { return rating.size(); }
   uint32_t n_users() const { return users.size(); }

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <limits>
 #include <optional>
 #include <unordered_set>
 
@@ -13,6 +14,8 @@
 #include "algorithms/factor_model.h"
 #include "algorithms/ials.h"
 #include "algorithms/interactions.h"
+#include "algorithms/knn.h"
+#include "algorithms/slope_one.h"
 #include "core/error.h"
 #include "core/ids.h"
 
@@ -128,10 +131,14 @@ FoldInRegularization FoldInRegularization::from_hyperparameters(const std::strin
     r.min_rating = number_or(params, "min_rating", 0.0);
   } else if (algorithm == "ease") {
     r.method = Method::kEase;
-  } else {
+  } else if (algorithm == "knn_baseline") {  // the new user's baseline b_u
+    const bool sgd = params.is_object() && params.value("method", "als") == "sgd";
+    r.bias = sgd ? number_or(params, "reg", 0.02) : number_or(params, "reg_u", 15.0);
+  } else if (algorithm != "knn_basic" && algorithm != "knn_with_means" &&
+             algorithm != "knn_with_zscore" && algorithm != "slope_one") {
     throw Error(ErrorKind::kUsage,
-                fmt::format("fold-in is not available for {} models (svd, baseline, als, ials and "
-                            "ease have it)",
+                fmt::format("fold-in is not available for {} models (svd, baseline, als, ials, "
+                            "ease, slope_one and item-based knn models have it)",
                             algorithm));
   }
   return r;
@@ -139,94 +146,96 @@ FoldInRegularization FoldInRegularization::from_hyperparameters(const std::strin
 
 namespace {
 
-// The ratings of known items (dense index, rating) at or above min_rating; the others are
-// counted as ignored when the model does not know them.
-struct KnownRatings {
-  std::vector<uint32_t> items;
-  std::vector<double> values;
-};
-
-KnownRatings known_ratings(const algorithms::Model& m,
-                           const std::vector<std::pair<int64_t, double>>& ratings,
-                           FoldInResult& out) {
-  KnownRatings known;
-  std::unordered_set<int64_t> seen;
-  for (const auto& [raw, rating] : ratings) {
-    if (!std::isfinite(rating)) {
-      throw Error(ErrorKind::kUsage, fmt::format("the rating of item {} is not a number", raw));
+// Neighbourhood models score a new user directly from the ratings (item-based knn: the user's
+// rated items are the candidates of every prediction, in the given order; slope_one: the user's
+// mean plus the deviations), with the user's baseline for knn_baseline solved as BaselineOnly's
+// ALS user step, b_u = sum(r - mu - b_i) / (reg + n).
+void neighbourhood_scores(const algorithms::Model& model, const FoldInRegularization& reg,
+                          const std::vector<uint32_t>& items, const std::vector<double>& values,
+                          FoldInResult& out, std::vector<float>& scores) {
+  if (const auto* knn = dynamic_cast<const algorithms::KnnModel*>(&model)) {
+    std::vector<std::pair<uint32_t, double>> rated;
+    double bu = 0.0;
+    for (size_t t = 0; t < items.size(); ++t) {
+      rated.emplace_back(items[t], values[t]);
+      if (knn->kind == algorithms::KnnKind::kBaseline)
+        bu += values[t] - knn->global_mean - knn->item_bias[items[t]];
     }
-    if (!seen.insert(raw).second) {
-      throw Error(ErrorKind::kUsage, fmt::format("item {} is rated twice", raw));
+    if (knn->kind == algorithms::KnnKind::kBaseline) {
+      bu /= reg.bias + static_cast<double>(items.size());
+      out.user_bias = bu;
     }
-    const int64_t i = m.items.find(raw);
-    if (i < 0) {
-      ++out.ignored;
-      continue;
-    }
-    known.items.push_back(static_cast<uint32_t>(i));
-    known.values.push_back(rating);
+    knn->score_new_user(rated, bu, scores);
+    return;
   }
-  out.used = known.items.size();
-  return known;
+  if (const auto* slope = dynamic_cast<const algorithms::SlopeOneModel*>(&model)) {
+    double mean = 0.0;
+    for (const double v : values) mean += v;
+    mean /= static_cast<double>(values.size());
+    std::vector<uint32_t> sorted = items;
+    std::sort(sorted.begin(), sorted.end());
+    slope->score_new_user(sorted, mean, scores);
+  }
 }
 
-// p_u (and b_u) of a factor model, as FoldInResult fields, and the scores of every item.
-void solve_factor_user(const algorithms::FactorModel& m, const FoldInRegularization& reg,
-                       const KnownRatings& known, FoldInResult& out, std::vector<float>& scores) {
+// A factor model's new user: the ridge regression of the header comment, solved exactly, or
+// als's and ials's own user step (their solvers).
+void factor_scores(const algorithms::FactorModel& m, const FoldInRegularization& reg,
+                   const std::vector<uint32_t>& items, const std::vector<double>& values,
+                   FoldInResult& out, std::vector<float>& scores) {
   using Method = FoldInRegularization::Method;
+  const uint32_t ni = m.n_items();
+  // Unknowns: [b_u] (biased) then p_u (n_factors).
   const size_t nf = m.n_factors;
-  std::vector<double> x;
-  size_t offset = 0;
+  const size_t offset = m.biased ? 1 : 0;
+  const size_t n = offset + nf;
+  std::vector<double> x(n, 0.0);
   if (reg.method == Method::kAls) {
-    x = algorithms::als_solve_user(reg.factors, m, known.items, known.values);
+    x = algorithms::als_solve_user(reg.factors, m, items, values);
   } else if (reg.method == Method::kIals) {
     algorithms::IalsOptions o;
     o.regularization = reg.factors;
     o.alpha = reg.alpha;
     o.rating_confidence = reg.rating_confidence;
     o.min_rating = reg.min_rating;
-    KnownRatings positive;
-    for (size_t t = 0; t < known.items.size(); ++t) {
-      if (known.values[t] >= reg.min_rating) {
-        positive.items.push_back(known.items[t]);
-        positive.values.push_back(known.values[t]);
+    std::vector<uint32_t> positive_items;
+    std::vector<double> positive_values;
+    for (size_t t = 0; t < items.size(); ++t) {
+      if (values[t] >= reg.min_rating) {
+        positive_items.push_back(items[t]);
+        positive_values.push_back(values[t]);
       }
     }
-    x = algorithms::ials_solve_user(o, m, positive.items, positive.values);
-  } else {
-    // Unknowns: [b_u] (biased) then p_u (n_factors).
-    offset = m.biased ? 1 : 0;
-    const size_t n = offset + nf;
-    x.assign(n, 0.0);
-    if (n > 0) {
-      std::vector<double> a(n * n, 0.0), b(n, 0.0), row(n);
-      for (size_t t = 0; t < known.items.size(); ++t) {
-        const uint32_t i = known.items[t];
-        double target = known.values[t];
-        if (m.biased) {
-          target -= m.global_mean + m.item_bias[i];
-          row[0] = 1.0;
-        }
-        for (size_t f = 0; f < nf; ++f) row[offset + f] = m.item_factors[size_t{i} * nf + f];
-        for (size_t r = 0; r < n; ++r) {
-          b[r] += row[r] * target;
-          for (size_t c = 0; c <= r; ++c) a[r * n + c] += row[r] * row[c];
-        }
+    x = algorithms::ials_solve_user(o, m, positive_items, positive_values);
+  } else if (n > 0) {
+    std::vector<double> a(n * n, 0.0), b(n, 0.0), row(n);
+    for (size_t t = 0; t < items.size(); ++t) {
+      const uint32_t i = items[t];
+      double target = values[t];
+      if (m.biased) {
+        target -= m.global_mean + m.item_bias[i];
+        row[0] = 1.0;
       }
-      if (m.biased) a[0] += reg.bias;
-      for (size_t f = 0; f < nf; ++f) a[(offset + f) * n + offset + f] += reg.factors;
-      if (!algorithms::solve_spd_in_place(a.data(), b.data(), n)) {
-        throw Error(ErrorKind::kInput,
-                    "fold-in: the user's system is singular (no regularisation)");
+      for (size_t f = 0; f < nf; ++f) row[offset + f] = m.item_factors[size_t{i} * nf + f];
+      for (size_t r = 0; r < n; ++r) {
+        b[r] += row[r] * target;
+        for (size_t c = 0; c <= r; ++c) a[r * n + c] += row[r] * row[c];
       }
-      x = std::move(b);
     }
+    for (size_t r = 0; r < n; ++r)
+      for (size_t c = r + 1; c < n; ++c) a[r * n + c] = a[c * n + r];
+    if (m.biased) a[0] += reg.bias;
+    for (size_t f = 0; f < nf; ++f) a[(offset + f) * n + offset + f] += reg.factors;
+    if (!algorithms::solve_spd_in_place(a.data(), b.data(), n)) {
+      throw Error(ErrorKind::kInput, "fold-in: the user's system is singular (no regularisation)");
+    }
+    x = std::move(b);
   }
-  out.user_bias = offset == 1 ? x[0] : 0.0;
+  out.user_bias = m.biased ? x[0] : 0.0;
   out.user_factors.assign(x.begin() + static_cast<ptrdiff_t>(offset), x.end());
-  for (uint32_t i = 0; i < m.n_items(); ++i) {
-    double s = m.biased ? m.global_mean + m.item_bias[i] + out.user_bias : 0.0;
-    for (size_t f = 0; f < nf; ++f) s += m.item_factors[size_t{i} * nf + f] * out.user_factors[f];
+  for (uint32_t i = 0; i < ni; ++i) {
+    double s = m.biased ? m.global_mean + m.item_bias[i] + x[0] : 0.0;
+    for (size_t f = 0; f < nf; ++f) s += m.item_factors[size_t{i} * nf + f] * x[offset + f];
     scores[i] = static_cast<float>(s);
   }
 }
@@ -235,38 +244,61 @@ void solve_factor_user(const algorithms::FactorModel& m, const FoldInRegularizat
 
 FoldInResult fold_in(const algorithms::Model& model, const FoldInRegularization& reg,
                      const std::vector<std::pair<int64_t, double>>& ratings, size_t k) {
-  using Method = FoldInRegularization::Method;
+  const bool neighbourhood = dynamic_cast<const algorithms::KnnModel*>(&model) != nullptr ||
+                             dynamic_cast<const algorithms::SlopeOneModel*>(&model) != nullptr;
+  if (const auto* knn = dynamic_cast<const algorithms::KnnModel*>(&model); knn && knn->user_based) {
+    throw Error(ErrorKind::kUsage,
+                fmt::format("fold-in is not available for user-based {} models: a new user's "
+                            "similarities to the training users are not in the model; train "
+                            "with user_based=false",
+                            model.algorithm));
+  }
   FoldInResult out;
-  KnownRatings known = known_ratings(model, ratings, out);
+  std::unordered_set<int64_t> seen;
+  std::vector<uint32_t> items;
+  std::vector<double> values;
+  for (const auto& [raw, rating] : ratings) {
+    if (!std::isfinite(rating)) {
+      throw Error(ErrorKind::kUsage, fmt::format("the rating of item {} is not a number", raw));
+    }
+    if (!seen.insert(raw).second) {
+      throw Error(ErrorKind::kUsage, fmt::format("item {} is rated twice", raw));
+    }
+    const int64_t i = model.items.find(raw);
+    if (i < 0) {
+      ++out.ignored;
+      continue;
+    }
+    items.push_back(static_cast<uint32_t>(i));
+    values.push_back(rating);
+  }
+  out.used = items.size();
+  const auto* ease = dynamic_cast<const algorithms::EaseModel*>(&model);
+  if (!neighbourhood && ease == nullptr)
+    static_cast<void>(algorithms::as_factor_model(model));  // Error if another type
   const uint32_t ni = model.n_items();
   std::vector<float> scores(ni);
-  if (reg.method == Method::kEase) {
-    const auto* ease = dynamic_cast<const algorithms::EaseModel*>(&model);
-    if (ease == nullptr) throw Error(ErrorKind::kInternal, "fold-in: not an ease model");
-    std::vector<uint32_t> positives;
-    for (size_t t = 0; t < known.items.size(); ++t)
-      if (known.values[t] >= ease->min_rating) positives.push_back(known.items[t]);
-    std::sort(positives.begin(), positives.end());
-    out.fallback = positives.empty();
-    if (out.fallback) {
-      model.score_unknown_user(0, ni, scores.data());
-    } else {
-      ease->score_items(positives.data(), positives.size(), 0, ni, scores.data());
-    }
+  // ials and ease read only the positives (ratings >= min_rating): without one, the fallback.
+  const double min_rating = ease != nullptr ? ease->min_rating
+                            : reg.method == FoldInRegularization::Method::kIals
+                                ? reg.min_rating
+                                : -std::numeric_limits<double>::infinity();
+  std::vector<uint32_t> positives;
+  for (size_t t = 0; t < items.size(); ++t)
+    if (values[t] >= min_rating) positives.push_back(items[t]);
+  std::sort(positives.begin(), positives.end());
+  if (positives.empty()) {
+    out.fallback = true;
+    model.score_unknown_user(0, ni, scores.data());
+  } else if (ease != nullptr) {  // no unknowns: x B
+    ease->score_items(positives.data(), positives.size(), 0, ni, scores.data());
+  } else if (neighbourhood) {
+    neighbourhood_scores(model, reg, items, values, out, scores);
   } else {
-    const algorithms::FactorModel& m = algorithms::as_factor_model(model);
-    const bool no_positive =
-        reg.method == Method::kIals && std::none_of(known.values.begin(), known.values.end(),
-                                                    [&](double r) { return r >= reg.min_rating; });
-    out.fallback = known.items.empty() || no_positive;
-    if (out.fallback) {
-      m.score_unknown_user(0, ni, scores.data());
-    } else {
-      solve_factor_user(m, reg, known, out, scores);
-    }
+    factor_scores(algorithms::as_factor_model(model), reg, items, values, out, scores);
   }
-  std::sort(known.items.begin(), known.items.end());
-  out.top = TopN(model).select(scores, k, known.items);
+  std::sort(items.begin(), items.end());
+  out.top = TopN(model).select(scores, k, items);
   return out;
 }
 

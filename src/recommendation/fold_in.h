@@ -16,6 +16,14 @@
 // bpr has no closed-form user step and no fold-in. Items the model never saw are ignored and
 // counted; with no known item (for ials and ease: no known positive) the user is the model's
 // unknown user (its fallback estimate ranks the items).
+//
+// Neighbourhood models score the new user directly from the ratings: an item-based knn model
+// (knn_basic, knn_with_means, knn_with_zscore, knn_baseline with user_based=false) takes the
+// user's known rated items as the neighbours of every prediction, exactly as for a training
+// user with those ratings (knn_baseline: b_u = sum(r - mu - b_i) / (reg_u + n), BaselineOnly's
+// ALS user step); slope_one uses the mean of the given ratings and the deviations of the given
+// items. User-based knn models refuse (Error(kUsage)): the new user's similarities to the
+// training users are not in the model.
 
 #include <cstddef>
 #include <cstdint>

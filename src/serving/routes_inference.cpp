@@ -1,7 +1,11 @@
 // The inference protocol (docs/PROTOCOLS.md) and named endpoints:
 //   GET /ping, POST /invocations, GET /endpoints, GET /endpoints/{name},
-//   POST /endpoints/{name}/invocations. (Changing endpoints: routes_deployment.cpp.)
+//   POST /endpoints/{name}/invocations, GET /endpoints/{name}/artifact. (Changing endpoints:
+//   routes_deployment.cpp.)
 #include <fmt/format.h>
+
+#include "core/fs.h"
+#include "core/hash.h"
 
 #include "recommendation/fold_in.h"
 #include "recommendation/top_n.h"
@@ -274,6 +278,35 @@ void recommend_route(RouteContext& ctx, RouteCall& call, Response& res) {
             {{"user", user}, {"known", model.users.find(user) >= 0}, {"recommendations", recs}});
 }
 
+// GET /endpoints/{name}/artifact: the bytes of the artifact the endpoint serves (the model the
+// server predicts with), for a client that predicts in its own process (the PostgreSQL
+// extension's invoke_model). The ETag names the served deployment (generation, artifact, time):
+// a request with a matching If-None-Match gets 304 and no body, so a client re-checks cheaply.
+// X-Reco-Endpoint-Generation and X-Reco-Model-Version say what is served; the artifact carries
+// its own CRC-32 (docs/ARTIFACT_FORMAT.md), which the client verifies when it decodes it.
+void endpoint_artifact(RouteContext& ctx, RouteCall& call, Response& res) {
+  const std::string& name = call.params[0];
+  const auto live = ctx.live.get(name);  // 404 for an unknown endpoint
+  call.endpoint = name;
+  const deployment::Endpoint& e = live->endpoint;
+  Fnv1a64 h;
+  const std::string identity =
+      fmt::format("{}\n{}\n{}\n{}", e.generation, e.artifact_path, e.updated_at, live->loaded_at);
+  h.update(identity.data(), identity.size());
+  const std::string etag = fmt::format("\"{}-{}\"", e.generation, hex64(h.digest()));
+  res.set_header("ETag", etag);
+  res.set_header("Cache-Control", "no-cache");
+  res.set_header("X-Reco-Endpoint", name);
+  res.set_header("X-Reco-Endpoint-Generation", std::to_string(e.generation));
+  if (e.model_version > 0) res.set_header("X-Reco-Model-Version", std::to_string(e.model_version));
+  if (call.http.get_header_value("If-None-Match") == etag) {
+    res.status = 304;
+    return;
+  }
+  res.status = 200;
+  res.set_content(read_file(e.artifact_path), "application/octet-stream");
+}
+
 }  // namespace
 
 std::vector<RouteSpec> inference_routes() {
@@ -287,6 +320,8 @@ std::vector<RouteSpec> inference_routes() {
        recommend_route},
       {"POST", "/endpoints/{name}/invocations", Access::kToken, BodyKind::kPayload, false, "",
        invocations},
+      {"GET", "/endpoints/{name}/artifact", Access::kToken, BodyKind::kNone, false, "",
+       endpoint_artifact},
   };
 }
 

@@ -46,9 +46,10 @@ std::unordered_map<int64_t, std::string> item_titles(Warehouse& warehouse,
 
 std::vector<UserRating> user_ratings(Warehouse& warehouse, const TableRef& table,
                                      const RatingColumns& columns, int64_t user) {
-  const auto rs = warehouse.query(fmt::format(
-      "SELECT {}, {} FROM {} WHERE {} = {}", quote_identifier(columns.item),
-      quote_identifier(columns.rating), quote_table(table), quote_identifier(columns.user), user));
+  const auto rs =
+      warehouse.query(fmt::format("SELECT {}, {} FROM {} WHERE {} = {}",
+                                  quote_identifier(columns.item), quote_identifier(columns.rating),
+                                  warehouse.sql_name(table), quote_identifier(columns.user), user));
   std::vector<UserRating> out;
   for (const auto& row : rs.rows) {
     const auto item = number(row[0]);

@@ -21,6 +21,7 @@
 
 #include "core/error.h"
 #include "core/process.h"
+#include "storage/sql_text.h"
 
 namespace reco::storage {
 namespace {
@@ -204,13 +205,8 @@ bool numeric_value(sqlite3_stmt* s, int col, double& out) {
       return std::isfinite(out);
     case SQLITE_TEXT: {
       const auto* p = reinterpret_cast<const char*>(sqlite3_column_text(s, col));
-      std::string_view text(p, static_cast<size_t>(sqlite3_column_bytes(s, col)));
-      while (!text.empty() && text.front() == ' ') text.remove_prefix(1);
-      while (!text.empty() && text.back() == ' ') text.remove_suffix(1);
-      if (!text.empty() && text.front() == '+') text.remove_prefix(1);
-      auto [ptr, ec] = std::from_chars(text.data(), text.data() + text.size(), out);
-      return ec == std::errc() && ptr == text.data() + text.size() && !text.empty() &&
-             std::isfinite(out);
+      return parse_number_text(
+          std::string_view(p, static_cast<size_t>(sqlite3_column_bytes(s, col))), out);
     }
     default:
       return false;
@@ -223,10 +219,7 @@ bool id_value(sqlite3_stmt* s, int col, int64_t& out) {
     return true;
   }
   double d;
-  if (!numeric_value(s, col, d)) return false;
-  if (d != std::floor(d) || std::fabs(d) > 9.0e15) return false;
-  out = static_cast<int64_t>(d);
-  return true;
+  return numeric_value(s, col, d) && integral_id(d, out);
 }
 
 std::string schema_prefix(const TableRef& t) {
@@ -595,11 +588,14 @@ RawRatings SqliteWarehouse::read_ratings(const TableRef& table, const RatingColu
   count.step();
   const auto n = static_cast<size_t>(sqlite3_column_int64(count.get(), 0));
 
+  const bool with_time = !c.timestamp.empty();
   Statement st(
-      db_, fmt::format("SELECT {}, {}, {} FROM {}", quote_identifier(c.user),
-                       quote_identifier(c.item), quote_identifier(c.rating), quote_table(table)));
+      db_, fmt::format("SELECT {}, {}, {}{} FROM {}", quote_identifier(c.user),
+                       quote_identifier(c.item), quote_identifier(c.rating),
+                       with_time ? ", " + quote_identifier(c.timestamp) : "", quote_table(table)));
   RawRatings out;
   out.reserve(n);
+  if (with_time) out.timestamps.reserve(n);
   size_t row = 0;
   while (st.step()) {
     ++row;
@@ -614,6 +610,12 @@ RawRatings SqliteWarehouse::read_ratings(const TableRef& table, const RatingColu
     if (!id_value(st.get(), 1, item)) throw bad(c.item, 1, "an integer id");
     if (!numeric_value(st.get(), 2, rating)) throw bad(c.rating, 2, "a number");
     out.push_back(user, item, static_cast<float>(rating));
+    if (with_time) {
+      double time;
+      if (!numeric_value(st.get(), 3, time) || !(std::fabs(time) < 9e18))
+        throw bad(c.timestamp, 3, "a number (a timestamp)");
+      out.timestamps.push_back(static_cast<int64_t>(time));
+    }
   }
   return out;
 }
@@ -716,25 +718,6 @@ struct ReadOnlyGuard {
   }
 };
 
-bool only_blank_or_comments(std::string_view tail) {
-  size_t i = 0;
-  while (i < tail.size()) {
-    const char c = tail[i];
-    if (std::isspace(static_cast<unsigned char>(c)) || c == ';') {
-      ++i;
-    } else if (tail.substr(i, 2) == "--") {
-      const size_t end = tail.find('\n', i);
-      i = end == std::string_view::npos ? tail.size() : end + 1;
-    } else if (tail.substr(i, 2) == "/*") {
-      const size_t end = tail.find("*/", i + 2);
-      i = end == std::string_view::npos ? tail.size() : end + 2;
-    } else {
-      return false;
-    }
-  }
-  return true;
-}
-
 }  // namespace
 
 LimitedResult SqliteWarehouse::read_only_query(std::string_view sql, const QueryLimits& limits) {
@@ -815,17 +798,6 @@ LimitedResult SqliteWarehouse::read_only_query(std::string_view sql, const Query
 
 void SqliteWarehouse::execute(std::string_view sql) {
   exec(db_, std::string(sql));
-}
-
-std::unique_ptr<Warehouse> open_warehouse(const std::string& db) {
-  std::string path = db;
-  if (path.rfind("sqlite:", 0) == 0) path = path.substr(7);
-  if (path.rfind("postgres://", 0) == 0 || path.rfind("postgresql://", 0) == 0) {
-    throw Error(
-        ErrorKind::kUsage,
-        fmt::format("the PostgreSQL backend is not available in this build; --db {} needs it", db));
-  }
-  return SqliteWarehouse::open(path);
 }
 
 }  // namespace reco::storage

@@ -54,6 +54,7 @@ class SqliteWarehouse final : public Warehouse {
   std::string location() const override { return path_; }
   std::unique_ptr<Transaction> begin() override;
   bool table_exists(const TableRef& table) override;
+  std::string sql_name(const TableRef& table) override { return quote_table(table); }
   std::vector<ColumnInfo> table_columns(const TableRef& table) override;
   void create_table(const TableRef& table, const std::vector<ColumnDef>& columns,
                     bool replace) override;
@@ -65,6 +66,7 @@ class SqliteWarehouse final : public Warehouse {
   ResultSet query(std::string_view sql) override;
   LimitedResult read_only_query(std::string_view sql, const QueryLimits& limits) override;
   void execute(std::string_view sql) override;
+  void cancel_running() noexcept override { sqlite3_interrupt(db_); }
 
  private:
   SqliteWarehouse(sqlite3* db, bool owned, std::string path);

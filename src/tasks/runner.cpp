@@ -11,6 +11,7 @@
 #include "core/fs.h"
 #include "core/hash.h"
 #include "core/identifiers.h"
+#include "storage/postgres_warehouse.h"
 #include "storage/sqlite_warehouse.h"
 #include "training/jobs.h"
 
@@ -113,6 +114,15 @@ Run TaskRunner::run(const Task& task, int64_t scheduled, const std::string& trig
   std::unique_ptr<storage::SqliteWarehouse> wh;
   std::string fingerprint;
   try {
+    if (storage::is_postgres_location(db_location_)) {
+      // Tasks run SQL with reco's functions on an embedded SQLite connection; on PostgreSQL,
+      // scheduling belongs to the server (pg_cron), which reco does not drive yet.
+      throw Error(ErrorKind::kUsage,
+                  fmt::format("task {} cannot run: scheduled tasks do not run on a PostgreSQL "
+                              "warehouse yet (planned through pg_cron, issue 10 part 2); "
+                              "schedule the SQL with pg_cron or cron and psql meanwhile",
+                              task.name));
+    }
     wh = storage::SqliteWarehouse::open(db_location_);
     db = wh->handle();
     if (!task.when_changed.empty()) {

@@ -16,9 +16,11 @@ const std::vector<std::string>& default_columns(std::string_view role) {
   static const std::vector<std::string> user = {"userid", "user_id", "user"};
   static const std::vector<std::string> item = {"movieid", "movie_id", "itemid", "item_id", "item"};
   static const std::vector<std::string> rating = {"rating"};
+  static const std::vector<std::string> timestamp = {"timestamp", "ts", "time"};
   if (role == "user") return user;
   if (role == "item") return item;
   if (role == "rating") return rating;
+  if (role == "timestamp") return timestamp;
   throw Error(ErrorKind::kInternal, fmt::format("no column role {}", std::string(role)));
 }
 
@@ -94,7 +96,9 @@ std::vector<BoundOption<JobSpec>> build_job_options() {
   };
   const Column columns[] = {{"user", "input column of the user ids", &JobSpec::user_column},
                             {"item", "input column of the item ids", &JobSpec::item_column},
-                            {"rating", "input column of the ratings", &JobSpec::rating_column}};
+                            {"rating", "input column of the ratings", &JobSpec::rating_column},
+                            {"timestamp", "with split=last_n: input column of the rating times",
+                             &JobSpec::timestamp_column}};
   for (const auto& [role, doc, member] : columns) {
     rows.push_back(bind_option(O::text(std::string(role) + "_column", {}, doc)
                                    .with_default_doc(column_choices(role))
@@ -108,10 +112,12 @@ std::vector<BoundOption<JobSpec>> build_job_options() {
                   &JobSpec::top_k));
   rows.push_back(bind_option(
       O::text("split", {},
-              "how cross-validation divides the ratings: kfold (`folds` shuffled folds) or "
-              "stratified (one split, each user's ratings held out by test_ratio)")
+              "how cross-validation divides the ratings: kfold (`folds` shuffled folds), "
+              "stratified (one split, each user's ratings held out by test_ratio), last_n (one "
+              "split, each user's test_n most recent ratings held out) or files (predefined "
+              "folds: train_files and test_files)")
           .with_flag("--split")
-          .with_range_doc("kfold|stratified")
+          .with_range_doc("kfold|stratified|last_n|files")
           .with_check([](const OptionValue& v) {
             (void)evaluation::SplitSpec::parse_kind(std::get<std::string>(v));
           }),
@@ -128,6 +134,25 @@ std::vector<BoundOption<JobSpec>> build_job_options() {
                                       fmt::format("test_ratio: {} is out of range (0, 1)", r));
                       }),
                   &JobSpec::test_ratio));
+  rows.push_back(bind_option(
+      O::integer("test_n", {}, 1, 1000000,
+                 "with split=last_n: ratings held out per user, the most recent (a user with "
+                 "that many or fewer stays in training only)")
+          .with_flag("--test-n"),
+      &JobSpec::test_n));
+  const char* files_range = "comma-separated paths (a JSON array in the options)";
+  rows.push_back(bind_option(O::text("train_files", {},
+                                     "with split=files: the training file of each fold (lines "
+                                     "of user and item ids, e.g. ml-100k's u1.base)")
+                                 .with_flag("--train-files")
+                                 .with_range_doc(files_range),
+                             &JobSpec::train_files));
+  rows.push_back(bind_option(O::text("test_files", {},
+                                     "with split=files: the test file of each fold, in the "
+                                     "order of train_files (e.g. u1.test)")
+                                 .with_flag("--test-files")
+                                 .with_range_doc(files_range),
+                             &JobSpec::test_files));
   rows.push_back(bind_option(
       O::integer("k", {}, 0, 1000,
                  "cut-off of the ranking metrics in cross-validation (Precision@k, NDCG@k, ...); "
@@ -169,10 +194,22 @@ JobSpec make_job_spec(std::string input_table, std::string output_table,
 }
 
 JobSpec job_spec_from_settings(std::string input_table, std::string output_table,
-                               const std::vector<std::pair<std::string, std::string>>& settings) {
+                               const std::vector<std::pair<std::string, std::string>>& flags,
+                               const std::vector<std::pair<std::string, std::string>>& sets) {
   const OptionTable table = job_option_table();
   std::vector<std::pair<std::string, std::string>> job, hyper;
-  for (const auto& pair : settings) (find_option(table, pair.first) ? job : hyper).push_back(pair);
+  for (const auto& pair : flags) (find_option(table, pair.first) ? job : hyper).push_back(pair);
+  // The algorithm the --set names are looked up in (the last one given, else the default).
+  std::string algorithm = std::get<std::string>(*find_option(table, "algorithm")->default_value);
+  for (const auto* list : {&flags, &sets}) {
+    for (const auto& [name, value] : *list)
+      if (name == "algorithm") algorithm = value;
+  }
+  const algorithms::Algorithm* a = algorithms::find_algorithm_or_null(algorithm);
+  for (const auto& pair : sets) {
+    const bool hyperparameter = a != nullptr && find_option(a->params, pair.first) != nullptr;
+    (!hyperparameter && find_option(table, pair.first) ? job : hyper).push_back(pair);
+  }
   return make_job_spec(std::move(input_table), std::move(output_table), job, hyper);
 }
 

@@ -34,8 +34,11 @@ struct JobSpec {
   std::optional<double> rating_min, rating_max;  // empty: observed in the data
   std::optional<std::string> user_column, item_column, rating_column;  // empty: by name
   int top_k = 10;
-  std::string split = "kfold";       // kfold | stratified (evaluation/split.h)
-  double test_ratio = 0.25;          // stratified: share of each user's ratings held out
+  std::string split = "kfold";  // kfold | stratified | last_n | files (evaluation/split.h)
+  double test_ratio = 0.25;     // stratified: share of each user's ratings held out
+  int test_n = 1;               // last_n: each user's most recent ratings held out
+  std::optional<std::string> timestamp_column;  // last_n; empty: by name
+  std::string train_files, test_files;          // files: comma-separated, one per fold
   int ranking_k = 10;                // k of the ranking metrics of cross-validation ("k")
   double relevance_threshold = 3.5;  // a held-out rating at least this is relevant
   std::optional<SearchSpec> search;  // options JSON "search" (search.h): tune, then train the best
@@ -57,9 +60,12 @@ JobSpec make_job_spec(std::string input_table, std::string output_table,
                       const std::vector<std::pair<std::string, std::string>>& hyperparameters);
 
 // A spec from NAME=VALUE pairs: job options and hyperparameters, mixed (the command line's
-// flags and --set). A name that is neither is Error(kUsage) naming both tables.
+// flags and --set). A name that is neither is Error(kUsage) naming both tables. `flags` are job
+// options; in `sets` a name that is both (knn's hyperparameter k and the ranking cut-off k) is
+// the algorithm's hyperparameter, the job option having its own flag (--ranking-k).
 JobSpec job_spec_from_settings(std::string input_table, std::string output_table,
-                               const std::vector<std::pair<std::string, std::string>>& settings);
+                               const std::vector<std::pair<std::string, std::string>>& flags,
+                               const std::vector<std::pair<std::string, std::string>>& sets = {});
 
 // A spec from the options JSON of train_and_get_recommendations and POST /train:
 // {"algorithm": "svd", "folds": 5, "seed": 42, "model": "m", "params": {"n_factors": 50}, ...};

@@ -26,6 +26,25 @@ std::string accepted_keys(const OptionTable& table) {
   return out + ", search";
 }
 
+// ["u1.base", "u2.base"] as the flat option's "u1.base,u2.base"; nullopt for anything but an
+// array of non-empty strings. A path with a comma cannot be listed that way: refused by name.
+std::optional<std::string> path_list_text(const json& value, std::string_view part) {
+  std::string out;
+  for (const auto& element : value) {
+    if (!element.is_string() || element.get_ref<const std::string&>().empty()) return std::nullopt;
+    const auto& path = element.get_ref<const std::string&>();
+    if (path.find(',') != std::string::npos) {
+      throw Error(ErrorKind::kUsage,
+                  fmt::format("options: split.{}: the path '{}' has a comma, which this list "
+                              "cannot carry: rename or link the file",
+                              part, path));
+    }
+    out += (out.empty() ? "" : ",") + path;
+  }
+  if (out.empty()) return std::nullopt;
+  return out;
+}
+
 json row_json(const OptionSpec& row) {
   return {
       {"name", row.name},
@@ -79,19 +98,29 @@ JobSpec job_spec_from_json(std::string input_table, std::string output_table, co
       continue;
     }
     if (key == "split" && value.is_object()) {
-      // {"kind": "stratified", "test_ratio": 0.25} or {"kind": "kfold", "folds": 5}
+      // {"kind": "stratified", "test_ratio": 0.25}, {"kind": "last_n", "n": 1},
+      // {"kind": "files", "train_files": ["u1.base"], "test_files": ["u1.test"]}, ...
       for (const auto& [part, v] : value.items()) {
-        static const std::pair<const char*, const char*> kParts[] = {
-            {"kind", "split"}, {"folds", "folds"}, {"test_ratio", "test_ratio"}};
+        static const std::pair<const char*, const char*> kParts[] = {{"kind", "split"},
+                                                                     {"folds", "folds"},
+                                                                     {"test_ratio", "test_ratio"},
+                                                                     {"n", "test_n"},
+                                                                     {"train_files", "train_files"},
+                                                                     {"test_files", "test_files"}};
         const auto it = std::find_if(std::begin(kParts), std::end(kParts),
                                      [&](const auto& p) { return part == p.first; });
         if (it == std::end(kParts)) {
           throw Error(ErrorKind::kUsage,
                       fmt::format("options: split: unknown key '{}' (expected kind, folds, "
-                                  "test_ratio; the kinds last_n and files are not available yet)",
+                                  "test_ratio, n, train_files, test_files)",
                                   part));
         }
-        auto text = json_scalar_text(v);
+        std::optional<std::string> text;
+        if (v.is_array() && std::string_view(it->second).ends_with("_files")) {
+          text = path_list_text(v, part);
+        } else {
+          text = json_scalar_text(v);
+        }
         const OptionSpec* row = find_option(table, it->second);
         if (!text || !parse_option_type(*row, *text)) {
           throw Error(ErrorKind::kUsage,

@@ -52,9 +52,12 @@ std::string sql_string(const std::string& text) {
 // tell now (unreachable), so the version is left for a later run.
 std::optional<bool> publication_committed(const json& run, const std::string& job) {
   const std::string db = run.value("db", "");
-  if (db.empty() || run.value("db_backend", "sqlite") != "sqlite") return std::nullopt;
+  const std::string backend = run.value("db_backend", "sqlite");
+  if (db.empty() || (backend != "sqlite" && backend != "postgresql")) return std::nullopt;
   std::error_code ec;
-  if (db == ":memory:" || !fs::exists(db, ec)) return false;  // gone with its process
+  // A SQLite database gone with its process; PostgreSQL's location is a postgresql:// URI
+  // (host, port, database; the user and password from libpq's usual places).
+  if (backend == "sqlite" && (db == ":memory:" || !fs::exists(db, ec))) return false;
   try {
     auto wh = storage::open_warehouse(db);
     if (!wh->table_exists(TableRef{std::nullopt, kPublicationsTable})) return false;

@@ -178,6 +178,10 @@ storage::RatingColumns rating_columns(storage::Warehouse& wh, const TableRef& in
   cols.user = find_column(columns, input, spec.user_column, "user");
   cols.item = find_column(columns, input, spec.item_column, "item");
   cols.rating = find_column(columns, input, spec.rating_column, "rating");
+  if (evaluation::SplitSpec::parse_kind(spec.split) == evaluation::SplitSpec::Kind::kLastN &&
+      spec.folds > 0) {
+    cols.timestamp = find_column(columns, input, spec.timestamp_column, "timestamp");
+  }
   return cols;
 }
 
@@ -211,7 +215,8 @@ TrainingData read_training_data(storage::Warehouse& wh, const JobPlan& plan, con
       }
     }
   }
-  if (spec.folds > 0 && out.data.size() < static_cast<size_t>(spec.folds)) {
+  if (spec.folds > 0 && spec.split == "kfold" &&
+      out.data.size() < static_cast<size_t>(spec.folds)) {
     throw Error(ErrorKind::kInput,
                 fmt::format("input table '{}' has {} ratings, fewer than the {} folds",
                             input.display(), out.data.size(), spec.folds));
@@ -226,6 +231,9 @@ evaluation::SplitSpec split_spec(const JobSpec& spec) {
   split.kind = evaluation::SplitSpec::parse_kind(spec.split);
   split.folds = spec.folds;
   split.test_ratio = spec.test_ratio;
+  split.test_n = spec.test_n;
+  split.train_files = evaluation::split_path_list(spec.train_files);
+  split.test_files = evaluation::split_path_list(spec.test_files);
   return split;
 }
 

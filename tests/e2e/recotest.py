@@ -77,5 +77,32 @@ def generated_home(folder, users, items, ratings, seed):
     return home
 
 
+class HomeQueries:
+    """For test classes whose setUpClass makes cls.home (and cls.tmp, cleaned up at the end):
+    run_reco in that home, sql (the first row of `reco sql --mode json`), value (its column r,
+    JSON decoded), user_ratings ([[item, rating], ...] of a user of the ratings table)."""
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.tmp.cleanup()
+
+    @classmethod
+    def run_reco(cls, *args, check=True):
+        return run_in_home(cls.home, *args, check=check)
+
+    def sql(self, statement, check=True):
+        p = self.run_reco("sql", "--mode", "json", "-c", statement, check=check)
+        return json.loads(p.stdout)[0] if check else p
+
+    def value(self, statement):
+        v = self.sql(statement)["r"]
+        return json.loads(v) if isinstance(v, str) else v
+
+    def user_ratings(self, user):
+        rows = self.sql("select json_group_array(json_array(movieid, rating)) as r from ratings where userid = %d"
+                        % user)["r"]
+        return rows if isinstance(rows, list) else json.loads(rows)
+
+
 def main():
     unittest.main(verbosity=2)

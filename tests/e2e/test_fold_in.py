@@ -6,11 +6,11 @@ import json
 import tempfile
 
 import recotest
-from recotest import generated_home, run_in_home
+from recotest import HomeQueries, generated_home
 from test_serve import ServeTestCase
 
 
-class FoldIn(ServeTestCase):
+class FoldIn(HomeQueries, ServeTestCase):
     @classmethod
     def setUpClass(cls):
         cls.tmp = tempfile.TemporaryDirectory(prefix="reco-fold-in-")
@@ -20,26 +20,6 @@ class FoldIn(ServeTestCase):
         cls.run_reco("endpoints", "deploy", "svd", "models:/svd")
         cls.run_reco("endpoints", "deploy", "base", "models:/base")
 
-    @classmethod
-    def tearDownClass(cls):
-        cls.tmp.cleanup()
-
-    @classmethod
-    def run_reco(cls, *args, check=True):
-        return run_in_home(cls.home, *args, check=check)
-
-    def sql(self, statement, check=True):
-        p = self.run_reco("sql", "--mode", "json", "-c", statement, check=check)
-        return json.loads(p.stdout)[0] if check else p
-
-    def user_ratings(self, user):
-        rows = self.sql("select json_group_array(json_array(movieid, rating)) as r from ratings where userid = %d"
-                        % user)["r"]
-        return rows if isinstance(rows, list) else json.loads(rows)
-
-    def value(self, statement):
-        v = self.sql(statement)["r"]
-        return json.loads(v) if isinstance(v, str) else v
 
     def test_a_folded_in_user_is_the_trained_one(self):
         """Baseline (ALS) ends each epoch with the user step that fold-in solves: a user folded in

@@ -23,10 +23,14 @@ SAMPLES = {
     "user_column": "userid",
     "item_column": "movieid",
     "rating_column": "rating",
+    "timestamp_column": "timestamp",
 }
 # Values that differ from the defaults, so that "took effect" means something.
 CHANGED = {"algorithm": "baseline", "folds": 3, "seed": 7, "top_k": 4, "split": "stratified", "test_ratio": 0.2,
-           "k": 5, "relevance_threshold": 4.0}
+           "test_n": 2, "train_files": "u1.base", "test_files": "u1.test", "k": 5, "relevance_threshold": 4.0}
+# Hyperparameter values where the generic rule below would give one the training refuses: a
+# neighbourhood model's memory limit of 8 bytes, or fewer neighbours kept than k.
+PARAM_VALUES = {"memory_limit": 1 << 30, "max_neighbors": 50}
 
 
 class Server:
@@ -147,7 +151,8 @@ class OptionTableTest(recotest.RecoTestCase):
         rows = self.listing["job_options"]
         self.assertEqual([r["name"] for r in rows],
                          ["algorithm", "folds", "seed", "model", "rating_min", "rating_max", "user_column",
-                          "item_column", "rating_column", "top_k", "split", "test_ratio", "k",
+                          "item_column", "rating_column", "timestamp_column", "top_k", "split", "test_ratio",
+                          "test_n", "train_files", "test_files", "k",
                           "relevance_threshold"])
         for row in rows:
             self.assertTrue(row["flag"], row)
@@ -172,6 +177,7 @@ class OptionTableTest(recotest.RecoTestCase):
                     value = max(1, min(value // 2, 8))
                 elif row["default_value"] is None:  # derived from another option
                     value = 0.001
+                value = PARAM_VALUES.get(row["name"], value)
                 params[row["name"]] = value
                 self.check_everywhere(options, params, {}, {row["name"]: value})
 

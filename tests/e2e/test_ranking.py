@@ -84,13 +84,65 @@ class RankingMetrics(RecoTestCase):
         summary = json.loads(self.reco("train", "--input", "ratings", "--model", "s", "--split", "stratified",
                                        "--json").stdout)
         self.assertEqual(summary["folds"], 1)
-        for options, needle in (('{"split": {"kind": "last_n", "n": 1}}', "unknown key 'n'"),
-                                ('{"split": {"kind": "files"}}', "'files' is not a split kind"),
+        for options, needle in (('{"split": {"kind": "last_n", "m": 1}}', "unknown key 'm'"),
+                                ('{"split": {"kind": "files"}}', "0 train_files and 0 test_files"),
+                                ('{"split": {"kind": "last_n", "n": 0}}', "test_n: 0 is out of range"),
+                                ('{"split": {"kind": "files", "train_files": [1]}}', "split.train_files must be"),
+                                ('{"split": {"kind": "files", "train_files": ["a,b"]}}', "has a comma"),
                                 ('{"split": {"kind": "stratified", "test_ratio": 1}}', "test_ratio: 1 is out of range"),
                                 ('{"split": "nope"}', "'nope' is not a split kind")):
             p = self.sql("select evaluate_model('ratings', '%s')" % options, check=False)
             self.assertNotEqual(p.returncode, 0, options)
             self.assertIn(needle, p.stderr)
+
+    def test_a_last_n_split_by_timestamp(self):
+        # Each user's most recent rating (the generator writes timestamps) is the test set; the CLI and
+        # SQL agree.
+        j = json.loads(self.reco("evaluate", "--input", "ratings", "--split", "last_n", "--test-n", "1",
+                                 "--json").stdout)
+        self.assertEqual((j["split"], j["folds"]), ("last_n", 1))
+        r = self.query("select evaluate_model('ratings', '{\"split\": {\"kind\": \"last_n\", \"n\": 1}}') as e")
+        result = json.loads(r[0]["e"]) if isinstance(r[0]["e"], str) else r[0]["e"]
+        self.assertEqual(result["rmse"], j["rmse"])
+        # Held-out ratings are the latest: rewriting every other timestamp to be later changes the split.
+        self.sql("update ratings set timestamp = timestamp + 1000000000 where rowid % 2 = 0")
+        moved = json.loads(self.reco("evaluate", "--input", "ratings", "--split", "last_n", "--json").stdout)
+        self.assertNotEqual(moved["rmse"], j["rmse"])
+        self.sql("create table notime as select userid, movieid, rating from ratings")
+        p = self.reco("evaluate", "--input", "notime", "--split", "last_n", check=False)
+        self.assertEqual(p.returncode, 66)
+        self.assertIn("has no timestamp column", p.stderr)
+        self.sql("update ratings set timestamp = 'soon' where rowid = 3")
+        p = self.reco("evaluate", "--input", "ratings", "--split", "last_n", check=False)
+        self.assertEqual(p.returncode, 65)
+        self.assertIn("row 3: column timestamp is 'soon', expected a number (a timestamp)", p.stderr)
+
+    def test_predefined_folds_from_files(self):
+        rows = self.query("select userid, movieid, rating from ratings order by rowid")
+        paths = []
+        for f in range(2):
+            test = rows[f::3]
+            train = [r for k, r in enumerate(rows) if k % 3 != f]
+            for name, part in (("u%d.base" % (f + 1), train), ("u%d.test" % (f + 1), test)):
+                path = os.path.join(self.home, name)
+                with open(path, "w") as out:
+                    out.writelines("%d\t%d\t%s\t0\n" % (r["userid"], r["movieid"], r["rating"]) for r in part)
+                paths.append(path)
+        j = json.loads(self.reco("evaluate", "--input", "ratings", "--split", "files", "--train-files",
+                                 "%s,%s" % (paths[0], paths[2]), "--test-files", "%s,%s" % (paths[1], paths[3]),
+                                 "--json").stdout)
+        self.assertEqual((j["split"], j["folds"]), ("files", 2))
+        options = json.dumps({"split": {"kind": "files", "train_files": [paths[0], paths[2]],
+                                        "test_files": [paths[1], paths[3]]}})
+        r = self.query("select evaluate_model('ratings', '%s') as e" % options)
+        result = json.loads(r[0]["e"]) if isinstance(r[0]["e"], str) else r[0]["e"]
+        self.assertEqual(result["cv"]["rmse"], j["cv"]["rmse"])
+        with open(paths[1], "a") as out:
+            out.write("99999\t1\t3\t0\n")
+        p = self.reco("evaluate", "--input", "ratings", "--split", "files", "--train-files", paths[0],
+                      "--test-files", paths[1], check=False)
+        self.assertEqual(p.returncode, 65)
+        self.assertIn("u1.test', line %d: user 99999 is not in the input table" % (len(rows[0::3]) + 1), p.stderr)
 
     def test_bad_options(self):
         for args, needle in ((["--ranking-k", "-1"], "k: -1 is out of range"),

@@ -51,6 +51,10 @@ select train_and_get_recommendations('train', 'out', '{"params": {"n_factor": 10
 select train_and_get_recommendations('train', 'out', '{"params": {"n_factors": 0}}');
 select train_and_get_recommendations('train', 'out', '{"params": {"lr_all": "fast"}}');
 select train_and_get_recommendations('train', 'out', '{"algorithm": "knn"}');
+select train_and_get_recommendations('train', 'out', '{"algorithm": "knn_basic", "params": {"similarity": "jaccard"}}');
+select train_and_get_recommendations('train', 'out', '{"algorithm": "knn_basic", "params": {"k": 3, "min_k": 5}}');
+select train_and_get_recommendations('train', 'out', '{"algorithm": "knn_with_means", "params": {"shrinkage": 50}}');
+select train_and_get_recommendations('train', 'out', '{"algorithm": "slope_one", "params": {"k": 5}}');
 select train_and_get_recommendations('train', 'out', '{"folds": "five"}');
 select train_and_get_recommendations('train', 'out', '{"folds": 1}');
 select train_and_get_recommendations('train', 'out', '{"colour": "blue"}');

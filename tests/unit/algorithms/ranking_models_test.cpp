@@ -278,6 +278,12 @@ TEST(Bpr, LearnsToRankPositivesFirstAndTheSeedDecides) {
         parse_params("bpr", {{"learning_rate", "0"}});
       },
       ThrowsMessage<Error>(HasSubstr("learning_rate")));
+  // A blend fits its weights to ratings: ranking models cannot be its bases.
+  EXPECT_THAT(
+      [&] {
+        fit_all("blend", d, {{"algorithms", "svd,bpr"}});
+      },
+      ThrowsMessage<Error>(HasSubstr("bpr is a ranking model")));
 }
 
 // --- explicit ALS -------------------------------------------------------------------------------

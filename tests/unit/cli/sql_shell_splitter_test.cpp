@@ -10,8 +10,8 @@ namespace reco::cli {
 namespace {
 
 // Feeds text line by line, collecting every statement, then what is left at end of input.
-std::vector<SqlChunk> split_all(std::string_view text) {
-  StatementSplitter splitter;
+std::vector<SqlChunk> split_all(std::string_view text, bool postgres = false) {
+  StatementSplitter splitter = postgres ? StatementSplitter::postgres() : StatementSplitter();
   std::vector<SqlChunk> chunks;
   std::size_t pos = 0;
   while (pos < text.size()) {
@@ -23,6 +23,21 @@ std::vector<SqlChunk> split_all(std::string_view text) {
   }
   if (auto rest = splitter.take_rest()) chunks.push_back(*rest);
   return chunks;
+}
+
+TEST(StatementSplitter, PostgresDollarQuotesStayWhole) {
+  const auto chunks = split_all(
+      "create function f() returns int as $$\nbegin; return 1; end\n$$ language sql;\n"
+      "select $t$;$$;$t$, $1;\nselect arr[1] from x;",
+      true);
+  ASSERT_EQ(chunks.size(), 3u);
+  EXPECT_EQ(chunks[0].text,
+            "create function f() returns int as $$\nbegin; return 1; end\n$$ language sql;");
+  EXPECT_EQ(chunks[1].text, "select $t$;$$;$t$, $1;");
+  EXPECT_EQ(chunks[1].first_line, 4u);
+  EXPECT_EQ(chunks[2].text, "select arr[1] from x;");
+  // SQLite's rules: no dollar quoting.
+  EXPECT_EQ(split_all("select $$;$$;", false).size(), 2u);
 }
 
 TEST(StatementSplitter, OneStatementPerLine) {

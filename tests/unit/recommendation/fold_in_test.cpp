@@ -14,6 +14,7 @@
 #include "algorithms/ease.h"
 #include "algorithms/factor_model.h"
 #include "algorithms/ials.h"
+#include "algorithms/knn.h"
 #include "algorithms/train.h"
 #include "core/error.h"
 #include "core/random.h"
@@ -98,6 +99,47 @@ TEST(FoldIn, BaselineIsItsAlsUserStep) {
   expect_stationary(m, reg, ratings, r.user_bias, {});
 }
 
+// A training user's own ratings, in training order, folded into an item-based knn model or a
+// slope one model, give that user's training-time estimates (knn_baseline: the ALS user step is
+// the last step of the model's own ALS); a user-based knn model refuses.
+TEST(FoldIn, NeighbourhoodModelsScoreFromTheRatingsAsForATrainingUser) {
+  const Dataset d = reco::testing::random_dataset(30, 25, 0.4, 4);
+  const std::vector<uint32_t> all = algorithms::all_rating_indices(d);
+  auto check = [&](const char* algorithm, std::vector<std::pair<std::string, std::string>> p) {
+    const auto model =
+        algorithms::fit(algorithm, algorithms::parse_params(algorithm, p), d, all, {0.5f, 5.0f}, 1);
+    const auto reg =
+        FoldInRegularization::from_hyperparameters(algorithm, nlohmann::json::object());
+    for (const uint32_t u : {0u, 7u}) {
+      const int64_t raw_user = model->users.raw(u);
+      std::vector<std::pair<int64_t, double>> ratings;
+      for (const uint32_t k : all) {
+        if (d.users.raw(d.user[k]) == raw_user)
+          ratings.emplace_back(d.items.raw(d.item[k]), d.rating[k]);
+      }
+      const FoldInResult r = fold_in(*model, reg, ratings, 5);
+      EXPECT_FALSE(r.fallback);
+      const auto known = top_n_for_user(*model, raw_user, 5);
+      ASSERT_EQ(r.top.size(), known.size()) << algorithm;
+      for (size_t t = 0; t < known.size(); ++t) {
+        EXPECT_EQ(r.top[t].item, known[t].item) << algorithm;
+        EXPECT_FLOAT_EQ(r.top[t].score, known[t].score) << algorithm;
+      }
+    }
+  };
+  for (const char* algorithm : {"knn_basic", "knn_with_means", "knn_with_zscore", "knn_baseline"}) {
+    check(algorithm, {{"user_based", "false"}, {"similarity", "pearson_baseline"}, {"k", "4"}});
+  }
+  check("slope_one", {});
+  const auto user_based = algorithms::fit("knn_basic", algorithms::default_params("knn_basic"), d,
+                                          all, {0.5f, 5.0f}, 1);
+  EXPECT_THAT(
+      [&] {
+        fold_in(*user_based, {}, {{user_based->items.raw(0), 4.0}}, 3);
+      },
+      ::testing::ThrowsMessage<Error>(HasSubstr("not available for user-based knn_basic")));
+}
+
 TEST(FoldIn, NoKnownItemFallsBackToTheUnknownUser) {
   const auto m = small_svd(true);
   const FoldInResult r = fold_in(m, {0.02, 0.02}, {{999999, 4.0}}, 4);
@@ -125,8 +167,8 @@ TEST(FoldIn, RefusesDuplicatesNonNumbersAndOtherAlgorithms) {
         fold_in(m, {}, {{a, std::nan("")}}, 3);
       },
       ::testing::ThrowsMessage<Error>(HasSubstr("not a number")));
-  EXPECT_THAT([] { FoldInRegularization::from_hyperparameters("knn_basic", {}); },
-              ::testing::ThrowsMessage<Error>(HasSubstr("not available for knn_basic")));
+  EXPECT_THAT([] { FoldInRegularization::from_hyperparameters("svdpp", {}); },
+              ::testing::ThrowsMessage<Error>(HasSubstr("not available for svdpp")));
 }
 
 TEST(FoldIn, ReadsTheThreeJsonForms) {

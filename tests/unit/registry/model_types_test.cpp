@@ -1,9 +1,10 @@
-// The model types beside "factor" (normal, coclustering): an artifact round trip keeps every
-// estimate; co-clustering's formula in its simplest case.
+// The model types beside "factor" (normal, coclustering, knn, slopeone): an artifact round trip
+// keeps every estimate; co-clustering's formula in its simplest case.
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
 #include "../algorithms/test_data.h"
+#include "algorithms/blend.h"
 #include "algorithms/co_clustering.h"
 #include "algorithms/ease.h"
 #include "algorithms/train.h"
@@ -71,6 +72,57 @@ TEST(ModelTypes, RankingScoresAreNotClippedAfterAnArtifact) {
   broken = m;
   broken.weights.pop_back();
   EXPECT_THROW(broken.validate(), Error);
+}
+
+TEST(ModelTypes, ABlendAndItsNestedBasesSurviveAnArtifact) {
+  expect_round_trip("blend", {{"algorithms", "baseline,svd(n_factors=3;n_epochs=4),co_clustering"},
+                              {"blend_folds", "2"}});
+}
+
+TEST(ModelTypes, ACorruptNestedBaseIsNamed) {
+  const Dataset d = reco::testing::random_dataset(20, 15, 0.4, 4);
+  const auto all = algorithms::all_rating_indices(d);
+  const auto model = algorithms::fit(
+      "blend", algorithms::parse_params("blend", {{"algorithms", "baseline,normal_predictor"}}), d,
+      all, {0.5f, 5.0f}, 3);
+  const auto& type = model->type();
+  const std::string header = type.encode_header(*model);
+  const auto sizes = *type.array_sizes(header.data());
+  std::vector<std::string> arrays;
+  std::vector<char*> regions;
+  for (const uint64_t s : sizes) arrays.emplace_back(s, '\0');
+  for (auto& a : arrays) regions.push_back(a.data());
+  type.encode_arrays(*model, regions);
+  auto decode = [&] {
+    std::vector<std::string_view> views(arrays.begin(), arrays.end());
+    auto back = type.decode("blend", header.data(), views);
+    back->validate();
+  };
+  EXPECT_NO_THROW(decode());
+  arrays[6][8] = 'X';  // the second base's algorithm name: "normal_predictor" -> "Xormal..."
+  try {
+    decode();
+    ADD_FAILURE();
+  } catch (const Error& e) {
+    EXPECT_EQ(e.kind(), ErrorKind::kCorrupt);
+    EXPECT_NE(std::string(e.what()).find("blend base 2: unknown algorithm 'Xormal_predictor'"),
+              std::string::npos)
+        << e.what();
+  }
+  arrays[6][8] = 'n';
+  arrays[5].resize(20);  // the first base cut short
+  EXPECT_THROW(decode(), Error);
+}
+
+TEST(ModelTypes, NeighbourhoodModelsSurviveAnArtifact) {
+  expect_round_trip("knn_basic", {{"k", "5"}});
+  expect_round_trip("knn_with_means", {{"similarity", "cosine"}, {"user_based", "false"}});
+  expect_round_trip("knn_with_zscore", {{"similarity", "pearson"}, {"min_k", "2"}});
+  expect_round_trip("knn_baseline", {{"similarity", "pearson_baseline"},
+                                     {"user_based", "false"},
+                                     {"max_neighbors", "50"},
+                                     {"method", "sgd"}});
+  expect_round_trip("slope_one", {});
 }
 
 TEST(ModelTypes, CoClusteringWithOneClusterEachIsTheMeansFormula) {

@@ -8,7 +8,7 @@ import tempfile
 import unittest
 
 import recotest
-from recotest import generated_home, run_in_home
+from recotest import HomeQueries, generated_home
 
 SMALL = {
     "als": ["rank=4", "max_iter=3"],
@@ -18,7 +18,7 @@ SMALL = {
 }
 
 
-class RankingModels(unittest.TestCase):
+class RankingModels(HomeQueries, unittest.TestCase):
     @classmethod
     def setUpClass(cls):
         cls.tmp = tempfile.TemporaryDirectory(prefix="reco-ranking-models-")
@@ -30,14 +30,6 @@ class RankingModels(unittest.TestCase):
             for p in params:
                 args += ["--set", p]
             cls.summaries[algo] = json.loads(cls.run_reco(*args).stdout)
-
-    @classmethod
-    def tearDownClass(cls):
-        cls.tmp.cleanup()
-
-    @classmethod
-    def run_reco(cls, *args, check=True):
-        return run_in_home(cls.home, *args, check=check)
 
     def test_summary_has_ranking_metrics_and_rmse_only_for_rating_models(self):
         for algo, s in self.summaries.items():
@@ -53,8 +45,7 @@ class RankingModels(unittest.TestCase):
         self.assertRegex(table, r"NDCG@10 \(testset\)\s+0\.\d{4}")
 
     def test_predict_returns_the_unclipped_score_and_recommend_ranks_by_it(self):
-        user = self.run_reco("sql", "--mode", "json", "-c", "select min(userid) as u from ratings").stdout
-        user = json.loads(user)[0]["u"]
+        user = self.sql("select min(userid) as u from ratings")["u"]
         for algo in ("ials", "ease", "bpr"):
             with self.subTest(algo):
                 out = json.loads(self.run_reco("recommend", "--model", algo, "--user", str(user), "-k", "5",
@@ -96,10 +87,7 @@ class RankingModels(unittest.TestCase):
                     "sql", "--mode", "json", "-c",
                     "select movieid, rating from ratings where userid = 1 limit 8").stdout)
                 ratings = [[r["movieid"], r["rating"]] for r in rows] + [[99999999, 4.0]]
-                out = json.loads(self.run_reco(
-                    "sql", "--mode", "json", "-c",
-                    "select recommend_for('%s-ep', '%s', 5) as r" % (algo, json.dumps(ratings))).stdout)[0]["r"]
-                out = json.loads(out) if isinstance(out, str) else out
+                out = self.value("select recommend_for('%s-ep', '%s', 5) as r" % (algo, json.dumps(ratings)))
                 self.assertEqual((out["used"], out["ignored"], out["fallback"]), (len(rows), 1, False))
                 items = [r["item"] for r in out["recommendations"]]
                 self.assertEqual(len(items), 5)

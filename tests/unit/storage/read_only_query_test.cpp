@@ -121,7 +121,7 @@ TEST_P(ReadOnlyQuery, TitlesAndOneUsersRatings) {
   ASSERT_EQ(titles.size(), 2u);
   EXPECT_EQ(titles.at(10), "Ten <b>bold</b>");
   const auto rated = user_ratings(*wh_, TableRef{std::nullopt, "ratings"},
-                                  RatingColumns{"userid", "movieid", "rating"}, 1);
+                                  RatingColumns{"userid", "movieid", "rating", ""}, 1);
   ASSERT_EQ(rated.size(), 2u);
   EXPECT_EQ(rated[0].item, 10);
   EXPECT_EQ(rated[0].rating, 4.5);

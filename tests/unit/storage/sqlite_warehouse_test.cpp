@@ -88,7 +88,7 @@ TEST(SqliteConcurrency, AWriterWhoseReadSnapshotWentStaleStillWrites) {
   auto a = SqliteWarehouse::open(db.path());
   auto b = SqliteWarehouse::open(db.path());
   make_ratings(*a, "r", 100);
-  const auto raw = a->read_ratings(TableRef{std::nullopt, "r"}, {"userId", "movieId", "rating"});
+  const auto raw = a->read_ratings(TableRef{std::nullopt, "r"}, {"userId", "movieId", "rating", ""});
   EXPECT_EQ(raw.size(), 100u);
   make_ratings(*b, "other", 5);  // commits while a "trains"
   auto tx = a->begin();

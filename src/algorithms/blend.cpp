@@ -80,35 +80,49 @@ uint64_t pad8(uint64_t n) {
   return (n + 7) & ~uint64_t{7};
 }
 
-std::string encode_nested(const Model& model) {
+// A base's header and array sizes, and the bytes its nested form takes: computed from the header
+// alone, so the blend's header can state the size without encoding the base's arrays.
+struct NestedLayout {
+  std::string header;
+  std::vector<uint64_t> sizes;
+  uint64_t total = 0;
+};
+
+NestedLayout nested_layout(const Model& model) {
   const ModelType& type = model.type();
-  const std::string header = type.encode_header(model);
-  const auto sizes = type.array_sizes(header.data());
+  NestedLayout l;
+  l.header = type.encode_header(model);
+  auto sizes = type.array_sizes(l.header.data());
   if (!sizes) throw Error(ErrorKind::kInternal, "blend: a base model's arrays overflow");
-  uint64_t total = 8 + pad8(model.algorithm.size()) + 8 + pad8(header.size()) + 8 * sizes->size();
-  for (const uint64_t s : *sizes) total += pad8(s);
-  std::string out(total, '\0');
-  char* p = out.data();
+  l.sizes = std::move(*sizes);
+  l.total = 8 + pad8(model.algorithm.size()) + 8 + pad8(l.header.size()) + 8 * l.sizes.size();
+  for (const uint64_t s : l.sizes) l.total += pad8(s);
+  return l;
+}
+
+// Writes the nested form into `out`, which holds nested_layout(model).total zeroed bytes.
+void encode_nested(const Model& model, char* out) {
+  const NestedLayout l = nested_layout(model);
+  char* p = out;
   binary::store_u32(p, static_cast<uint32_t>(model.algorithm.size()));
-  binary::store_u32(p + 4, static_cast<uint32_t>(sizes->size()));
+  binary::store_u32(p + 4, static_cast<uint32_t>(l.sizes.size()));
   p += 8;
   std::copy(model.algorithm.begin(), model.algorithm.end(), p);
   p += pad8(model.algorithm.size());
-  binary::store_u64(p, header.size());
+  binary::store_u64(p, l.header.size());
   p += 8;
-  std::copy(header.begin(), header.end(), p);
-  p += pad8(header.size());
-  for (const uint64_t s : *sizes) {
+  std::copy(l.header.begin(), l.header.end(), p);
+  p += pad8(l.header.size());
+  for (const uint64_t s : l.sizes) {
     binary::store_u64(p, s);
     p += 8;
   }
   std::vector<char*> regions;
-  for (const uint64_t s : *sizes) {
+  for (const uint64_t s : l.sizes) {
     regions.push_back(p);
     p += pad8(s);
   }
-  type.encode_arrays(model, regions);
-  return out;
+  model.type().encode_arrays(model, regions);
 }
 
 std::unique_ptr<Model> decode_nested(std::string_view bytes, size_t base) {
@@ -381,17 +395,14 @@ const ModelType& blend_model_type() {
         binary::store_u32(h.data() + 20, m.n_items());
         binary::store_u64(h.data() + 24, m.rated_items.size());
         for (size_t b = 0; b < m.bases.size(); ++b)
-          binary::store_u64(h.data() + 32 + 8 * b, encode_nested(*m.bases[b]).size());
+          binary::store_u64(h.data() + 32 + 8 * b, nested_layout(*m.bases[b]).total);
         return h;
       },
       [](const Model& model, std::span<char* const> a) {
         const auto& m = dynamic_cast<const BlendModel&>(model);
         binary::store_f64s(a[0], m.weights);
         store_identity_arrays(m, a[1], a[2], a[3], a[4]);
-        for (size_t b = 0; b < m.bases.size(); ++b) {
-          const std::string nested = encode_nested(*m.bases[b]);
-          std::copy(nested.begin(), nested.end(), a[5 + b]);
-        }
+        for (size_t b = 0; b < m.bases.size(); ++b) encode_nested(*m.bases[b], a[5 + b]);
       },
       [](std::string algorithm, const char* header,
          std::span<const std::string_view> a) -> std::unique_ptr<Model> {

@@ -204,7 +204,7 @@ CvAndFit run_fits(const Dataset& data, std::string_view algorithm, const algorit
   int done = 0;
   std::vector<PlannedTask> tasks;
   for (int fold = 0; fold < folds; ++fold) {
-    const size_t n_train = parts.train_indices(fold).size();
+    const size_t n_train = parts.train_size(fold, data.size());
     tasks.push_back(PlannedTask{static_cast<double>(n_train),
                                 algorithms::max_fit_threads(algorithm, params, n_train),
                                 [&, fold](int fit_threads) {

@@ -19,6 +19,11 @@ class Split {
   virtual int folds() const = 0;
   virtual std::span<const uint32_t> test_indices(int fold) const = 0;
   virtual std::vector<uint32_t> train_indices(int fold) const = 0;
+  // The size of train_indices(fold) without building it: every rating not tested, unless a
+  // split leaves some out of both parts.
+  virtual size_t train_size(int fold, size_t n_ratings) const {
+    return n_ratings - test_indices(fold).size();
+  }
 };
 
 class KFold final : public Split {

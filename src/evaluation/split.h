@@ -77,6 +77,9 @@ class FileSplit final : public Split {
   int folds() const override { return static_cast<int>(train_.size()); }
   std::span<const uint32_t> test_indices(int fold) const override;
   std::vector<uint32_t> train_indices(int fold) const override;
+  size_t train_size(int fold, size_t) const override {
+    return train_.at(static_cast<size_t>(fold)).size();
+  }
 
  private:
   std::vector<std::vector<uint32_t>> train_, test_;  // per fold, in file order
